@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    serve the API with its own PostGIS and the reference data (http://127.0.0.1:8000)
+#   make test   run the whole test suite against a real PostGIS
+# Both install what is missing first: PostgreSQL/PostGIS (apt), uv, the locked Python packages.
+
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: setup run test lint clean-db
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+setup: $(UV)
+	scripts/setup-system.sh
+	$(UV) sync --frozen --python 3.11
+
+run: setup
+	$(UV) run --frozen opportunity serve --demo
+
+test: setup
+	$(UV) run --frozen pytest --require-db $(PYTEST_ARGS)
+
+lint: setup
+	$(UV) run --frozen --with ruff ruff check app ingest geo tests bench
+
+clean-db:
+	-$(UV) run --frozen opportunity db stop
+	rm -rf var/pg var/test-pg

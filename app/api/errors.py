@@ -1,0 +1,81 @@
+"""Map every error to a JSON body with a stable code and messages a user can act on.
+
+Anything unexpected becomes a plain 500 whose body says nothing about the
+internals; the traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import InvalidInputError, OpportunityError, ServiceUnavailableError
+from geo.layers import LayerError
+
+log = logging.getLogger("opportunity.api")
+
+
+def _respond(error: OpportunityError) -> ORJSONResponse:
+    return ORJSONResponse({"error": error.to_dict()}, status_code=error.status_code)
+
+
+async def _opportunity_error(_: Request, exc: OpportunityError) -> ORJSONResponse:
+    return _respond(exc)
+
+
+async def _layer_error(_: Request, exc: LayerError) -> ORJSONResponse:
+    return _respond(InvalidInputError(exc.message, exc.message_it))
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    details = [
+        {"location": list(e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
+    ]
+    return _respond(
+        InvalidInputError(
+            "The request is not valid; see details for each parameter.",
+            "La richiesta non è valida; vedere i dettagli per ciascun parametro.",
+            details=details,
+        )
+    )
+
+
+async def _http_error(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    error = OpportunityError(str(exc.detail), str(exc.detail))
+    error.status_code = exc.status_code
+    error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return _respond(error)
+
+
+async def _database_down(_: Request, exc: OperationalError) -> ORJSONResponse:
+    log.error("database unavailable: %s", exc)
+    return _respond(
+        ServiceUnavailableError(
+            "The catalogue database is not reachable; try again in a minute.",
+            "Il database del catalogo non è raggiungibile; riprovare tra un minuto.",
+        )
+    )
+
+
+async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return _respond(
+        OpportunityError(
+            "Internal error. It has been logged; please try again or contact the service.",
+            "Errore interno. È stato registrato; riprovare o contattare il servizio.",
+        )
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OpportunityError, _opportunity_error)
+    app.add_exception_handler(LayerError, _layer_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(Exception, _unexpected)

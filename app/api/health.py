@@ -1,0 +1,47 @@
+"""``/health``: is the catalogue reachable, which PostGIS, how much reference data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import ORJSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.database import SessionDep
+from app.migrations import head_revision
+from app.reference import reference_counts
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    postgis_version: str | None = None
+    schema_revision: str | None = None
+    schema_up_to_date: bool | None = None
+    reference: dict[str, Any] | None = None
+
+
+@router.get("/health", response_model=Health, summary="Service and catalogue health")
+def health(session: SessionDep) -> ORJSONResponse:
+    """200 with reference counts when the catalogue answers; 503 otherwise."""
+    try:
+        postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        counts = reference_counts(session.connection())
+    except SQLAlchemyError:
+        body = Health(status="unavailable", database="unreachable or not migrated")
+        return ORJSONResponse(body.model_dump(), status_code=503)
+    body = Health(
+        status="ok",
+        database="ok",
+        postgis_version=postgis,
+        schema_revision=revision,
+        schema_up_to_date=revision == head_revision(),
+        reference=counts,
+    )
+    return ORJSONResponse(body.model_dump())

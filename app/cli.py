@@ -1,0 +1,256 @@
+"""``opportunity``: the one command that runs, sets up and feeds the service.
+
+    opportunity serve [--demo]          start PostGIS if embedded, migrate, serve the API
+    opportunity db start|stop|status    manage the embedded PostGIS cluster
+    opportunity db migrate|downgrade    move the schema
+    opportunity reference load          comuni, provinces, airports, stations, zones...
+    opportunity reference layer FILE    any GeoJSON/GeoPackage/Shapefile/CSV layer
+    opportunity reference status        what is loaded
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, pool
+
+from app.database import embedded_cluster, resolve_database_url
+from app.errors import OpportunityError
+from app.settings import api_settings, database_settings, storage_settings
+from geo.layers import CsvColumns, LayerError
+
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
+)
+db_cli = typer.Typer(no_args_is_help=True, help="The catalogue database.")
+reference_cli = typer.Typer(no_args_is_help=True, help="Reference layers.")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(reference_cli, name="reference")
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _engine(url: str):  # noqa: ANN202 - SQLAlchemy Engine
+    return create_engine(url, poolclass=pool.NullPool)
+
+
+def _migrate(url: str) -> None:
+    from app import migrations
+
+    with console.status("Migrating the catalogue schema to head..."):
+        migrations.upgrade(url)
+
+
+def _load_reference(url: str, shared: Path | None) -> None:
+    from app.reference import load_all
+
+    shared = shared or storage_settings().shared_data_dir
+    if not shared.is_dir():
+        console.print(
+            f"[yellow]{shared} not found:[/] loading comuni, provinces and airports from the "
+            "PyPI packages only (no stations, cadastral sheets or policy zones)."
+        )
+    engine = _engine(url)
+    try:
+        with console.status("Loading reference layers..."), engine.begin() as conn:
+            results = load_all(conn, shared if shared.is_dir() else None)
+    finally:
+        engine.dispose()
+    for result in results:
+        console.print("  " + result.describe())
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    demo: Annotated[bool, typer.Option(help="Load reference data and samples first.")] = False,
+) -> None:
+    """Start the catalogue (embedded PostGIS unless DATABASE_URL), migrate, then serve."""
+    import uvicorn
+
+    settings = api_settings()
+    try:
+        url = resolve_database_url(start_embedded=True)
+        _migrate(url)
+        if demo:
+            _load_reference(url, None)
+    except OpportunityError as exc:
+        raise _fail(exc.message) from exc
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"Serving on http://{bind_host}:{bind_port}  (docs: /docs, health: /health)")
+    uvicorn.run(
+        "app.api.main:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers or settings.workers,
+        log_level="info",
+    )
+
+
+# -- db ---------------------------------------------------------------------------------------
+
+
+def _require_embedded(action: str) -> None:
+    if database_settings().url:
+        raise _fail(f"DATABASE_URL is set: `db {action}` manages the embedded cluster only.")
+
+
+@db_cli.command("start")
+def db_start() -> None:
+    """Create (first time) and start the embedded PostGIS cluster."""
+    _require_embedded("start")
+    try:
+        status = embedded_cluster().start()
+    except OpportunityError as exc:
+        raise _fail(exc.message) from exc
+    console.print(status.describe())
+
+
+@db_cli.command("stop")
+def db_stop() -> None:
+    """Shut the embedded cluster down cleanly."""
+    _require_embedded("stop")
+    cluster = embedded_cluster()
+    try:
+        stopped = cluster.stop()
+    except OpportunityError as exc:
+        raise _fail(exc.message) from exc
+    console.print("stopped" if stopped else cluster.status().describe())
+
+
+@db_cli.command("status")
+def db_status() -> None:
+    """Say whether the catalogue is reachable and migrated."""
+    from app import migrations
+
+    if database_settings().url:
+        console.print("external database (DATABASE_URL)")
+    else:
+        status = embedded_cluster().status()
+        console.print(status.describe())
+        if not status.running:
+            raise typer.Exit(code=3)
+    url = resolve_database_url(start_embedded=False)
+    up_to_date = migrations.is_up_to_date(url)
+    console.print("schema: " + ("up to date" if up_to_date else "needs `opportunity db migrate`"))
+
+
+@db_cli.command("migrate")
+def db_migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Upgrade the schema (to head by default)."""
+    from app import migrations
+
+    try:
+        migrations.upgrade(resolve_database_url(), revision)
+    except OpportunityError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"schema at {revision}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base or -1.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this drops data.")] = False,
+) -> None:
+    """Downgrade the schema. Dropping tables loses their data, hence --yes."""
+    from app import migrations
+
+    if not yes:
+        raise _fail("downgrading drops tables and their data; repeat with --yes to confirm.")
+    migrations.downgrade(resolve_database_url(), revision)
+    console.print(f"schema at {revision}")
+
+
+# -- reference --------------------------------------------------------------------------------
+
+
+@reference_cli.command("load")
+def reference_load(
+    shared_data: Annotated[
+        Path | None, typer.Option(help="Folder of the shared reference data (default ../shared/data).")
+    ] = None,
+) -> None:
+    """Load comuni, provinces, population and airports (PyPI) and, when present, the
+    shared stations, cadastral sheets and policy zones. Loading twice changes nothing."""
+    try:
+        url = resolve_database_url()
+        _migrate(url)
+        _load_reference(url, shared_data.resolve() if shared_data else None)
+    except OpportunityError as exc:
+        raise _fail(exc.message) from exc
+
+
+@reference_cli.command("layer")
+def reference_layer(
+    path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or CSV.")],
+    layer_type: Annotated[str, typer.Option("--type", help="e.g. motorway_exit, freight_terminal, port.")],
+    category: Annotated[str, typer.Option(help="infrastructure (points) or zone (polygons).")] = "infrastructure",
+    source: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
+    name_field: Annotated[str | None, typer.Option(help="Column with feature names.")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Column with stable feature ids.")] = None,
+    crs: Annotated[str | None, typer.Option(help="Source CRS if missing or wrong, e.g. 32632.")] = None,
+    x_field: Annotated[str | None, typer.Option(help="CSV: longitude or X column.")] = None,
+    y_field: Annotated[str | None, typer.Option(help="CSV: latitude or Y column.")] = None,
+) -> None:
+    """Load any layer file with a layer type; loading the same file twice changes nothing."""
+    from app.reference import LayerFileOptions, load_layer_file
+
+    options = LayerFileOptions(
+        layer_type=layer_type, category=category, source=source, name_field=name_field,
+        id_field=id_field, crs=crs, csv_columns=CsvColumns(x_field, y_field),
+    )
+    try:
+        url = resolve_database_url()
+        engine = _engine(url)
+        try:
+            with engine.begin() as conn:
+                result = load_layer_file(conn, path, options)
+        finally:
+            engine.dispose()
+    except LayerError as exc:
+        raise _fail(exc.message) from exc
+    except OpportunityError as exc:
+        raise _fail(exc.message) from exc
+    console.print("  " + result.describe())
+
+
+@reference_cli.command("status")
+def reference_status() -> None:
+    """Feature counts of every reference layer."""
+    from app.reference import reference_counts
+
+    engine = _engine(resolve_database_url())
+    try:
+        with engine.connect() as conn:
+            counts = reference_counts(conn)
+    finally:
+        engine.dispose()
+    table = Table("layer", "features")
+    for key in ("comuni", "provinces", "cadastral_sheets"):
+        table.add_row(key, str(counts[key]))
+    for group in ("infrastructure", "policy_zones"):
+        for key, value in counts[group].items():
+            table.add_row(f"{group}: {key}", str(value))
+    Console().print(table)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

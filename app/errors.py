@@ -1,0 +1,69 @@
+"""One error hierarchy for the whole service, each class carrying its HTTP status.
+
+Messages are written for the person who can act on them, in English and Italian
+(owners read Italian first). Internal details (SQL, tracebacks, file paths on the
+server) never go into a message: they go to the log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OpportunityError(Exception):
+    """Base of every error the service reports to a user."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, message_it: str | None = None, details: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.message_it = message_it or message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "message_it": self.message_it,
+        }
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInputError(OpportunityError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotFoundError(OpportunityError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(OpportunityError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLargeError(OpportunityError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(OpportunityError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailableError(OpportunityError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+class DatabaseSetupError(ServiceUnavailableError):
+    """The catalogue database cannot be created, started or reached."""
+
+    code = "database_setup"

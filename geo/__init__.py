@@ -1,0 +1,1 @@
+"""Spatial computations and raster detection. Pure: no database, no web framework."""

@@ -1,0 +1,1 @@
+"""Excel intake: parsing and validation of candidacy workbooks. Pure: no database."""

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install what the service needs from the operating system: PostgreSQL with PostGIS.
+# On Debian/Ubuntu this uses apt (as root, or through sudo); elsewhere it says what to install.
+set -euo pipefail
+
+have_postgis() {
+    local bindir version
+    for bindir in /usr/lib/postgresql/*/bin; do
+        [ -x "$bindir/initdb" ] || continue
+        version=$(basename "$(dirname "$bindir")")
+        [ -f "/usr/share/postgresql/$version/extension/postgis.control" ] && return 0
+    done
+    if command -v pg_config >/dev/null 2>&1; then
+        [ -f "$(pg_config --sharedir)/extension/postgis.control" ] && command -v initdb >/dev/null && return 0
+    fi
+    return 1
+}
+
+if have_postgis; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    cat >&2 <<'MSG'
+PostgreSQL with PostGIS is missing and this is not a Debian/Ubuntu system.
+Install PostgreSQL >= 14 and PostGIS >= 3 with your package manager (for example
+`brew install postgresql@16 postgis` or `dnf install postgresql-server postgis`), make sure
+initdb and pg_ctl are on PATH, then run this command again.
+Or set DATABASE_URL to an existing PostGIS database and skip the embedded cluster.
+MSG
+    exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "PostgreSQL/PostGIS missing: run as root: apt-get install postgresql postgis" >&2
+        exit 1
+    fi
+fi
+
+echo "Installing PostgreSQL and PostGIS with apt..." >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib >/dev/null
+version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+$SUDO apt-get install -y -qq --no-install-recommends "postgresql-${version}-postgis-3" >/dev/null
+# The Debian package starts a system cluster on 5432; the service runs its own and needs none.
+have_postgis || { echo "PostGIS still not found after installing it" >&2; exit 1; }
+echo "PostgreSQL ${version} with PostGIS installed." >&2

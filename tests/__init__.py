@@ -1,0 +1,1 @@
+"""Tests run against a real PostGIS; see conftest.py."""

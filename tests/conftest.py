@@ -1,0 +1,163 @@
+"""Fixtures: a real PostGIS for the whole session, a throwaway database in it.
+
+By default the session starts a private cluster under ``var/test-pg`` (durability
+off, its own free port) and stops it at the end. With ``OPPORTUNITY_TEST_ADMIN_URL``
+(a superuser URL on an existing PostGIS server) it creates the throwaway database
+there instead. Each test that writes gets a connection whose transaction is rolled
+back afterwards.
+
+``--require-db`` (used by ``make test`` and so by CI) turns any skipped database
+test into a failure: a suite that silently skipped its database proves nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import Connection, Engine, create_engine, pool
+from sqlalchemy.engine import make_url
+
+from app import migrations
+from app.embedded_db import EmbeddedCluster
+from app.errors import DatabaseSetupError
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("OPPORTUNITY_SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
+_skipped_db_tests: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-db",
+        action="store_true",
+        default=os.environ.get("OPPORTUNITY_REQUIRE_DB") == "1",
+        help="fail the run when any database test is skipped",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+SHARED_DATA_MISSING = "shared reference data not found"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember skipped database tests, except those skipped for lack of shared data."""
+    if report.skipped and "db" in report.keywords:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if SHARED_DATA_MISSING not in reason:
+            _skipped_db_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped_db_tests and session.config.getoption("--require-db"):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(
+                f"--require-db: {len(_skipped_db_tests)} database test(s) were skipped; "
+                "the catalogue was not tested:",
+                red=True,
+            )
+            for nodeid in _skipped_db_tests:
+                reporter.write_line(f"  {nodeid}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA_MISSING} at {SHARED_DATA} (see shared/data/README.md)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> Iterator[str]:
+    """A superuser URL on a running PostGIS server."""
+    external = os.environ.get("OPPORTUNITY_TEST_ADMIN_URL")
+    if external:
+        yield external
+        return
+    cluster = EmbeddedCluster(ROOT / "var" / "test-pg", free_port(), database="postgres", fast=True)
+    try:
+        cluster.start()
+    except DatabaseSetupError as exc:
+        pytest.skip(f"cannot start a PostGIS test cluster: {exc.message}")
+    try:
+        yield cluster.url("postgres")
+    finally:
+        cluster.stop()
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_test_database(admin: str) -> str:
+    """Create an empty database with PostGIS and return its SQLAlchemy URL."""
+    name = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
+    with psycopg.connect(_libpq(url.render_as_string(hide_password=False)), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return url.render_as_string(hide_password=False)
+
+
+def drop_test_database(admin: str, url: str) -> None:
+    name = make_url(url).database
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_url: str) -> Iterator[str]:
+    """A throwaway catalogue migrated to head, for the whole session."""
+    url = create_test_database(admin_url)
+    migrations.upgrade(url)
+    try:
+        yield url
+    finally:
+        drop_test_database(admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def reference_loaded(engine: Engine) -> list:
+    """Reference layers loaded once (shared-data layers where that folder exists)."""
+    from app.reference import load_all
+
+    with engine.begin() as conn:
+        return load_all(conn, SHARED_DATA if SHARED_DATA.is_dir() else None)
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection whose work is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()

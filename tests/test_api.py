@@ -1,0 +1,52 @@
+"""The HTTP API: health over a real catalogue, OpenAPI, the error envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.main import create_app
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def client(database_url: str, reference_loaded: list) -> Iterator[TestClient]:
+    with TestClient(create_app(database_url)) as client:
+        yield client
+
+
+def test_health_reports_postgis_and_reference_counts(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert body["postgis_version"].startswith("3.")
+    assert body["schema_up_to_date"] is True
+    reference = body["reference"]
+    assert reference["comuni"] > 1500 and reference["provinces"] == 12
+    assert reference["infrastructure"]["airport"] == 4
+
+
+def test_openapi_and_docs_are_served(client: TestClient) -> None:
+    schema = client.get("/api").json()
+    assert "/health" in schema["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_unknown_path_uses_the_error_envelope(client: TestClient) -> None:
+    response = client.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_health_without_database_says_unavailable_and_leaks_nothing() -> None:
+    url = f"postgresql+psycopg://nobody:secret-password@127.0.0.1:{free_port()}/nothing"
+    with TestClient(create_app(url)) as client:
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    text = response.text
+    for leak in ("secret-password", "psycopg", "Traceback", "127.0.0.1"):
+        assert leak not in text

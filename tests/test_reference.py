@@ -1,0 +1,124 @@
+"""Reference layers loaded from the real sources: ISTAT comuni, airports, stations, zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from app.reference import load_all, reference_counts
+
+MILANO = "015146"
+
+
+def _scalar(conn: Connection, statement: str, **params: object) -> object:
+    return conn.execute(text(statement), params).scalar()
+
+
+def test_lombardy_comuni_and_provinces(reference_loaded: list, conn: Connection) -> None:
+    counts = reference_counts(conn)
+    assert counts["provinces"] == 12
+    assert 1500 <= counts["comuni"] <= 1510
+    abbreviations = set(conn.execute(text("SELECT abbreviation FROM provinces")).scalars())
+    assert abbreviations == {"BG", "BS", "CO", "CR", "LC", "LO", "MN", "MI", "MB", "PV", "SO", "VA"}
+    row = conn.execute(
+        text("SELECT name, province_code, population FROM comuni WHERE istat_code = :c"), {"c": MILANO}
+    ).one()
+    assert row.name == "Milano" and row.province_code == "015"
+    assert 1_300_000 < row.population < 1_450_000  # ISTAT, 1 January 2023
+
+
+def test_malpensa_lies_in_the_province_of_varese(reference_loaded: list, conn: Connection) -> None:
+    province = _scalar(
+        conn,
+        """
+        SELECT p.abbreviation FROM infrastructure i JOIN provinces p ON ST_Covers(p.geom, i.geom)
+        WHERE i.layer_type = 'airport' AND i.code = 'MXP'
+        """,
+    )
+    assert province == "VA"
+
+
+def test_airports_are_the_four_commercial_ones(reference_loaded: list, conn: Connection) -> None:
+    airports = set(
+        conn.execute(text("SELECT code FROM infrastructure WHERE layer_type = 'airport'")).scalars()
+    )
+    assert airports == {"MXP", "LIN", "BGY", "VBS"}
+    airfields = set(
+        conn.execute(text("SELECT code FROM infrastructure WHERE layer_type = 'airfield'")).scalars()
+    )
+    assert {"LIMB", "LIPL"} <= airfields  # Bresso and Ghedi: no scheduled traffic
+
+
+def test_milano_contains_milano_centrale(
+    reference_loaded: list, conn: Connection, shared_data: Path
+) -> None:
+    comune = _scalar(
+        conn,
+        """
+        SELECT c.istat_code FROM infrastructure s JOIN comuni c ON ST_Covers(c.geom, s.geom)
+        WHERE s.layer_type = 'railway_station' AND s.name = 'Milano Centrale'
+        """,
+    )
+    assert comune == MILANO
+
+
+def test_policy_zones_and_cadastral_sheets(
+    reference_loaded: list, conn: Connection, shared_data: Path
+) -> None:
+    counts = reference_counts(conn)
+    assert counts["policy_zones"] == {"regional_aid": 30, "zls": 18}
+    assert counts["cadastral_sheets"] == 34955
+    viadana = _scalar(conn, "SELECT istat_code FROM comuni WHERE name = 'Viadana'")
+    zones = set(
+        conn.execute(
+            text("SELECT zone_type FROM policy_zones WHERE comune_istat = :c"), {"c": viadana}
+        ).scalars()
+    )
+    assert zones == {"zls", "regional_aid"}
+    # the source documents that 98.1% of foglio points fall inside their own comune
+    inside = _scalar(
+        conn,
+        """
+        SELECT avg((ST_Covers(c.geom, s.geom))::int) FROM cadastral_sheets s
+        JOIN comuni c ON c.istat_code = s.comune_istat
+        """,
+    )
+    assert 0.97 < inside <= 1
+
+
+def _fingerprint(conn: Connection) -> tuple:
+    return tuple(
+        _scalar(conn, f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t")
+        for table in ("comuni", "provinces", "infrastructure", "policy_zones", "reference_layers")
+    )
+
+
+def test_loading_twice_changes_nothing(reference_loaded: list, engine: Engine) -> None:
+    with engine.connect() as conn:
+        before = _fingerprint(conn)
+    with engine.begin() as conn:
+        shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+        results = load_all(conn, shared if shared.is_dir() else None)
+    assert results and not any(r.changed for r in results)
+    with engine.connect() as conn:
+        assert _fingerprint(conn) == before
+
+
+def test_a_changed_source_replaces_its_features(reference_loaded: list, conn: Connection) -> None:
+    """A changed hash reloads: features the source no longer has are removed."""
+    from app.reference import Feature, replace_infrastructure
+    from shapely.geometry import Point
+
+    source = "synthetic test source"
+    first = [Feature(f"s{i}", f"Synthetic {i}", None, {}, Point(9.1 + i / 100, 45.5)) for i in range(3)]
+    assert replace_infrastructure(conn, "freight_terminal", source, first) == 3
+    ids_before = dict(
+        conn.execute(text("SELECT source_id, id FROM infrastructure WHERE source = :s"), {"s": source}).all()
+    )
+    assert replace_infrastructure(conn, "freight_terminal", source, first[:2]) == 2
+    ids_after = dict(
+        conn.execute(text("SELECT source_id, id FROM infrastructure WHERE source = :s"), {"s": source}).all()
+    )
+    assert ids_after == {k: ids_before[k] for k in ("s0", "s1")}  # kept rows keep their ids
