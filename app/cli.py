@@ -38,7 +38,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _engine(url: str):  # noqa: ANN202 - SQLAlchemy Engine
+def _engine(url: str):
     return create_engine(url, poolclass=pool.NullPool)
 
 
@@ -65,7 +65,7 @@ def _load_reference(url: str, shared: Path | None) -> None:
     finally:
         engine.dispose()
     for result in results:
-        console.print("  " + result.describe())
+        console.print("  " + result.describe(), soft_wrap=True)
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -77,28 +77,39 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
     demo: Annotated[bool, typer.Option(help="Load reference data and samples first.")] = False,
+    migrate: Annotated[
+        bool, typer.Option(help="Migrate to head first (turn off where a release job migrates).")
+    ] = True,
 ) -> None:
     """Start the catalogue (embedded PostGIS unless DATABASE_URL), migrate, then serve."""
     import uvicorn
 
     settings = api_settings()
+    embedded = None if database_settings().url else embedded_cluster()
+    started_here = embedded is not None and not embedded.status().running
     try:
         url = resolve_database_url(start_embedded=True)
-        _migrate(url)
+        if migrate:
+            _migrate(url)
         if demo:
             _load_reference(url, None)
     except OpportunityError as exc:
         raise _fail(exc.message) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Serving on http://{bind_host}:{bind_port}  (docs: /docs, health: /health)")
-    uvicorn.run(
-        "app.api.main:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers or settings.workers,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "app.api.main:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers or settings.workers,
+            log_level="info",
+        )
+    finally:
+        if started_here and embedded is not None:
+            console.print("Stopping the embedded PostGIS cluster started for this server.")
+            embedded.stop()
 
 
 # -- db ---------------------------------------------------------------------------------------
@@ -225,7 +236,7 @@ def reference_layer(
         raise _fail(exc.message) from exc
     except OpportunityError as exc:
         raise _fail(exc.message) from exc
-    console.print("  " + result.describe())
+    console.print("  " + result.describe(), soft_wrap=True)
 
 
 @reference_cli.command("status")

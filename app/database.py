@@ -49,7 +49,7 @@ def make_engine(url: str, settings: DatabaseSettings | None = None) -> Engine:
     timeout = settings.statement_timeout_ms
 
     @event.listens_for(engine, "connect")
-    def _set_timeout(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI objects
+    def _set_timeout(dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout)}")
         dbapi_connection.commit()

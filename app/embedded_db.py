@@ -61,7 +61,7 @@ def postgis_available(bindir: Path) -> bool:
     candidates = [Path(f"/usr/share/postgresql/{version}/extension")]
     pg_config = shutil.which("pg_config")
     if pg_config:
-        out = subprocess.run([pg_config, "--sharedir"], capture_output=True, text=True)
+        out = subprocess.run([pg_config, "--sharedir"], check=False, capture_output=True, text=True)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()) / "extension")
     return any((c / "postgis.control").exists() for c in candidates)
@@ -122,7 +122,7 @@ class EmbeddedCluster:
             uid, gid = identity
             kwargs.update(user=uid, group=gid, extra_groups=[])
             env["HOME"] = pwd.getpwuid(uid).pw_dir
-        result = subprocess.run(args, env=env, **kwargs)
+        result = subprocess.run(args, check=False, env=env, **kwargs)
         if check and result.returncode != 0:
             command = Path(args[0]).name
             raise DatabaseSetupError(

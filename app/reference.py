@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import importlib.metadata
 import json
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -390,14 +390,13 @@ def load_cadastral_sheets(conn: Connection, shared: Path) -> LoadResult:
         conn.execute(text("DELETE FROM cadastral_sheets"))
         raw = conn.connection.driver_connection
         count = 0
-        with raw.cursor() as cursor:
-            with cursor.copy(
-                "COPY cadastral_sheets (belfiore, foglio, comune_istat, geom) FROM STDIN"
-            ) as copy:
-                for row in _csv_rows(path):
-                    point = f"SRID=4326;POINT({float(row['lon'])} {float(row['lat'])})"
-                    copy.write_row((row["belfiore"], row["foglio"], row["com_istat_code"], point))
-                    count += 1
+        with raw.cursor() as cursor, cursor.copy(
+            "COPY cadastral_sheets (belfiore, foglio, comune_istat, geom) FROM STDIN"
+        ) as copy:
+            for row in _csv_rows(path):
+                point = f"SRID=4326;POINT({float(row['lon'])} {float(row['lat'])})"
+                copy.write_row((row["belfiore"], row["foglio"], row["com_istat_code"], point))
+                count += 1
         return count
 
     return _load_once(conn, "cadastral_sheet", source, "cadastre", file_sha256(path),
@@ -482,7 +481,7 @@ class LayerFileOptions:
     name_field: str | None = None
     id_field: str | None = None
     crs: str | None = None
-    csv_columns: CsvColumns = CsvColumns()
+    csv_columns: CsvColumns = field(default_factory=CsvColumns)
 
 
 def _check_options(options: LayerFileOptions) -> None:

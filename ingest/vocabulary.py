@@ -8,8 +8,8 @@ new value needs a migration as well as an entry here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 Vocabulary = Mapping[str, tuple[str, str]]
 

@@ -13,6 +13,7 @@ from app.embedded_db import EmbeddedCluster
 from app.errors import DatabaseSetupError
 from tests.conftest import ROOT, free_port
 
+
 @pytest.fixture
 def cluster() -> EmbeddedCluster:
     root = ROOT / "var" / f"test-cluster-{os.getpid()}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection, Engine, text
 
 from app.reference import load_all, reference_counts
@@ -108,8 +107,9 @@ def test_loading_twice_changes_nothing(reference_loaded: list, engine: Engine) -
 
 def test_a_changed_source_replaces_its_features(reference_loaded: list, conn: Connection) -> None:
     """A changed hash reloads: features the source no longer has are removed."""
-    from app.reference import Feature, replace_infrastructure
     from shapely.geometry import Point
+
+    from app.reference import Feature, replace_infrastructure
 
     source = "synthetic test source"
     first = [Feature(f"s{i}", f"Synthetic {i}", None, {}, Point(9.1 + i / 100, 45.5)) for i in range(3)]

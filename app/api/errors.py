@@ -10,29 +10,29 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.responses import OrjsonResponse
 from app.errors import InvalidInputError, OpportunityError, ServiceUnavailableError
 from geo.layers import LayerError
 
 log = logging.getLogger("opportunity.api")
 
 
-def _respond(error: OpportunityError) -> ORJSONResponse:
-    return ORJSONResponse({"error": error.to_dict()}, status_code=error.status_code)
+def _respond(error: OpportunityError) -> OrjsonResponse:
+    return OrjsonResponse({"error": error.to_dict()}, status_code=error.status_code)
 
 
-async def _opportunity_error(_: Request, exc: OpportunityError) -> ORJSONResponse:
+async def _opportunity_error(_: Request, exc: OpportunityError) -> OrjsonResponse:
     return _respond(exc)
 
 
-async def _layer_error(_: Request, exc: LayerError) -> ORJSONResponse:
+async def _layer_error(_: Request, exc: LayerError) -> OrjsonResponse:
     return _respond(InvalidInputError(exc.message, exc.message_it))
 
 
-async def _validation_error(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+async def _validation_error(_: Request, exc: RequestValidationError) -> OrjsonResponse:
     details = [
         {"location": list(e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
     ]
@@ -45,14 +45,14 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> ORJSONRe
     )
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+async def _http_error(_: Request, exc: StarletteHTTPException) -> OrjsonResponse:
     error = OpportunityError(str(exc.detail), str(exc.detail))
     error.status_code = exc.status_code
     error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return _respond(error)
 
 
-async def _database_down(_: Request, exc: OperationalError) -> ORJSONResponse:
+async def _database_down(_: Request, exc: OperationalError) -> OrjsonResponse:
     log.error("database unavailable: %s", exc)
     return _respond(
         ServiceUnavailableError(
@@ -62,7 +62,7 @@ async def _database_down(_: Request, exc: OperationalError) -> ORJSONResponse:
     )
 
 
-async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+async def _unexpected(_: Request, exc: Exception) -> OrjsonResponse:
     log.exception("unhandled error", exc_info=exc)
     return _respond(
         OpportunityError(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.responses import OrjsonResponse
 from app.database import SessionDep
 from app.migrations import head_revision
 from app.reference import reference_counts
@@ -27,7 +27,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Service and catalogue health")
-def health(session: SessionDep) -> ORJSONResponse:
+def health(session: SessionDep) -> OrjsonResponse:
     """200 with reference counts when the catalogue answers; 503 otherwise."""
     try:
         postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
@@ -35,7 +35,7 @@ def health(session: SessionDep) -> ORJSONResponse:
         counts = reference_counts(session.connection())
     except SQLAlchemyError:
         body = Health(status="unavailable", database="unreachable or not migrated")
-        return ORJSONResponse(body.model_dump(), status_code=503)
+        return OrjsonResponse(body.model_dump(), status_code=503)
     body = Health(
         status="ok",
         database="ok",
@@ -44,4 +44,4 @@ def health(session: SessionDep) -> ORJSONResponse:
         schema_up_to_date=revision == head_revision(),
         reference=counts,
     )
-    return ORJSONResponse(body.model_dump())
+    return OrjsonResponse(body.model_dump())

@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import ORJSONResponse
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
 from app.api import health
 from app.api.errors import install_error_handlers
+from app.api.responses import OrjsonResponse
 from app.database import make_engine, resolve_database_url
 from app.settings import api_settings
 
@@ -38,7 +38,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         title="Opportunity Lombardy site scouting",
         version=__version__,
         summary="Catalogue of land and buildings offered for investment in Lombardy.",
-        default_response_class=ORJSONResponse,
+        default_response_class=OrjsonResponse,
         lifespan=lifespan,
         root_path=settings.root_path,
         docs_url="/docs",
