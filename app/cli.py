@@ -6,6 +6,9 @@
     opportunity reference load          comuni, provinces, airports, stations, zones...
     opportunity reference layer FILE    any GeoJSON/GeoPackage/Shapefile/CSV layer
     opportunity reference status        what is loaded
+    opportunity intake template         the pre-compiled Excel template (kind A or B)
+    opportunity intake validate FILE    check a workbook, optionally write it back annotated
+    opportunity intake import FOLDER    store every workbook of a folder, with progress
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(no_args_is_help=True, help="The catalogue database.")
 reference_cli = typer.Typer(no_args_is_help=True, help="Reference layers.")
+intake_cli = typer.Typer(no_args_is_help=True, help="Excel candidacies.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(reference_cli, name="reference")
+cli.add_typer(intake_cli, name="intake")
 console = Console(stderr=True)
 
 
@@ -68,6 +73,31 @@ def _load_reference(url: str, shared: Path | None) -> None:
         console.print("  " + result.describe(), soft_wrap=True)
 
 
+def _load_samples(url: str) -> None:
+    """Store the valid sample workbooks of data/sample (the invalid ones are refused, as
+    they are meant to be)."""
+    from sqlalchemy.orm import Session
+
+    from app.intake import submit
+    from app.migrations import ROOT
+
+    samples = sorted((ROOT / "data" / "sample").glob("*.xlsx"))
+    stored = refused = 0
+    engine = _engine(url)
+    try:
+        with Session(engine) as session:
+            for path in samples:
+                try:
+                    submit(session, path.read_bytes(), filename=path.name, actor="demo")
+                    stored += 1
+                except OpportunityError:
+                    session.rollback()
+                    refused += 1
+    finally:
+        engine.dispose()
+    console.print(f"  samples: {stored} stored, {refused} refused (invalid on purpose)")
+
+
 # -- serve ------------------------------------------------------------------------------------
 
 
@@ -93,6 +123,7 @@ def serve(
             _migrate(url)
         if demo:
             _load_reference(url, None)
+            _load_samples(url)
     except OpportunityError as exc:
         raise _fail(exc.message) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -257,6 +288,127 @@ def reference_status() -> None:
         for key, value in counts[group].items():
             table.add_row(f"{group}: {key}", str(value))
     Console().print(table)
+
+
+# -- intake -----------------------------------------------------------------------------------
+
+
+def _session():
+    from sqlalchemy.orm import Session
+
+    return Session(_engine(resolve_database_url()))
+
+
+@intake_cli.command("template")
+def intake_template(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .xlsx.")],
+    kind: Annotated[str, typer.Option(help="A: area/building; B: investment project.")] = "A",
+    proponent: Annotated[
+        str | None, typer.Option(help="Codice fiscale or partita IVA of a known proponent: pre-fills the registry.")
+    ] = None,
+) -> None:
+    """Write the pre-compiled template, pre-filled for a known proponent."""
+    from app.intake import proponent_prefill
+    from ingest.template import build_template
+
+    if kind not in ("A", "B"):
+        raise _fail("--kind must be A or B.")
+    prefill = None
+    if proponent:
+        with _session() as session:
+            prefill = proponent_prefill(session, proponent)
+        if prefill is None:
+            raise _fail(f"No proponent with codice fiscale or partita IVA {proponent}.")
+    output.write_bytes(build_template(kind, prefill))
+    console.print(f"template {kind} written to {output}" + (" (pre-filled)" if prefill else ""))
+
+
+def _print_report(name: str, report: dict) -> None:
+    console.print(f"[bold]{name}[/]: {report['errors']} error(s), {report['warnings']} warning(s)")
+    for p in report["problems"]:
+        colour = "red" if p["severity"] == "error" else "yellow"
+        where = f"{p['sheet']}!{p['cell']}" if p["cell"] else p["sheet"] or ""
+        console.print(f"  [{colour}]{p['severity']:<7}[/] {where:<16} {p['message_en']}", soft_wrap=True)
+
+
+@intake_cli.command("validate")
+def intake_validate(
+    path: Annotated[Path, typer.Argument(help="A filled-in workbook.")],
+    annotated: Annotated[Path | None, typer.Option(help="Write the workbook back with problems marked.")] = None,
+) -> None:
+    """Check one workbook without storing it; exit 1 when it has errors."""
+    from app.intake import check_workbook
+    from ingest.annotate import annotate
+    from ingest.problems import WorkbookRejected
+
+    data = path.read_bytes()
+    try:
+        with _session() as session:
+            validation = check_workbook(session, data)
+    except WorkbookRejected as exc:
+        raise _fail(exc.message_en) from exc
+    _print_report(path.name, validation.report())
+    if annotated:
+        annotated.write_bytes(annotate(data, validation.problems))
+        console.print(f"annotated workbook written to {annotated}")
+    if not validation.ok:
+        raise typer.Exit(code=1)
+
+
+def _refusal(exc: OpportunityError) -> str:
+    """One line: how many errors and the first of them."""
+    report = exc.details if isinstance(exc.details, dict) else None
+    if not report or not report.get("problems"):
+        return exc.message
+    first = report["problems"][0]
+    where = f"{first['sheet']}!{first['cell']}: " if first.get("cell") else ""
+    return f"{report['errors']} error(s), first {where}{first['message_en']}"
+
+
+@intake_cli.command("import")
+def intake_import(
+    folder: Annotated[Path, typer.Argument(help="Folder of .xlsx workbooks (searched recursively).")],
+) -> None:
+    """Validate and store every workbook, one transaction per file; a bad file does not
+    stop the others. Exit 1 when any file was refused."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from app.errors import OpportunityError
+    from app.intake import submit
+    from ingest.problems import WorkbookRejected
+
+    files = sorted(p for p in folder.rglob("*.xlsx") if not p.name.startswith("~$"))
+    if not files:
+        raise _fail(f"No .xlsx files in {folder}.")
+    outcomes: list[tuple[str, str, str]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with _session() as session, Progress(*columns, console=console) as progress:
+        task = progress.add_task("importing", total=len(files))
+        for path in files:
+            progress.update(task, description=path.name[:40])
+            try:
+                outcome = submit(session, path.read_bytes(), filename=path.name, actor="cli import")
+                verdict = "unchanged" if outcome.duplicate else f"stored v{outcome.version}"
+                outcomes.append((path.name, verdict, f"candidacy {outcome.candidacy_id}"))
+            except WorkbookRejected as exc:
+                session.rollback()
+                outcomes.append((path.name, "refused", exc.message_en))
+            except OpportunityError as exc:
+                session.rollback()
+                outcomes.append((path.name, "refused", _refusal(exc)))
+            progress.advance(task)
+    table = Table("file", "result", "detail")
+    for row in outcomes:
+        table.add_row(*row)
+    Console().print(table)
+    if any(result == "refused" for _, result, _ in outcomes):
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

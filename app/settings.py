@@ -75,6 +75,16 @@ class UploadSettings(BaseSettings):
     max_rows: int = Field(default=5_000, ge=10)
 
 
+class ValidationSettings(BaseSettings):
+    """Admissibility thresholds of earlier regional calls: warnings, never errors."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_VALIDATION_", extra="ignore")
+
+    greenfield_min_land_m2: float = Field(default=10_000, ge=0)
+    brownfield_min_floor_m2: float = Field(default=1_000, ge=0)
+    comune_border_tolerance_m: float = Field(default=100, ge=0)
+
+
 class ApiSettings(BaseSettings):
     """How the HTTP API is exposed."""
 
@@ -100,6 +110,11 @@ def storage_settings() -> StorageSettings:
 @lru_cache
 def upload_settings() -> UploadSettings:
     return UploadSettings()
+
+
+@lru_cache
+def validation_settings() -> ValidationSettings:
+    return ValidationSettings()
 
 
 @lru_cache

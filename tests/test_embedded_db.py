@@ -77,7 +77,7 @@ def test_unreachable_folder_is_reported(tmp_path: Path) -> None:
     locked.mkdir(mode=0o700)
     cluster = EmbeddedCluster(locked / "pg", free_port())
     tmp_path.chmod(0o700)
-    with pytest.raises(DatabaseSetupError, match="cannot enter"):
+    with pytest.raises(DatabaseSetupError, match=r"cannot enter"):
         cluster.init()
 
 
@@ -85,12 +85,12 @@ def test_unreachable_folder_is_reported(tmp_path: Path) -> None:
 def test_refuses_a_foreign_data_directory(cluster: EmbeddedCluster) -> None:
     cluster.data_dir.mkdir(parents=True)
     (cluster.data_dir / "notes.txt").write_text("not a cluster")
-    with pytest.raises(DatabaseSetupError, match="not a PostgreSQL cluster"):
+    with pytest.raises(DatabaseSetupError, match=r"not a PostgreSQL cluster"):
         cluster.init()
 
 
 @pytest.mark.db
 def test_invalid_database_name_is_refused(cluster: EmbeddedCluster) -> None:
     cluster.start()
-    with pytest.raises(DatabaseSetupError, match="Invalid database name"):
+    with pytest.raises(DatabaseSetupError, match=r"Invalid database name"):
         cluster.create_database("Robert'); DROP TABLE x;--")

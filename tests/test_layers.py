@@ -51,7 +51,7 @@ def test_reprojects_a_utm_geopackage(tmp_path: Path) -> None:
 
 def test_metres_declared_as_degrees_are_refused(tmp_path: Path) -> None:
     utm = [("SYN-1", "Synthetic exit", 507_000.0, 5_036_000.0)]
-    with pytest.raises(LayerError, match="fall outside Italy.*probably wrong") as info:
+    with pytest.raises(LayerError, match=r"fall outside Italy.*probably wrong") as info:
         read_layer(_geojson(tmp_path / "wrong.geojson", _points(utm)))
     assert "fuori dall'Italia" in info.value.message_it
 
@@ -71,12 +71,12 @@ def test_missing_geometry_is_refused(tmp_path: Path) -> None:
 def test_not_a_geo_file_is_refused(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(LayerError, match="is not a geographic layer"):
+    with pytest.raises(LayerError, match=r"is not a geographic layer"):
         read_layer(path)
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(LayerError, match="File not found: absent.geojson"):
+    with pytest.raises(LayerError, match=r"File not found: absent.geojson"):
         read_layer(tmp_path / "absent.geojson")
 
 
@@ -91,7 +91,7 @@ def test_csv_with_lon_lat(tmp_path: Path) -> None:
 def test_csv_with_xy_needs_a_crs(tmp_path: Path) -> None:
     path = tmp_path / "exits_utm.csv"
     path.write_text("name,x,y\nSynthetic A,507000,5036000\n")
-    with pytest.raises(LayerError, match="X/Y coordinates without a coordinate reference system"):
+    with pytest.raises(LayerError, match=r"X/Y coordinates without a coordinate reference system"):
         read_layer(path)
     frame = read_layer(path, crs="32632")
     assert 9.0 < frame.geometry.iloc[0].x < 9.2
@@ -100,7 +100,7 @@ def test_csv_with_xy_needs_a_crs(tmp_path: Path) -> None:
 def test_csv_without_coordinates(tmp_path: Path) -> None:
     path = tmp_path / "names.csv"
     path.write_text("name,comune\nSynthetic A,Milano\n")
-    with pytest.raises(LayerError, match="no coordinate columns.*found name, comune"):
+    with pytest.raises(LayerError, match=r"no coordinate columns.*found name, comune"):
         read_layer(path)
 
 
@@ -116,13 +116,13 @@ def test_shapefile_without_prj_needs_a_crs(tmp_path: Path) -> None:
     path = tmp_path / "exits.shp"
     frame.to_file(path)
     path.with_suffix(".prj").unlink()
-    with pytest.raises(LayerError, match="does not say which coordinate reference system"):
+    with pytest.raises(LayerError, match=r"does not say which coordinate reference system"):
         read_layer(path)
     assert read_layer(path, crs="EPSG:32632").crs.to_epsg() == 4326
 
 
 def test_unknown_crs(tmp_path: Path) -> None:
-    with pytest.raises(LayerError, match="Unknown coordinate reference system 'EPSG:999999'"):
+    with pytest.raises(LayerError, match=r"Unknown coordinate reference system 'EPSG:999999'"):
         read_layer(_geojson(tmp_path / "a.geojson", _points(SYNTHETIC)), crs="EPSG:999999")
 
 
@@ -152,18 +152,18 @@ def test_zone_layer_from_polygons(reference_loaded: list, conn: Connection, tmp_
 
 def test_zone_layer_needs_polygons(reference_loaded: list, conn: Connection, tmp_path: Path) -> None:
     path = _geojson(tmp_path / "points.geojson", _points(SYNTHETIC))
-    with pytest.raises(LayerError, match="a zone layer needs polygons"):
+    with pytest.raises(LayerError, match=r"a zone layer needs polygons"):
         load_layer_file(conn, path, LayerFileOptions(layer_type="zis", category="zone"))
 
 
 @pytest.mark.parametrize("layer_type", ["Motorway Exit", "1exit", "exit;drop", ""])
 def test_bad_layer_type(conn: Connection, tmp_path: Path, layer_type: str) -> None:
     path = _geojson(tmp_path / "a.geojson", _points(SYNTHETIC))
-    with pytest.raises(LayerError, match="is not valid: use lowercase letters"):
+    with pytest.raises(LayerError, match=r"is not valid: use lowercase letters"):
         load_layer_file(conn, path, LayerFileOptions(layer_type=layer_type))
 
 
 def test_bad_name_field(conn: Connection, tmp_path: Path) -> None:
     path = _geojson(tmp_path / "a.geojson", _points(SYNTHETIC))
-    with pytest.raises(LayerError, match="Column 'denominazione' is not in the file"):
+    with pytest.raises(LayerError, match=r"Column 'denominazione' is not in the file"):
         load_layer_file(conn, path, LayerFileOptions(layer_type="port", name_field="denominazione"))

@@ -63,11 +63,11 @@ def test_audit_log_is_append_only(conn: Connection) -> None:
         text("INSERT INTO audit_events (action, entity_type, entity_id) VALUES ('upload', 'candidacy', '1')")
     )
     savepoint = conn.begin_nested()
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(DBAPIError, match=r"append-only"):
         conn.execute(text("UPDATE audit_events SET action = 'forged'"))
     savepoint.rollback()
     savepoint = conn.begin_nested()
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(DBAPIError, match=r"append-only"):
         conn.execute(text("DELETE FROM audit_events"))
     savepoint.rollback()
 

@@ -39,5 +39,5 @@ def test_cors_origins_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_upload_limits_refuse_nonsense(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPPORTUNITY_UPLOAD_MAX_BYTES", "12")
-    with pytest.raises(ValidationError, match="max_bytes"):
+    with pytest.raises(ValidationError, match=r"max_bytes"):
         UploadSettings()

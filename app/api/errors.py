@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api.responses import OrjsonResponse
 from app.errors import InvalidInputError, OpportunityError, ServiceUnavailableError
 from geo.layers import LayerError
+from ingest.problems import WorkbookRejected
 
 log = logging.getLogger("opportunity.api")
 
@@ -30,6 +31,15 @@ async def _opportunity_error(_: Request, exc: OpportunityError) -> OrjsonRespons
 
 async def _layer_error(_: Request, exc: LayerError) -> OrjsonResponse:
     return _respond(InvalidInputError(exc.message, exc.message_it))
+
+
+async def _workbook_rejected(_: Request, exc: WorkbookRejected) -> OrjsonResponse:
+    error = OpportunityError(
+        exc.message_en, exc.message_it,
+        details={"sheet": exc.sheet, "cell": exc.cell} if exc.sheet or exc.cell else None,
+    )
+    error.status_code, error.code = exc.status, exc.code
+    return _respond(error)
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> OrjsonResponse:
@@ -75,6 +85,7 @@ async def _unexpected(_: Request, exc: Exception) -> OrjsonResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OpportunityError, _opportunity_error)
     app.add_exception_handler(LayerError, _layer_error)
+    app.add_exception_handler(WorkbookRejected, _workbook_rejected)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)

@@ -1,0 +1,317 @@
+"""Store a validated workbook: original by hash, proponent registry, delegation,
+candidacy version and site, all in one transaction.
+
+Re-uploading the same bytes returns the stored candidacy and writes nothing. A
+corrected file for the same candidacy (same "Codice candidatura", or same proponent,
+comune and site name) becomes its next version; the previous version stays, no
+longer current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import InvalidInputError
+from app.lookup import PostgisLookup
+from app.models import AuditEvent, Candidacy, Delegation, Owner, Proponent, Site
+from app.settings import storage_settings, upload_settings, validation_settings
+from app.storage import sha256, store_original
+from ingest import codes
+from ingest.checks import Thresholds, Validation, validate_workbook
+from ingest.fields import SHEET_CANDIDACY, SHEET_DELEGATION, SHEET_PERIMETER
+from ingest.record import CandidacyRecord
+from ingest.workbook import Engine, Limits, read_workbook
+
+
+class ValidationFailed(InvalidInputError):
+    code = "validation_failed"
+
+
+def limits() -> Limits:
+    s = upload_settings()
+    return Limits(s.max_bytes, s.max_uncompressed_bytes, s.max_compression_ratio, s.max_rows)
+
+
+def thresholds() -> Thresholds:
+    s = validation_settings()
+    return Thresholds(s.greenfield_min_land_m2, s.brownfield_min_floor_m2, s.comune_border_tolerance_m)
+
+
+def check_workbook(session: Session, data: bytes, engine: Engine = "openpyxl") -> Validation:
+    """Read and validate; raises ``WorkbookRejected`` for files that cannot be read at all."""
+    workbook = read_workbook(data, limits(), engine,
+                             wanted=(SHEET_CANDIDACY, SHEET_PERIMETER, SHEET_DELEGATION))
+    return validate_workbook(workbook, PostgisLookup(session.connection()), thresholds())
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    candidacy_id: int
+    lineage_id: uuid.UUID
+    version: int
+    site_id: int | None
+    status: str
+    duplicate: bool
+    report: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidacy_id": self.candidacy_id,
+            "candidacy_code": str(self.lineage_id),
+            "version": self.version,
+            "site_id": self.site_id,
+            "status": self.status,
+            "duplicate": self.duplicate,
+            "report": self.report,
+        }
+
+
+def _existing(session: Session, digest: str) -> IntakeOutcome | None:
+    candidacy = session.scalars(select(Candidacy).where(Candidacy.file_sha256 == digest)).first()
+    if candidacy is None:
+        return None
+    site_id = session.scalar(select(Site.id).where(Site.lineage_id == candidacy.lineage_id))
+    return IntakeOutcome(candidacy.id, candidacy.lineage_id, candidacy.version, site_id,
+                         candidacy.status, True, candidacy.validation_report)
+
+
+def submit(session: Session, data: bytes, filename: str | None = None, actor: str | None = None,
+           client_address: str | None = None, engine: Engine = "openpyxl",
+           uploads_dir: Path | None = None) -> IntakeOutcome:
+    """Validate and store one workbook in one transaction; idempotent on its bytes."""
+    digest = sha256(data)
+    existing = _existing(session, digest)
+    if existing:
+        return existing
+    validation = check_workbook(session, data, engine)
+    report = validation.report()
+    record = validation.record
+    if not validation.ok or record.lon is None or record.lat is None:
+        session.rollback()
+        raise ValidationFailed(
+            f"The workbook has {len(validation.errors)} error(s); nothing was stored. Fix them "
+            "(see details, or ask for the annotated workbook) and upload again.",
+            f"La cartella di lavoro contiene {len(validation.errors)} errori; non è stato salvato "
+            "nulla. Correggerli (vedere i dettagli o richiedere la cartella annotata) e "
+            "ricaricarla.",
+            details=report,
+        )
+    _, path = store_original(uploads_dir or storage_settings().uploads_dir, data)
+    try:
+        outcome = _store(session, record, report, digest, path, len(data), filename, actor,
+                         client_address)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        duplicate = _existing(session, digest)  # the same bytes, stored meanwhile
+        if duplicate is None:
+            raise
+        return duplicate
+    return outcome
+
+
+def _tax_ids(code: str | None) -> tuple[str | None, str | None]:
+    """(codice_fiscale, partita_iva) from one tax code: 11 digits are both for a company."""
+    if not code:
+        return None, None
+    code = codes.clean(code)
+    return (code, None) if len(code) == 16 else (code, code)
+
+
+def _upsert_person(session: Session, model: type, cf: str | None, piva: str | None,
+                   **values: Any) -> Any:
+    conditions = []
+    if cf:
+        conditions.append(model.codice_fiscale == cf)
+    if piva:
+        conditions.append(model.partita_iva == piva)
+    person = session.scalars(select(model).where(or_(*conditions))).first()
+    if person is None:
+        person = model(codice_fiscale=cf, partita_iva=piva, **values)
+        session.add(person)
+    else:
+        for key, value in values.items():
+            if value is not None:
+                setattr(person, key, value)
+        person.codice_fiscale = person.codice_fiscale or cf
+        person.partita_iva = person.partita_iva or piva
+        if hasattr(person, "updated_at"):
+            person.updated_at = func.now()
+    session.flush()
+    return person
+
+
+def _proponent(session: Session, r: CandidacyRecord) -> Proponent:
+    cf, piva = r.proponent_cf, r.proponent_piva
+    if cf and len(cf) == 11 and not piva:
+        piva = cf
+    email = r.proponent_email
+    return _upsert_person(
+        session, Proponent, cf, piva, name=r.proponent_name,
+        legal_nature=r.proponent_legal_nature, email=email,
+        pec=email if email and "pec" in email.split("@")[-1] else None, phone=r.proponent_phone,
+    )
+
+
+def _owner(session: Session, r: CandidacyRecord, proponent: Proponent) -> Owner:
+    if r.proponent_role == "delegato":
+        cf, piva = _tax_ids(r.owner_tax_id)
+        return _upsert_person(session, Owner, cf, piva, name=r.owner_name)
+    return _upsert_person(session, Owner, proponent.codice_fiscale, proponent.partita_iva,
+                          name=proponent.name, legal_nature=proponent.legal_nature)
+
+
+def _delegation(session: Session, r: CandidacyRecord, owner: Owner, delegate: Proponent) -> Delegation | None:
+    d = r.delegation
+    if r.proponent_role != "delegato" or d is None:
+        return None
+    found = session.scalars(select(Delegation).where(
+        Delegation.owner_id == owner.id, Delegation.delegate_id == delegate.id,
+        Delegation.site_comune_istat == r.comune_istat, Delegation.site_foglio == d.site_foglio,
+        Delegation.id_document_number == d.id_doc_number,
+    )).first()
+    if found:
+        return found
+    delegation = Delegation(
+        owner_id=owner.id, delegate_id=delegate.id, delegate_category=d.delegato_category,
+        delegate_email=d.delegato_email, legal_representative=d.delegante_legal_rep,
+        id_document_type=d.id_doc_type, id_document_number=d.id_doc_number,
+        id_document_expiry=d.id_doc_expiry, scope=d.scope, site_name=d.site_name,
+        site_comune_istat=r.comune_istat, site_foglio=d.site_foglio,
+        site_mappali=d.site_mappali, place=d.place, signed_on=d.signed_on, signed=bool(d.signed),
+    )
+    session.add(delegation)
+    session.flush()
+    return delegation
+
+
+def _previous_version(session: Session, r: CandidacyRecord, proponent: Proponent) -> Candidacy | None:
+    current = select(Candidacy).where(Candidacy.is_current, Candidacy.proponent_id == proponent.id)
+    if r.candidacy_code:
+        try:
+            lineage = uuid.UUID(r.candidacy_code)
+        except ValueError:
+            lineage = None
+        if lineage:
+            found = session.scalars(current.where(Candidacy.lineage_id == lineage)).first()
+            if found:
+                return found
+    return session.scalars(
+        current.join(Site, Site.lineage_id == Candidacy.lineage_id).where(
+            Site.declared_comune_istat == r.comune_istat,
+            func.lower(func.trim(Site.name)) == (r.site_name or "").strip().lower(),
+        )
+    ).first()
+
+
+def site_values(r: CandidacyRecord) -> dict[str, Any]:
+    """Catalogue columns from a validated record (kind B fields only for kind B)."""
+    project = r.kind == "B"
+    return {
+        "kind": r.kind, "name": r.site_name, "declared_comune_istat": r.comune_istat,
+        "address": r.address, "geom": f"SRID=4326;POINT({r.lon} {r.lat})",
+        "perimeter": f"SRID=4326;{r.perimeter_wkt}" if r.perimeter_wkt else None,
+        "location_precision": r.location_precision or "exact",
+        "cadastral_foglio": r.foglio, "cadastral_mappali": r.mappali,
+        "cadastral_subalterni": r.subalterni, "site_type": r.site_type, "condition": r.condition,
+        "land_area_m2": r.land_area_m2, "covered_area_m2": r.covered_area_m2,
+        "gross_floor_area_m2": r.gross_floor_area_m2, "useful_height_m": r.useful_height_m,
+        "floors": r.floors, "year_built": r.year_built, "energy_class": r.energy_class,
+        "zoning": r.zoning, "allowed_functions": r.allowed_functions,
+        "constraints": r.constraints, "remediation": r.remediation, "tenure_title": r.tenure_title,
+        "availability": r.availability, "price_eur": r.price_eur,
+        "annual_rent_eur": r.annual_rent_eur, "available_from": r.available_from,
+        "rail_siding": r.rail_siding, "power_kw": r.power_kw, "substation": r.substation,
+        "gas": r.gas, "industrial_water": r.industrial_water, "sewer": r.sewer, "fibre": r.fibre,
+        "declared_distances": {k: v for k, v in {
+            "motorway_exit_km": r.motorway_exit_km, "motorway_exit_name": r.motorway_exit_name,
+            "station_km": r.station_km, "airport_km": r.airport_km}.items() if v is not None},
+        "sectors": r.sectors, "description_it": r.description_it,
+        "description_en": r.description_en,
+        "planning_stage": r.planning_stage if project else None,
+        "project_floor_area_m2": r.project_floor_area_m2 if project else None,
+        "investment_eur": r.investment_eur if project else None,
+        "attributes": {k: v for k, v in {
+            "project_title": r.project_title, "project_functions": r.project_functions or None,
+            "project_timing": r.project_timing, "partners_sought": r.partners_sought,
+            "expected_jobs": r.expected_jobs}.items() if v is not None and project},
+    }
+
+
+def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest: str, path: Path,
+           size: int, filename: str | None, actor: str | None,
+           client_address: str | None) -> IntakeOutcome:
+    proponent = _proponent(session, r)
+    owner = _owner(session, r, proponent)
+    delegation = _delegation(session, r, owner, proponent)
+    previous = _previous_version(session, r, proponent)
+    if previous is not None:
+        previous.is_current = False
+        session.flush()
+    candidacy = Candidacy(
+        lineage_id=previous.lineage_id if previous else uuid.uuid4(),
+        version=previous.version + 1 if previous else 1,
+        previous_id=previous.id if previous else None,
+        is_current=True, kind=r.kind, status="submitted", proponent_id=proponent.id,
+        proponent_role=r.proponent_role, owner_id=owner.id,
+        delegation_id=delegation.id if delegation else None,
+        publication_consent=r.owner_consent, file_sha256=digest, file_path=str(path),
+        file_name=filename, file_size=size, template_version=r.template_version,
+        record=r.json_ready(), validation_report=report,
+        submitted_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(candidacy)
+    session.flush()
+    site = session.scalars(select(Site).where(Site.lineage_id == candidacy.lineage_id)).first()
+    values = site_values(r)
+    if site is None:
+        site = Site(lineage_id=candidacy.lineage_id, origin="candidacy", **values)
+        session.add(site)
+    else:
+        for key, value in values.items():
+            setattr(site, key, value)
+        site.updated_at = func.now()
+    site.candidacy_id = candidacy.id
+    site.status = "submitted"
+    site.last_confirmed_at = func.now()
+    session.flush()
+    session.add(AuditEvent(
+        actor=actor or r.proponent_email, actor_role="proponent",
+        action="candidacy.new_version" if previous else "candidacy.upload",
+        entity_type="candidacy", entity_id=str(candidacy.id),
+        from_status=previous.status if previous else None, to_status="submitted",
+        client_address=client_address,
+        details={"file_sha256": digest, "version": candidacy.version,
+                 "candidacy_code": str(candidacy.lineage_id), "warnings": report["warnings"]},
+    ))
+    session.flush()
+    return IntakeOutcome(candidacy.id, candidacy.lineage_id, candidacy.version, site.id,
+                         candidacy.status, False, report)
+
+
+def proponent_prefill(session: Session, tax_id: str) -> dict[str, Any] | None:
+    """Registry data of a known proponent, by codice fiscale or partita IVA, for the
+    pre-compiled template (the call requires that they do not retype it)."""
+    code = codes.clean(tax_id)
+    proponent = session.scalars(select(Proponent).where(
+        (Proponent.codice_fiscale == code) | (Proponent.partita_iva == code))).first()
+    if proponent is None:
+        return None
+    role = session.execute(
+        text("SELECT proponent_role FROM candidacies WHERE proponent_id = :p ORDER BY id DESC LIMIT 1"),
+        {"p": proponent.id},
+    ).scalar()
+    return {k: v for k, v in {
+        "proponent_role": role, "proponent_name": proponent.name,
+        "proponent_cf": proponent.codice_fiscale if proponent.codice_fiscale != proponent.partita_iva else None,
+        "proponent_piva": proponent.partita_iva, "proponent_legal_nature": proponent.legal_nature,
+        "proponent_email": proponent.email, "proponent_phone": proponent.phone,
+    }.items() if v is not None}

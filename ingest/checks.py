@@ -1,0 +1,464 @@
+"""Checks across fields: tax codes, where the site is, surfaces, dates, admissibility
+thresholds and the delegation rules of form C.
+
+Reference data (comuni, the region, cadastral sheets) comes in through the
+:class:`ReferenceLookup` protocol so that this module stays free of the database; the
+service implements it on PostGIS (``app.lookup``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shapely.geometry import MultiPolygon, Point
+from shapely.ops import transform
+
+from ingest import codes
+from ingest.coordinates import ValueProblem, parse_wkt_perimeter, xy_to_lonlat
+from ingest.parser import ParsedWorkbook, SheetValues, parse_workbook
+from ingest.problems import Problem, Severity
+from ingest.record import CandidacyRecord, DelegationRecord
+from ingest.values import normalise
+from ingest.workbook import Workbook
+
+
+@dataclass(frozen=True)
+class ComuneRef:
+    istat_code: str
+    name: str
+    province: str  # abbreviation, e.g. MI
+    cadastral_code: str | None = None
+
+
+class ReferenceLookup(Protocol):
+    def comune(self, name_or_code: str) -> ComuneRef | None: ...
+    def comune_at(self, lon: float, lat: float) -> ComuneRef | None: ...
+    def distance_to_comune_m(self, istat_code: str, lon: float, lat: float) -> float: ...
+    def in_lombardy(self, lon: float, lat: float) -> bool: ...
+    def cadastral_point(self, istat_code: str, foglio: str) -> tuple[float, float] | None: ...
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Admissibility warnings from earlier regional calls (mission.md); configurable."""
+
+    greenfield_min_land_m2: float = 10_000
+    brownfield_min_floor_m2: float = 1_000
+    comune_border_tolerance_m: float = 100
+    oldest_compilation: dt.date = dt.date(2020, 1, 1)
+
+
+@dataclass
+class Validation:
+    record: CandidacyRecord
+    problems: list[Problem]
+    perimeter: MultiPolygon | None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+class _Checker:
+    def __init__(self, parsed: ParsedWorkbook, lookup: ReferenceLookup, thresholds: Thresholds,
+                 today: dt.date):
+        self.parsed = parsed
+        self.c = parsed.candidacy
+        self.v = parsed.candidacy.values
+        self.lookup = lookup
+        self.t = thresholds
+        self.today = today
+        self.resolved: dict[str, Any] = {}
+        self.perimeter = parsed.perimeter
+
+    def flag(self, severity: Severity, code: str, key: str | None, en: str, it: str,
+             expected: str | None = None, sheet: SheetValues | None = None) -> None:
+        sheet = sheet or self.c
+        sheet.problem(severity, code, key, sheet.raw.get(key) if key else None, expected, None,
+                      en, it)
+
+    # -- people -------------------------------------------------------------------------------
+
+    def proponent(self) -> None:
+        if not ({"proponent_cf", "proponent_piva"} & (set(self.v) | set(self.c.raw))):
+            self.flag(Severity.ERROR, "missing_tax_id", "proponent_cf",
+                      "Give the proponent's codice fiscale or partita IVA.",
+                      "Indicare il codice fiscale o la partita IVA del proponente.",
+                      "a codice fiscale or a partita IVA")
+        if self.v.get("proponent_role") == "delegato":
+            for key, label in (("owner_name", "Proprietario"),
+                               ("owner_tax_id", "Codice fiscale o partita IVA del proprietario")):
+                if key not in self.v and key not in self.c.raw:
+                    self.flag(Severity.ERROR, "missing_owner", key,
+                              f"A delegate submits for an owner: fill in '{label}'.",
+                              f"Un delegato presenta per conto del proprietario: compilare '{label}'.",
+                              "the owner's details")
+
+    # -- location -----------------------------------------------------------------------------
+
+    def comune(self) -> ComuneRef | None:
+        raw = self.v.get("comune")
+        if raw is None:
+            return None
+        found = self.lookup.comune(str(raw))
+        if found is None:
+            self.flag(Severity.ERROR, "unknown_comune", "comune",
+                      f"'{raw}' is not a comune of Lombardy. Write its name as ISTAT lists it "
+                      "(e.g. Cologno Monzese) or its 6-digit ISTAT code.",
+                      f"'{raw}' non è un comune della Lombardia. Scriverne il nome come da "
+                      "elenco ISTAT (es. Cologno Monzese) o il codice ISTAT a 6 cifre.",
+                      "a comune of Lombardy")
+            return None
+        self.resolved["comune_istat"] = found.istat_code
+        province = self.v.get("province")
+        if province and normalise(province) not in (normalise(found.province), ):
+            self.flag(Severity.WARNING, "province_mismatch", "province",
+                      f"{found.name} is in province {found.province}, not '{province}'.",
+                      f"{found.name} è in provincia di {found.province}, non '{province}'.",
+                      found.province)
+        return found
+
+    def perimeter_shape(self) -> None:
+        wkt = self.v.get("perimeter_wkt")
+        if wkt:
+            if self.perimeter is not None:
+                self.flag(Severity.WARNING, "two_perimeters", "perimeter_wkt",
+                          "Both a WKT perimeter and sheet Perimetro are filled in; the WKT is used.",
+                          "Sono compilati sia il perimetro WKT sia il foglio Perimetro; si usa il WKT.")
+            self.perimeter = parse_wkt_perimeter(wkt)
+
+    def point(self) -> tuple[float, float, str, str] | None:
+        """(lon, lat, precision, key of the cell it came from)."""
+        v, raw = self.v, self.c.raw
+        has_lat, has_lon = "latitude" in raw, "longitude" in raw
+        if has_lat != has_lon:
+            missing = "longitude" if has_lat else "latitude"
+            self.flag(Severity.ERROR, "incomplete_coordinates", missing,
+                      "Give both latitude and longitude.", "Indicare sia latitudine sia longitudine.")
+            return None
+        if "latitude" in v and "longitude" in v:
+            return v["longitude"], v["latitude"], "exact", "latitude"
+        if has_lat:
+            return None  # unreadable: already reported
+        if "coord_x" in raw or "coord_y" in raw:
+            if not ("coord_x" in v and "coord_y" in v):
+                if "coord_x" in raw and "coord_y" in raw:
+                    return None
+                self.flag(Severity.ERROR, "incomplete_coordinates", "coord_x",
+                          "Give both X and Y.", "Indicare sia X sia Y.")
+                return None
+            if "coord_epsg" not in v:
+                if "coord_epsg" not in raw:
+                    self.flag(Severity.ERROR, "missing_epsg", "coord_epsg",
+                              "X/Y need their reference system: choose the EPSG code.",
+                              "X/Y richiedono il sistema di riferimento: scegliere il codice EPSG.",
+                              "32632, 7791, 6707 or 3003")
+                return None
+            try:
+                lon, lat = xy_to_lonlat(v["coord_x"], v["coord_y"], int(v["coord_epsg"]))
+            except ValueProblem as exc:
+                self.c.problem(Severity.ERROR, "invalid_coordinates", "coord_x", raw.get("coord_x"),
+                               exc.expected_en, exc.expected_it,
+                               f"Coordinates X/Y: expected {exc.expected_en}.",
+                               f"Coordinate X/Y: atteso {exc.expected_it}.")
+                return None
+            return lon, lat, "exact", "coord_x"
+        if self.perimeter is not None:
+            inner = self.perimeter.representative_point()
+            return inner.x, inner.y, "exact", "perimeter_wkt"
+        return None
+
+    def location(self, comune: ComuneRef | None) -> None:
+        self.perimeter_shape()
+        found = self.point()
+        if found is None and not self.c.problems_for({"latitude", "longitude", "coord_x", "coord_y", "coord_epsg"}):
+            foglio = self.v.get("foglio")
+            if comune and foglio:
+                point = self.lookup.cadastral_point(comune.istat_code, str(foglio))
+                if point is None:
+                    self.flag(Severity.ERROR, "unknown_foglio", "foglio",
+                              f"Foglio {foglio} is not among the cadastral sheets of {comune.name}; "
+                              "check it or give the coordinates.",
+                              f"Il foglio {foglio} non è tra i fogli catastali di {comune.name}; "
+                              "verificarlo o indicare le coordinate.")
+                    return
+                self.flag(Severity.WARNING, "approximate_location", "foglio",
+                          f"No coordinates: the site is placed at the reference point of foglio "
+                          f"{foglio} of {comune.name}, typically within 0.5-2 km. Add coordinates "
+                          "for an exact position.",
+                          f"Coordinate assenti: il sito è collocato nel punto di riferimento del "
+                          f"foglio {foglio} di {comune.name}, di norma entro 0,5-2 km. Aggiungere "
+                          "le coordinate per una posizione esatta.")
+                found = (*point, "cadastral_sheet", "foglio")
+            elif comune is not None or "comune" not in self.v:
+                self.flag(Severity.ERROR, "missing_location", "latitude",
+                          "Give the site's coordinates (latitude/longitude, or X/Y with EPSG), "
+                          "a perimeter, or at least comune and foglio.",
+                          "Indicare le coordinate del sito (latitudine/longitudine, o X/Y con "
+                          "EPSG), un perimetro, o almeno comune e foglio.")
+        if found is None:
+            return
+        lon, lat, precision, key = found
+        if not self.lookup.in_lombardy(lon, lat):
+            self.flag(Severity.ERROR, "outside_lombardy", key,
+                      f"The coordinates ({lat:.5f}, {lon:.5f}) fall outside Lombardy: check "
+                      "them, and that latitude and longitude are not swapped.",
+                      f"Le coordinate ({lat:.5f}, {lon:.5f}) cadono fuori dalla Lombardia: "
+                      "verificarle, e che latitudine e longitudine non siano invertite.",
+                      "a point in Lombardy")
+            return
+        self.resolved.update(lon=lon, lat=lat, location_precision=precision)
+        if comune is not None and precision == "exact":
+            distance = self.lookup.distance_to_comune_m(comune.istat_code, lon, lat)
+            if distance > self.t.comune_border_tolerance_m:
+                actual = self.lookup.comune_at(lon, lat)
+                where = actual.name if actual else "another comune"
+                self.flag(Severity.ERROR, "outside_declared_comune", key,
+                          f"The coordinates fall in {where}, {distance / 1000:.1f} km from "
+                          f"{comune.name}, the comune declared. Correct the comune or the "
+                          "coordinates.",
+                          f"Le coordinate cadono in {where if actual else 'un altro comune'}, a "
+                          f"{distance / 1000:.1f} km da {comune.name}, il comune dichiarato. "
+                          "Correggere il comune o le coordinate.",
+                          f"a point in {comune.name}")
+            elif distance > 0:
+                self.flag(Severity.WARNING, "on_comune_border", key,
+                          f"The point is {distance:.0f} m outside {comune.name}, within the "
+                          "border tolerance; check it.",
+                          f"Il punto è {distance:.0f} m fuori da {comune.name}, entro la "
+                          "tolleranza di confine; verificarlo.")
+        if self.perimeter is not None and precision == "exact":
+            if not self.perimeter.buffer(0.002).contains(Point(lon, lat)):
+                self.flag(Severity.WARNING, "point_outside_perimeter", key,
+                          "The coordinates are not inside the perimeter given.",
+                          "Le coordinate non sono all'interno del perimetro indicato.")
+            self._perimeter_area()
+
+    def _perimeter_area(self) -> None:
+        from pyproj import Transformer
+
+        to_metres = Transformer.from_crs(4326, 32632, always_xy=True).transform
+        area = transform(to_metres, self.perimeter).area
+        declared = self.v.get("land_area_m2")
+        if declared and not 0.5 <= area / declared <= 1.5:
+            self.flag(Severity.WARNING, "perimeter_area_mismatch", "land_area_m2",
+                      f"The perimeter encloses {area:,.0f} m², the declared land area is "
+                      f"{declared:,.0f} m².",
+                      f"Il perimetro racchiude {area:,.0f} m², la superficie territoriale "
+                      f"dichiarata è {declared:,.0f} m².")
+
+    # -- characteristics ----------------------------------------------------------------------
+
+    def surfaces(self) -> None:
+        v = self.v
+        land, covered, floor = (v.get(k) for k in
+                                ("land_area_m2", "covered_area_m2", "gross_floor_area_m2"))
+        site_type = v.get("site_type")
+        needs = {"area_libera": ("land_area_m2",), "area_dismessa": ("land_area_m2",),
+                 "edificio": ("covered_area_m2", "gross_floor_area_m2"),
+                 "area_con_edifici": ("land_area_m2", "covered_area_m2", "gross_floor_area_m2")}
+        for key in needs.get(site_type, ()):
+            if key not in v and key not in self.c.raw:
+                self.flag(Severity.ERROR, "missing_value", key,
+                          f"A site of this type needs '{_label(key)}'.",
+                          f"Un sito di questa tipologia richiede '{_label(key)}'.", "a surface in m²")
+        if land is not None and covered is not None and covered > land:
+            self.flag(Severity.ERROR, "covered_exceeds_land", "covered_area_m2",
+                      f"The covered area ({covered:,.0f} m²) exceeds the land area ({land:,.0f} m²).",
+                      f"La superficie coperta ({covered:,.0f} m²) supera la superficie "
+                      f"territoriale ({land:,.0f} m²).",
+                      f"at most {land:,.0f} m²")
+        floors = v.get("floors")
+        if floor is not None and covered and floors and floor > covered * floors * 1.05:
+            self.flag(Severity.WARNING, "floor_area_implausible", "gross_floor_area_m2",
+                      f"SLP {floor:,.0f} m² is more than covered area × floors "
+                      f"({covered:,.0f} × {floors}).",
+                      f"La SLP di {floor:,.0f} m² supera superficie coperta × piani "
+                      f"({covered:,.0f} × {floors}).")
+        elif floor is not None and land and floor > land * 10:
+            self.flag(Severity.WARNING, "floor_area_implausible", "gross_floor_area_m2",
+                      f"SLP {floor:,.0f} m² is more than ten times the land area.",
+                      f"La SLP di {floor:,.0f} m² supera dieci volte la superficie territoriale.")
+        if site_type == "area_libera" and land is not None and land < self.t.greenfield_min_land_m2:
+            self.flag(Severity.WARNING, "below_threshold", "land_area_m2",
+                      f"Greenfield land below {self.t.greenfield_min_land_m2:,.0f} m² was not "
+                      "admissible in earlier regional calls.",
+                      f"Le aree libere sotto {self.t.greenfield_min_land_m2:,.0f} m² non erano "
+                      "ammissibili nei precedenti bandi regionali.")
+        if site_type in ("area_dismessa", "edificio", "area_con_edifici"):
+            measure = floor if floor is not None else covered
+            if measure is not None and measure < self.t.brownfield_min_floor_m2:
+                self.flag(Severity.WARNING, "below_threshold", "gross_floor_area_m2",
+                          f"Brownfields and buildings below {self.t.brownfield_min_floor_m2:,.0f} "
+                          "m² of SLP were not admissible in earlier regional calls.",
+                          f"Aree dismesse ed edifici sotto {self.t.brownfield_min_floor_m2:,.0f} "
+                          "m² di SLP non erano ammissibili nei precedenti bandi regionali.")
+
+    def availability(self) -> None:
+        mode = self.v.get("availability")
+        declared = set(self.v) | set(self.c.raw)
+        if mode in ("vendita", "vendita_o_locazione") and "price_eur" not in declared:
+            self.flag(Severity.WARNING, "missing_price", "price_eur",
+                      "For sale but no asking price: investors filter on price.",
+                      "In vendita ma senza prezzo richiesto: gli investitori filtrano per prezzo.")
+        if mode in ("locazione", "vendita_o_locazione") and "annual_rent_eur" not in declared:
+            self.flag(Severity.WARNING, "missing_rent", "annual_rent_eur",
+                      "For lease but no annual rent: investors filter on rent.",
+                      "In locazione ma senza canone annuo: gli investitori filtrano per canone.")
+
+    def dates(self) -> None:
+        compiled = self.v.get("compiled_on")
+        if compiled and compiled > self.today:
+            self.flag(Severity.ERROR, "future_date", "compiled_on",
+                      f"The compilation date {compiled:%d/%m/%Y} is in the future.",
+                      f"La data di compilazione {compiled:%d/%m/%Y} è nel futuro.",
+                      f"a date up to {self.today:%d/%m/%Y}")
+        elif compiled and compiled < self.t.oldest_compilation:
+            self.flag(Severity.WARNING, "old_date", "compiled_on",
+                      f"The compilation date {compiled:%d/%m/%Y} is old: confirm the data is current.",
+                      f"La data di compilazione {compiled:%d/%m/%Y} è datata: confermare che i "
+                      "dati siano attuali.")
+        available = self.v.get("available_from")
+        if available and not dt.date(1950, 1, 1) <= available <= self.today.replace(year=self.today.year + 20):
+            self.flag(Severity.ERROR, "implausible_date", "available_from",
+                      f"'Available from' {available:%d/%m/%Y} is not plausible.",
+                      f"'Disponibile dal' {available:%d/%m/%Y} non è plausibile.")
+
+    # -- delegation (form C) -------------------------------------------------------------------
+
+    def delegation(self, comune: ComuneRef | None) -> None:
+        role = self.v.get("proponent_role")
+        d = self.parsed.delegation
+        consent = self.v.get("publication_consent")
+        if role != "delegato":
+            self.resolved["owner_consent"] = bool(consent)
+            return
+        self.resolved["owner_consent"] = bool(d and d.values.get("owner_publication_consent"))
+        if d is None:
+            self.c.problem(Severity.ERROR, "missing_delegation", "proponent_role", "delegato",
+                           "a filled-in sheet Delega", None,
+                           "The proponent is a delegate, but sheet Delega (form C) is not filled "
+                           "in. The owner must delegate you there, signed, with an ID document.",
+                           "Il proponente è un delegato, ma il foglio Delega (lettera C) non è "
+                           "compilato. Il proprietario deve delegarla lì, firmando, con un "
+                           "documento d'identità.")
+            return
+        dv = d.values
+        owner = codes.clean(self.v.get("owner_tax_id", ""))
+        if dv.get("delegante_tax_id") and owner and dv["delegante_tax_id"] != owner:
+            self.flag(Severity.ERROR, "delegation_wrong_owner", "delegante_tax_id",
+                      f"The delegation is signed by {dv['delegante_tax_id']}, not by the owner "
+                      f"declared in sheet Candidatura ({owner}).",
+                      f"La delega è firmata da {dv['delegante_tax_id']}, non dal proprietario "
+                      f"dichiarato nel foglio Candidatura ({owner}).", owner, sheet=d)
+        proponent_ids = {self.v.get("proponent_cf"), self.v.get("proponent_piva")} - {None}
+        if dv.get("delegato_tax_id") and dv["delegato_tax_id"] not in proponent_ids:
+            self.flag(Severity.ERROR, "delegation_wrong_delegate", "delegato_tax_id",
+                      f"The delegation names {dv['delegato_tax_id']} as delegate, not the "
+                      "proponent of this candidacy.",
+                      f"La delega nomina come delegato {dv['delegato_tax_id']}, non il "
+                      "proponente di questa candidatura.", ", ".join(sorted(proponent_ids)), sheet=d)
+        expiry = dv.get("id_doc_expiry")
+        reference_day = self.v.get("compiled_on") or self.today
+        if expiry and expiry < reference_day:
+            self.flag(Severity.ERROR, "id_document_expired", "id_doc_expiry",
+                      f"The owner's ID document expired on {expiry:%d/%m/%Y}; attach a valid one.",
+                      f"Il documento d'identità del delegante è scaduto il {expiry:%d/%m/%Y}; "
+                      "allegarne uno valido.", f"a date after {reference_day:%d/%m/%Y}", sheet=d)
+        if dv.get("signed") is False:
+            self.flag(Severity.ERROR, "delegation_not_signed", "signed",
+                      "The delegation is not signed by the owner.",
+                      "La delega non è firmata dal delegante.", "Sì", sheet=d)
+        self._delegation_covers(d, comune)
+        if consent and not dv.get("owner_publication_consent"):
+            self.flag(Severity.WARNING, "consent_not_owner", "publication_consent",
+                      "A delegation covers only handling the application: the consent to publish "
+                      "must be the owner's ('Nulla osta alla pubblicazione del delegante' in "
+                      "sheet Delega). The site will not be published until the owner consents.",
+                      "La delega copre solo la gestione operativa della domanda: il nulla osta "
+                      "alla pubblicazione spetta al proprietario ('Nulla osta alla pubblicazione "
+                      "del delegante' nel foglio Delega). Il sito non sarà pubblicato senza.")
+
+    def _delegation_covers(self, d: SheetValues, comune: ComuneRef | None) -> None:
+        dv = d.values
+        site_comune = dv.get("site_comune")
+        if site_comune and comune:
+            delegated = self.lookup.comune(str(site_comune))
+            if delegated is None or delegated.istat_code != comune.istat_code:
+                self.flag(Severity.ERROR, "delegation_other_site", "site_comune",
+                          f"The delegation covers a site in '{site_comune}', not in {comune.name}.",
+                          f"La delega riguarda un sito a '{site_comune}', non a {comune.name}.",
+                          comune.name, sheet=d)
+                return
+        foglio, mappali = self.v.get("foglio"), set(self.v.get("mappali", []))
+        if dv.get("site_foglio") and foglio and normalise(dv["site_foglio"]).lstrip("0") != normalise(foglio).lstrip("0"):
+            self.flag(Severity.ERROR, "delegation_other_site", "site_foglio",
+                      f"The delegation covers foglio {dv['site_foglio']}, the candidacy foglio {foglio}.",
+                      f"La delega riguarda il foglio {dv['site_foglio']}, la candidatura il foglio {foglio}.",
+                      str(foglio), sheet=d)
+        delegated_mappali = set(dv.get("site_mappali", []))
+        if delegated_mappali and mappali - delegated_mappali:
+            missing = ", ".join(sorted(mappali - delegated_mappali))
+            self.flag(Severity.ERROR, "delegation_other_site", "site_mappali",
+                      f"The delegation does not cover mappali {missing} of the candidacy.",
+                      f"La delega non comprende i mappali {missing} della candidatura.",
+                      ", ".join(sorted(mappali)), sheet=d)
+
+    def run(self) -> Validation:
+        self.proponent()
+        comune = self.comune()
+        self.location(comune)
+        self.surfaces()
+        self.availability()
+        self.dates()
+        self.delegation(comune)
+        values = {k: v for k, v in self.v.items()}
+        if self.perimeter is not None:
+            values["perimeter_wkt"] = self.perimeter.wkt
+        delegation = None
+        if self.parsed.delegation is not None:
+            delegation = DelegationRecord(**self.parsed.delegation.values)
+        record = CandidacyRecord(**values, **self.resolved, delegation=delegation)
+        problems = self.parsed.problems
+        problems.sort(key=lambda p: (p.severity != Severity.ERROR, p.sheet or "", _row(p.cell)))
+        return Validation(record, problems, self.perimeter)
+
+
+def _row(cell: str | None) -> int:
+    digits = "".join(ch for ch in cell or "" if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _label(key: str) -> str:
+    from ingest.fields import CANDIDACY_SECTIONS, fields_of
+
+    return next((f.label for f in fields_of(CANDIDACY_SECTIONS) if f.key == key), key)
+
+
+def validate(parsed: ParsedWorkbook, lookup: ReferenceLookup,
+             thresholds: Thresholds = Thresholds(), today: dt.date | None = None) -> Validation:
+    return _Checker(parsed, lookup, thresholds, today or dt.date.today()).run()
+
+
+def validate_workbook(workbook: Workbook, lookup: ReferenceLookup,
+                      thresholds: Thresholds = Thresholds(), today: dt.date | None = None) -> Validation:
+    """Parse and check a workbook already read by :func:`ingest.workbook.read_workbook`."""
+    return validate(parse_workbook(workbook), lookup, thresholds, today)

@@ -1,0 +1,256 @@
+"""Cell values as owners type them: Italian or English numbers with units, yes/no,
+dates, lists and choices from a vocabulary.
+
+Every parser takes the raw cell value (str, int, float, datetime, bool or None) and
+returns the typed value or raises :class:`ValueProblem` with what was expected, in
+Italian and English. Italian number format (dot thousands, comma decimals) wins where
+a string could be read both ways ("1,250" is 1.25); English is read where unambiguous
+("1,250,000.50").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from difflib import get_close_matches
+from typing import Any
+
+
+class ValueProblem(ValueError):
+    def __init__(self, expected_en: str, expected_it: str):
+        super().__init__(expected_en)
+        self.expected_en = expected_en
+        self.expected_it = expected_it
+
+
+def normalise(text: str) -> str:
+    """Lowercase, no accents, punctuation as spaces, single spaces: for matching labels."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_text = ascii_text.replace("²", "2").lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[-+]?\d[\d.,' \u00a0\u202f]*")
+# multiplier by unit, per quantity; keys are normalised unit spellings
+UNITS: dict[str, dict[str, float]] = {
+    "area": {"": 1, "mq": 1, "m2": 1, "m 2": 1, "metri quadri": 1, "metri quadrati": 1,
+             "sqm": 1, "ha": 10_000, "ettari": 10_000, "ettaro": 10_000, "km2": 1_000_000},
+    "money": {"": 1, "eur": 1, "euro": 1, "mln": 1_000_000, "milioni": 1_000_000,
+              "mln eur": 1_000_000, "mln euro": 1_000_000, "milioni di euro": 1_000_000,
+              "mila": 1_000, "mila euro": 1_000, "k": 1_000, "keur": 1_000},
+    "power": {"": 1, "kw": 1, "kva": 1, "mw": 1_000, "mva": 1_000, "w": 0.001},
+    "length_km": {"": 1, "km": 1, "m": 0.001, "metri": 0.001, "chilometri": 1},
+    "length_m": {"": 1, "m": 1, "metri": 1, "ml": 1, "cm": 0.01},
+    "plain": {"": 1},
+}
+_UNIT_NAMES = {
+    "area": ("m² (or ha)", "m² (o ha)"),
+    "money": ("euro", "euro"),
+    "power": ("kW (or MW)", "kW (o MW)"),
+    "length_km": ("km", "km"),
+    "length_m": ("metres", "metri"),
+    "plain": ("a number", "un numero"),
+}
+
+
+def _decimal_string(digits: str) -> str:
+    """Turn '12.500,5' / '12,500.5' / '1.250' / '1,25' into a Python float literal."""
+    digits = re.sub(r"[' \u00a0\u202f]", "", digits)
+    dots, commas = digits.count("."), digits.count(",")
+    if dots and commas:
+        decimal = "," if digits.rfind(",") > digits.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        return digits.replace(thousands, "").replace(decimal, ".")
+    if commas:
+        if commas > 1:  # 1,250,000: only English uses several commas
+            return digits.replace(",", "")
+        return digits.replace(",", ".")  # Italian decimal comma (the default)
+    if dots > 1:  # 1.250.000
+        return digits.replace(".", "")
+    if dots == 1:
+        whole, frac = digits.split(".")
+        if len(frac) == 3 and whole.lstrip("+-") not in ("", "0"):
+            return whole + frac  # 12.500: Italian thousands (the default)
+    return digits
+
+
+def parse_number(value: Any, quantity: str = "plain") -> float:
+    """A number with an optional unit of ``quantity`` (area, money, power, length_km...)."""
+    unit_en, unit_it = _UNIT_NAMES[quantity]
+    if isinstance(value, bool):
+        raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    text = text.replace("€", " eur ").replace("m²", " m2 ").replace("m^2", " m2 ")
+    match = _NUMBER.search(text)
+    if not match:
+        raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}")
+    number_text = match.group().strip()
+    unit = normalise(text[: match.start()] + " " + text[match.end():])
+    multipliers = UNITS[quantity]
+    if unit not in multipliers:
+        raise ValueProblem(
+            f"a number in {unit_en} (unit '{unit}' not understood)",
+            f"un numero in {unit_it} (unità '{unit}' non riconosciuta)",
+        )
+    try:
+        number = float(_decimal_string(number_text))
+    except ValueError as exc:
+        raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}") from exc
+    return number * multipliers[unit]
+
+
+def parse_integer(value: Any) -> int:
+    number = parse_number(value)
+    if number != int(number):
+        raise ValueProblem("a whole number", "un numero intero")
+    return int(number)
+
+
+# -- yes/no, dates, text ----------------------------------------------------------------------
+
+_YES = {"si", "s", "yes", "y", "true", "vero", "x", "1", "presente", "disponibile"}
+_NO = {"no", "n", "false", "falso", "0", "assente", "non disponibile"}
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    key = normalise(str(value))
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise ValueProblem("Yes or No", "Sì o No")
+
+
+_MONTHS = {
+    name: index
+    for index, names in enumerate(
+        [("gennaio", "january", "jan", "gen"), ("febbraio", "february", "feb"),
+         ("marzo", "march", "mar"), ("aprile", "april", "apr"), ("maggio", "may", "mag"),
+         ("giugno", "june", "jun", "giu"), ("luglio", "july", "jul", "lug"),
+         ("agosto", "august", "aug", "ago"), ("settembre", "september", "sep", "set"),
+         ("ottobre", "october", "oct", "ott"), ("novembre", "november", "nov"),
+         ("dicembre", "december", "dec", "dic")],
+        start=1,
+    )
+    for name in names
+}
+
+
+def parse_date(value: Any) -> dt.date:
+    """Excel dates, dd/mm/yyyy (Italian order), yyyy-mm-dd, '1 marzo 2027', 'marzo 2027'."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", text)
+    dmy = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
+    words = re.fullmatch(r"(?:(\d{1,2})\s+)?([A-Za-zà]+)\s+(\d{4})", text)
+    try:
+        if iso:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if dmy:
+            year = int(dmy[3]) + (2000 if len(dmy[3]) == 2 else 0)
+            return dt.date(year, int(dmy[2]), int(dmy[1]))
+        if words and normalise(words[2]) in _MONTHS:
+            return dt.date(int(words[3]), _MONTHS[normalise(words[2])], int(words[1] or 1))
+    except ValueError:
+        pass
+    raise ValueProblem("a date such as 31/12/2027", "una data come 31/12/2027")
+
+
+def parse_text(value: Any) -> str:
+    text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    if not text:
+        raise ValueProblem("some text", "un testo")
+    return text
+
+
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
+
+
+def parse_email(value: Any) -> str:
+    text = parse_text(value).lower()
+    if not _EMAIL.match(text):
+        raise ValueProblem("an e-mail address such as nome@dominio.it",
+                           "un indirizzo e-mail come nome@dominio.it")
+    return text
+
+
+def parse_phone(value: Any) -> str:
+    text = parse_text(value)
+    digits = re.sub(r"[\s./()\-]", "", text)
+    if isinstance(value, int | float):
+        digits = str(int(value))
+    if not re.fullmatch(r"\+?\d{6,15}", digits):
+        raise ValueProblem("a phone number (6 to 15 digits, + allowed)",
+                           "un numero di telefono (da 6 a 15 cifre, + ammesso)")
+    return digits
+
+
+def split_list(value: Any) -> list[str]:
+    """'a; b, c' or one per line -> ['a', 'b', 'c']."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    parts = re.split(r"[;,\n|]+", str(value))
+    return [p.strip() for p in parts if p.strip()]
+
+
+# -- vocabularies -----------------------------------------------------------------------------
+
+
+def choice_index(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Normalised code, Italian and English label -> code."""
+    index: dict[str, str] = {}
+    for code, (label_it, label_en) in vocabulary.items():
+        for key in (code, label_it, label_en, code.replace("_", " ")):
+            index.setdefault(normalise(key), code)
+    return index
+
+
+def parse_choice(value: Any, vocabulary: Mapping[str, tuple[str, str]]) -> str:
+    index = choice_index(vocabulary)
+    key = normalise(str(value))
+    if key in index:
+        return index[key]
+    close = get_close_matches(key, list(index), n=1, cutoff=0.85)
+    if close:
+        return index[close[0]]
+    labels = "; ".join(label_it for label_it, _ in vocabulary.values())
+    raise ValueProblem(f"one of: {labels}", f"uno tra: {labels}")
+
+
+def parse_choices(value: Any, vocabulary: Mapping[str, tuple[str, str]]) -> list[str]:
+    """Several vocabulary values separated by ; or new lines, or by commas. Labels may
+    themselves hold commas ("Scienze della vita (farmaceutica, biotech, medtech)"), so
+    comma-separated pieces are joined back greedily into the longest known label."""
+    codes: list[str] = []
+    for part in re.split(r"[;\n|]+", str(value)):
+        tokens = [t.strip() for t in part.split(",") if t.strip()]
+        start = 0
+        while start < len(tokens):
+            for end in range(len(tokens), start, -1):
+                try:
+                    code = parse_choice(", ".join(tokens[start:end]), vocabulary)
+                except ValueProblem:
+                    if end == start + 1:
+                        raise
+                    continue
+                if code not in codes:
+                    codes.append(code)
+                start = end
+                break
+    return codes
