@@ -45,9 +45,9 @@ def thresholds() -> Thresholds:
     return Thresholds(s.greenfield_min_land_m2, s.brownfield_min_floor_m2, s.comune_border_tolerance_m)
 
 
-def check_workbook(session: Session, data: bytes, engine: Engine = "openpyxl") -> Validation:
+def check_workbook(session: Session, data: bytes, engine: Engine | None = None) -> Validation:
     """Read and validate; raises ``WorkbookRejected`` for files that cannot be read at all."""
-    workbook = read_workbook(data, limits(), engine,
+    workbook = read_workbook(data, limits(), engine or upload_settings().reader,
                              wanted=(SHEET_CANDIDACY, SHEET_PERIMETER, SHEET_DELEGATION))
     return validate_workbook(workbook, PostgisLookup(session.connection()), thresholds())
 
@@ -84,7 +84,7 @@ def _existing(session: Session, digest: str) -> IntakeOutcome | None:
 
 
 def submit(session: Session, data: bytes, filename: str | None = None, actor: str | None = None,
-           client_address: str | None = None, engine: Engine = "openpyxl",
+           client_address: str | None = None, engine: Engine | None = None,
            uploads_dir: Path | None = None) -> IntakeOutcome:
     """Validate and store one workbook in one transaction; idempotent on its bytes."""
     digest = sha256(data)

@@ -27,8 +27,8 @@ Kind = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class Field:
+@dataclass(frozen=True, eq=False)
+class Field:  # compared and hashed by identity: fields are module constants
     key: str
     label: str
     help_en: str
@@ -266,7 +266,7 @@ def fields_of(sections: tuple[Section, ...], kind: str | None = None) -> list[Fi
     ]
 
 
-@dataclass
+@dataclass(eq=False)
 class LabelIndex:
     """Normalised label -> field, for one sheet's dictionary."""
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from functools import lru_cache
 from typing import Any
 
 from shapely.geometry import MultiPolygon
@@ -138,7 +139,15 @@ class SheetValues:
         ))
 
 
+@lru_cache(maxsize=8)
+def _index(fields: tuple[Field, ...]) -> LabelIndex:
+    return LabelIndex(list(fields))
+
+
+@lru_cache(maxsize=4096)
 def _find_label(index: LabelIndex, text: str) -> Field | None:
+    """Exact label or alias after normalising, else a close match (a reworded label).
+    Cached: the same template texts come back in every file."""
     found = index.find(text)
     if found:
         return found
@@ -148,7 +157,7 @@ def _find_label(index: LabelIndex, text: str) -> Field | None:
 
 def read_fields(sheet: Sheet, fields: list[Field]) -> SheetValues:
     """Locate every known label in ``sheet`` and parse the value to its right."""
-    index = LabelIndex(fields)
+    index = _index(tuple(fields))
     out = SheetValues(sheet.name)
     labelled_rows: set[int] = set()
     for (row, column), label in sorted(sheet.cells.items()):

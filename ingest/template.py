@@ -12,7 +12,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -200,3 +200,42 @@ def _delegation_prefill(values: Mapping[str, Any]) -> dict[str, Any]:
         "delegato_tax_id": values.get("proponent_cf") or values.get("proponent_piva"),
         "delegato_email": values.get("proponent_email"),
     }
+
+
+class TemplateWriter:
+    """Fill a generated template by label, as an owner would: for sample files, tests and
+    staff tooling. ``put`` returns the cell written, so reports can be checked against it."""
+
+    def __init__(self, kind: str = "A", prefill: Mapping[str, Any] | None = None):
+        self.book = load_workbook(io.BytesIO(build_template(kind, prefill)))
+
+    def row_of(self, sheet: str, label: str) -> int:
+        ws = self.book[sheet]
+        for row in range(1, ws.max_row + 1):
+            value = ws.cell(row=row, column=1).value
+            if isinstance(value, str) and value.rstrip(" *") == label:
+                return row
+        raise KeyError(f"{sheet}: no label {label!r}")
+
+    def put(self, sheet: str, label: str, value: Any) -> str:
+        row = self.row_of(sheet, label)
+        self.book[sheet].cell(row=row, column=2, value=value)
+        return f"B{row}"
+
+    def candidacy(self, label: str, value: Any) -> str:
+        return self.put(SHEET_CANDIDACY, label, value)
+
+    def delegation(self, label: str, value: Any) -> str:
+        return self.put(SHEET_DELEGATION, label, value)
+
+    def vertices(self, points: list[tuple[float, float]]) -> None:
+        """Perimeter vertices as (latitude, longitude) rows of sheet Perimetro."""
+        sheet = self.book[SHEET_PERIMETER]
+        for offset, (lat, lon) in enumerate(points):
+            sheet.cell(row=5 + offset, column=2, value=lat)
+            sheet.cell(row=5 + offset, column=3, value=lon)
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.book.save(buffer)
+        return buffer.getvalue()

@@ -212,21 +212,29 @@ def split_list(value: Any) -> list[str]:
 # -- vocabularies -----------------------------------------------------------------------------
 
 
+_CHOICE_INDEXES: dict[int, tuple[Mapping[str, tuple[str, str]], dict[str, str]]] = {}
+
+
 def choice_index(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
-    """Normalised code, Italian and English label -> code."""
+    """Normalised code, Italian and English label -> code (built once per vocabulary)."""
+    cached = _CHOICE_INDEXES.get(id(vocabulary))
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1]
     index: dict[str, str] = {}
     for code, (label_it, label_en) in vocabulary.items():
         for key in (code, label_it, label_en, code.replace("_", " ")):
             index.setdefault(normalise(key), code)
+    _CHOICE_INDEXES[id(vocabulary)] = (vocabulary, index)
     return index
 
 
-def parse_choice(value: Any, vocabulary: Mapping[str, tuple[str, str]]) -> str:
+def parse_choice(value: Any, vocabulary: Mapping[str, tuple[str, str]], fuzzy: bool = True) -> str:
+    """A code from its code, Italian or English label; small typos are forgiven when fuzzy."""
     index = choice_index(vocabulary)
     key = normalise(str(value))
     if key in index:
         return index[key]
-    close = get_close_matches(key, list(index), n=1, cutoff=0.85)
+    close = get_close_matches(key, list(index), n=1, cutoff=0.85) if fuzzy else []
     if close:
         return index[close[0]]
     labels = "; ".join(label_it for label_it, _ in vocabulary.values())
@@ -244,7 +252,8 @@ def parse_choices(value: Any, vocabulary: Mapping[str, tuple[str, str]]) -> list
         while start < len(tokens):
             for end in range(len(tokens), start, -1):
                 try:
-                    code = parse_choice(", ".join(tokens[start:end]), vocabulary)
+                    single = end == start + 1
+                    code = parse_choice(", ".join(tokens[start:end]), vocabulary, fuzzy=single)
                 except ValueProblem:
                     if end == start + 1:
                         raise

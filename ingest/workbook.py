@@ -12,6 +12,7 @@ python-calamine (Rust, faster); ``bench/ingest.py`` compares them.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import posixpath
 import re
@@ -72,6 +73,10 @@ def cell_name(row: int, column: int) -> str:
 # -- package checks ---------------------------------------------------------------------------
 
 
+def _size(n: float) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} KB"
+
+
 def _reject(code: str, en: str, it: str, status: int = 422, **where: str) -> WorkbookRejected:
     return WorkbookRejected(code, en, it, status, **where)
 
@@ -81,8 +86,8 @@ def check_package(data: bytes, limits: Limits) -> zipfile.ZipFile:
     if len(data) > limits.max_bytes:
         raise _reject(
             "file_too_large",
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.1f} MB.",
-            f"Il file pesa {len(data) / 1e6:.1f} MB; il limite è {limits.max_bytes / 1e6:.1f} MB.",
+            f"The file is {_size(len(data))}; the limit is {_size(limits.max_bytes)}.",
+            f"Il file pesa {_size(len(data))}; il limite è {_size(limits.max_bytes)}.",
             413,
         )
     if not data:
@@ -169,47 +174,50 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
 
 
 def check_sheet_xml(package: zipfile.ZipFile, name: str, part: str, limits: Limits) -> None:
-    """Row count and formulas without a cached value, streaming the sheet's XML."""
-    rows = 0
+    """Row count and formulas without a cached value. Counting tags in the raw XML is
+    enough for the row limit; the XML is parsed only when it holds formulas at all."""
+    xml = package.read(part)
+    if xml.count(b"<row ") + xml.count(b"<row>") > limits.max_rows:
+        raise _reject(
+            "too_many_rows",
+            f"Sheet '{name}' has more than {limits.max_rows} rows; the template needs "
+            "far fewer. Remove the extra rows.",
+            f"Il foglio '{name}' ha più di {limits.max_rows} righe; il modello ne "
+            "richiede molte meno. Eliminare le righe in eccesso.",
+            sheet=name,
+        )
+    if b"<f>" not in xml and b"<f " not in xml and b":f>" not in xml and b":f " not in xml:
+        return
     cell_tag, formula_tag, value_tag = (f"{{{MAIN_NS}}}{t}" for t in ("c", "f", "v"))
-    with package.open(part) as handle:
-        for _, element in ET.iterparse(handle, events=("end",)):
-            if element.tag == f"{{{MAIN_NS}}}row":
-                rows += 1
-                if rows > limits.max_rows:
-                    raise _reject(
-                        "too_many_rows",
-                        f"Sheet '{name}' has more than {limits.max_rows} rows; the template needs "
-                        "far fewer. Remove the extra rows.",
-                        f"Il foglio '{name}' ha più di {limits.max_rows} righe; il modello ne "
-                        "richiede molte meno. Eliminare le righe in eccesso.",
-                        sheet=name,
-                    )
-                element.clear()
-            elif element.tag == cell_tag and element.find(formula_tag) is not None:
-                value = element.find(value_tag)
-                if value is None or not (value.text or "").strip():
-                    ref = element.get("r", "?")
-                    raise _reject(
-                        "formula_without_value",
-                        f"Cell {name}!{ref} holds a formula whose result was never saved. Open "
-                        "the file in Excel, let it recalculate, save and upload again (or "
-                        "type the value instead of the formula).",
-                        f"La cella {name}!{ref} contiene una formula il cui risultato non è "
-                        "stato salvato. Aprire il file in Excel, lasciarlo ricalcolare, salvare "
-                        "e ricaricare (o scrivere il valore al posto della formula).",
-                        sheet=name,
-                        cell=ref,
-                    )
+    for _, element in ET.iterparse(io.BytesIO(xml), events=("end",)):
+        if element.tag != cell_tag or element.find(formula_tag) is None:
+            continue
+        value = element.find(value_tag)
+        if value is None or not (value.text or "").strip():
+            ref = element.get("r", "?")
+            raise _reject(
+                "formula_without_value",
+                f"Cell {name}!{ref} holds a formula whose result was never saved. Open "
+                "the file in Excel, let it recalculate, save and upload again (or "
+                "type the value instead of the formula).",
+                f"La cella {name}!{ref} contiene una formula il cui risultato non è "
+                "stato salvato. Aprire il file in Excel, lasciarlo ricalcolare, salvare "
+                "e ricaricare (o scrivere il valore al posto della formula).",
+                sheet=name,
+                cell=ref,
+            )
 
 
 # -- reading ----------------------------------------------------------------------------------
 
 
 def _clean(value: Any) -> Any:
+    """Strip text; a date-time at midnight is the date Excel shows (engines differ here)."""
     if isinstance(value, str):
         value = value.strip()
         return value or None
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
     return value
 
 
@@ -257,17 +265,17 @@ def read_workbook(data: bytes, limits: Limits = Limits(), engine: Engine = "open
                   wanted: tuple[str, ...] = ()) -> Workbook:
     """Check the package, then read the sheets named in ``wanted`` (all when empty)."""
     package = check_package(data, limits)
-    parts = sheet_parts(package)
-    wanted_keys = {normalise(w) for w in wanted}
-    names = [n for n in parts if not wanted_keys or normalise(n) in wanted_keys]
-    for name in names:
-        check_sheet_xml(package, name, parts[name], limits)
     reader = _read_calamine if engine == "calamine" else _read_openpyxl
     try:
+        parts = sheet_parts(package)
+        wanted_keys = {normalise(w) for w in wanted}
+        names = [n for n in parts if not wanted_keys or normalise(n) in wanted_keys]
+        for name in names:
+            check_sheet_xml(package, name, parts[name], limits)
         sheets = reader(data, names)
     except WorkbookRejected:
         raise
-    except Exception as exc:  # a package that passed the checks but no reader can parse
+    except Exception as exc:  # a package that passed the checks but cannot be parsed
         raise _reject(
             "unreadable_workbook",
             "The workbook is damaged and cannot be read. Open it in Excel, save it again as "

@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from pyproj import Transformer
 
 from ingest.codes import cf_check_char, partita_iva_problem
-from ingest.fields import SHEET_CANDIDACY, SHEET_DELEGATION, SHEET_PERIMETER
-from ingest.template import build_template
+from ingest.fields import SHEET_CANDIDACY, SHEET_DELEGATION
+from ingest.template import TemplateWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "sample"
@@ -57,33 +55,23 @@ def foglio_point(shared: Path, istat: str, foglio: str) -> tuple[float, float]:
     raise SystemExit(f"foglio {foglio} of {istat} not in the shared cadastral data")
 
 
-class Filler:
-    """Write values next to labels, and remember which cell each field went to."""
+class Filler(TemplateWriter):
+    """Remember which cell each field went to, for the manifest."""
 
-    def __init__(self, kind: str, prefill: dict[str, Any] | None = None):
-        self.book = load_workbook(io.BytesIO(build_template(kind, prefill)))
+    def __init__(self, kind: str):
+        super().__init__(kind)
         self.cells: dict[tuple[str, str], str] = {}
 
-    def row_of(self, sheet: str, label: str) -> int:
-        ws = self.book[sheet]
-        for row in range(1, ws.max_row + 1):
-            value = ws.cell(row=row, column=1).value
-            if isinstance(value, str) and value.rstrip(" *") == label:
-                return row
-        raise KeyError(f"{sheet}: no label {label!r}")
-
     def put(self, sheet: str, label: str, value: Any) -> str:
-        row = self.row_of(sheet, label)
-        self.book[sheet].cell(row=row, column=2, value=value)
-        ref = f"B{row}"
+        ref = super().put(sheet, label, value)
         self.cells[(sheet, label)] = ref
         return ref
 
     def c(self, label: str, value: Any) -> str:
-        return self.put(SHEET_CANDIDACY, label, value)
+        return self.candidacy(label, value)
 
     def d(self, label: str, value: Any) -> str:
-        return self.put(SHEET_DELEGATION, label, value)
+        return self.delegation(label, value)
 
     def save(self, name: str) -> None:
         self.book.properties.creator = "Opportunity Lombardy sample generator"
@@ -212,11 +200,9 @@ def project_brescia(shared: Path) -> dict[str, Any]:
     f.c("Nulla osta alla pubblicazione", "Sì")
     f.c("Data compilazione", dt.date(2026, 10, 15))
     # an indicative perimeter of about 150 x 160 m around the sheet's reference point
-    ws = f.book[SHEET_PERIMETER]
     dx, dy = 0.00095, 0.00072
-    for i, (vx, vy) in enumerate([(-dx, -dy), (dx, -dy), (dx, dy), (-dx, dy)], start=5):
-        ws.cell(row=i, column=2, value=round(lat + vy, 6))
-        ws.cell(row=i, column=3, value=round(lon + vx, 6))
+    f.vertices([(round(lat + vy, 6), round(lon + vx, 6))
+                for vx, vy in [(-dx, -dy), (dx, -dy), (dx, dy), (-dx, dy)]])
     f.save("03_progetto_investimento_brescia.xlsx")
     return {"kind": "B", "comune_istat": "017029", "site_type": "area_dismessa",
             "project_floor_area_m2": 21000.0, "investment_eur": 48000000.0,

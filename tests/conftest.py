@@ -23,6 +23,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy import Connection, Engine, create_engine, pool
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from app import migrations
 from app.embedded_db import EmbeddedCluster
@@ -161,3 +162,13 @@ def conn(engine: Engine) -> Iterator[Connection]:
             yield connection
         finally:
             transaction.rollback()
+
+
+@pytest.fixture
+def session(engine: Engine, reference_loaded: list) -> Iterator[Session]:
+    """An ORM session whose commits land in a savepoint, all rolled back afterwards."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as db:
+            yield db
+        transaction.rollback()

@@ -3,6 +3,7 @@ submission of candidacies."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -31,6 +32,15 @@ async def read_upload(upload: UploadFile) -> bytes:
             f"Il file supera {limit / 1e6:.1f} MB, il limite di caricamento.",
         )
     return data
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer's IP address for the audit log; None when it is not an IP (a socket, a test)."""
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
@@ -64,6 +74,5 @@ async def submit_candidacy(request: Request, session: SessionDep, file: UploadDe
     """201 with the stored version; 200 when the same file was already stored; 422 with
     the full report when the workbook has errors (nothing is stored)."""
     data = await read_upload(file)
-    client = request.client.host if request.client else None
-    outcome = submit(session, data, filename=file.filename, client_address=client)
+    outcome = submit(session, data, filename=file.filename, client_address=client_ip(request))
     return OrjsonResponse(outcome.to_dict(), status_code=200 if outcome.duplicate else 201)
