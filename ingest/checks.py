@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shapely.geometry import MultiPolygon, Point
-from shapely.ops import transform
+import shapely
+from pyproj import Transformer
 
 from ingest import codes
 from ingest.coordinates import ValueProblem, parse_wkt_perimeter, xy_to_lonlat
@@ -253,10 +254,7 @@ class _Checker:
             self._perimeter_area()
 
     def _perimeter_area(self) -> None:
-        from pyproj import Transformer
-
-        to_metres = Transformer.from_crs(4326, 32632, always_xy=True).transform
-        area = transform(to_metres, self.perimeter).area
+        area = metric_area_m2(self.perimeter)
         declared = self.v.get("land_area_m2")
         if declared and not 0.5 <= area / declared <= 1.5:
             self.flag(Severity.WARNING, "perimeter_area_mismatch", "land_area_m2",
@@ -440,6 +438,14 @@ class _Checker:
         problems = self.parsed.problems
         problems.sort(key=lambda p: (p.severity != Severity.ERROR, p.sheet or "", _row(p.cell)))
         return Validation(record, problems, self.perimeter)
+
+
+_TO_UTM32N = Transformer.from_crs(4326, 32632, always_xy=True)
+
+
+def metric_area_m2(geometry: MultiPolygon) -> float:
+    """Area in m² after projecting WGS84 to UTM 32N (Lombardy's metric CRS)."""
+    return shapely.transform(geometry, _TO_UTM32N.transform, interleaved=False).area
 
 
 def _row(cell: str | None) -> int:
