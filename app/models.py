@@ -80,50 +80,47 @@ def gist(table: str, column: str = "geom") -> Index:
 # -- people -----------------------------------------------------------------------------------
 
 
-class Proponent(Base):
+class TaxIdentified:
+    """A person or body known by codice fiscale and/or partita IVA (each unique)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    legal_nature: Mapped[str | None] = mapped_column(String(32))
+    codice_fiscale: Mapped[str | None] = mapped_column(String(16), unique=True)
+    partita_iva: Mapped[str | None] = mapped_column(String(11), unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+def tax_identity_checks(table: str) -> tuple[CheckConstraint, ...]:
+    return (
+        one_of("legal_nature", v.LEGAL_NATURES, f"ck_{table}_legal_nature"),
+        CheckConstraint(
+            "codice_fiscale IS NOT NULL OR partita_iva IS NOT NULL", name=f"ck_{table}_tax_id"
+        ),
+        CheckConstraint("partita_iva ~ '^[0-9]{11}$'", name=f"ck_{table}_partita_iva_format"),
+    )
+
+
+class Proponent(TaxIdentified, Base):
     """Whoever fills in and submits candidacies: an owner or a delegate. Remembered so the
     next template comes pre-filled."""
 
     __tablename__ = "proponents"
-    __table_args__ = (
-        one_of("legal_nature", v.LEGAL_NATURES, "ck_proponents_legal_nature"),
-        CheckConstraint(
-            "codice_fiscale IS NOT NULL OR partita_iva IS NOT NULL", name="ck_proponents_tax_id"
-        ),
-        CheckConstraint("partita_iva ~ '^[0-9]{11}$'", name="ck_proponents_partita_iva_format"),
-    )
+    __table_args__ = tax_identity_checks("proponents")
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    legal_nature: Mapped[str | None] = mapped_column(String(32))
-    codice_fiscale: Mapped[str | None] = mapped_column(String(16), unique=True)
-    partita_iva: Mapped[str | None] = mapped_column(String(11), unique=True)
     email: Mapped[str | None] = mapped_column(Text)
     pec: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _now()
 
 
-class Owner(Base):
+class Owner(TaxIdentified, Base):
     """The holder of the site (proprietario), when different from the proponent."""
 
     __tablename__ = "owners"
-    __table_args__ = (
-        one_of("legal_nature", v.LEGAL_NATURES, "ck_owners_legal_nature"),
-        CheckConstraint(
-            "codice_fiscale IS NOT NULL OR partita_iva IS NOT NULL", name="ck_owners_tax_id"
-        ),
-        CheckConstraint("partita_iva ~ '^[0-9]{11}$'", name="ck_owners_partita_iva_format"),
-    )
+    __table_args__ = tax_identity_checks("owners")
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    legal_nature: Mapped[str | None] = mapped_column(String(32))
-    codice_fiscale: Mapped[str | None] = mapped_column(String(16), unique=True)
-    partita_iva: Mapped[str | None] = mapped_column(String(11), unique=True)
     legal_representative: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = _now()
 
 
 class Delegation(Base):

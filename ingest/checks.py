@@ -12,9 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shapely.geometry import MultiPolygon, Point
 import shapely
 from pyproj import Transformer
+from shapely.geometry import MultiPolygon, Point
 
 from ingest import codes
 from ingest.coordinates import ValueProblem, parse_wkt_perimeter, xy_to_lonlat

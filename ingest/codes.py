@@ -95,3 +95,13 @@ def decode_omocodia(code: str) -> str:
             chars[position] = str(_OMOCODIA.index(chars[position]))
     chars[15] = cf_check_char("".join(chars[:15]))
     return "".join(chars)
+
+
+def complete_partita_iva(first10: str) -> str:
+    """The 11-digit partita IVA that starts with ``first10`` (for fictional test data)."""
+    return next(first10 + d for d in "0123456789" if partita_iva_problem(first10 + d) is None)
+
+
+def complete_codice_fiscale(first15: str) -> str:
+    """``first15`` with its check character appended."""
+    return first15 + cf_check_char(first15)

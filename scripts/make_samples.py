@@ -21,7 +21,7 @@ from typing import Any
 
 from pyproj import Transformer
 
-from ingest.codes import cf_check_char, partita_iva_problem
+from ingest.codes import complete_codice_fiscale, complete_partita_iva
 from ingest.fields import SHEET_CANDIDACY, SHEET_DELEGATION
 from ingest.template import TemplateWriter
 
@@ -30,12 +30,8 @@ OUT = ROOT / "data" / "sample"
 FIXED_TIME = dt.datetime(2026, 10, 15, 9, 0, 0)
 
 
-def piva(first10: str) -> str:
-    return next(first10 + d for d in "0123456789" if partita_iva_problem(first10 + d) is None)
-
-
-def cf(first15: str) -> str:
-    return first15 + cf_check_char(first15)
+piva = complete_partita_iva
+cf = complete_codice_fiscale
 
 
 # Fictional parties
@@ -210,8 +206,8 @@ def project_brescia(shared: Path) -> dict[str, Any]:
             "location_precision": "exact"}
 
 
-def delegate_viadana(shared: Path) -> dict[str, Any]:
-    f = Filler("A")
+def agency_for_person(f: Filler) -> None:
+    """The fictional agency submits, as delegate, for the fictional owner Mario Esempio."""
     f.c("Tipo proponente", "Delegato")
     f.c("Denominazione o nome e cognome", AGENCY[0])
     f.c("Partita IVA", AGENCY[1])
@@ -220,6 +216,11 @@ def delegate_viadana(shared: Path) -> dict[str, Any]:
     f.c("Proprietario (denominazione o nome)", PERSON[0])
     f.c("Codice fiscale o partita IVA del proprietario", PERSON[1])
     f.c("Titolo di disponibilità", "Proprietà")
+
+
+def delegate_viadana(shared: Path) -> dict[str, Any]:
+    f = Filler("A")
+    agency_for_person(f)
     f.c("Denominazione dell'opportunità", "Capannone Esempio Viadana")
     f.c("Comune", "Viadana")
     f.c("Foglio catastale", "10")
@@ -297,14 +298,7 @@ def errors_delegate_pavia(shared: Path) -> list[dict[str, str]]:
     lon, lat = foglio_point(shared, "018110", "0002")
     x, y = Transformer.from_crs(4326, 3003, always_xy=True).transform(lon, lat)
     f = Filler("A")
-    f.c("Tipo proponente", "Delegato")
-    f.c("Denominazione o nome e cognome", AGENCY[0])
-    f.c("Partita IVA", AGENCY[1])
-    f.c("Natura giuridica", "Persona giuridica privata")
-    f.c("Email o PEC", "incarichi@agenzia-esempio.example")
-    f.c("Proprietario (denominazione o nome)", PERSON[0])
-    f.c("Codice fiscale o partita IVA del proprietario", PERSON[1])
-    f.c("Titolo di disponibilità", "Proprietà")
+    agency_for_person(f)
     f.c("Denominazione dell'opportunità", "Magazzino Esempio Pavia")
     f.c("Comune", "Pavia")
     x_cell = f.c("Coordinata X (Est)", round(y, 1))  # X and Y swapped

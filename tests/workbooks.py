@@ -6,17 +6,12 @@ import datetime as dt
 import io
 import zipfile
 
-from ingest.codes import cf_check_char, partita_iva_problem
+from ingest.codes import complete_codice_fiscale, complete_partita_iva
 from ingest.fields import SHEET_CANDIDACY
 from ingest.template import TemplateWriter
 
-
-def piva(first10: str) -> str:
-    return next(first10 + d for d in "0123456789" if partita_iva_problem(first10 + d) is None)
-
-
-def cf(first15: str) -> str:
-    return first15 + cf_check_char(first15)
+piva = complete_partita_iva
+cf = complete_codice_fiscale
 
 
 OWNER_COMPANY = ("Esempio Test S.r.l.", piva("0000009101"))
