@@ -67,10 +67,21 @@ def _load_reference(url: str, shared: Path | None) -> None:
     try:
         with console.status("Loading reference layers..."), engine.begin() as conn:
             results = load_all(conn, shared if shared.is_dir() else None)
+            if any(r.changed for r in results):
+                _enrich_all(conn)
     finally:
         engine.dispose()
     for result in results:
         console.print("  " + result.describe(), soft_wrap=True)
+
+
+def _enrich_all(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+    """Reference data changed: every site's computed facts may have too."""
+    from app.enrichment import enrich
+
+    with console.status("Recomputing enrichment of every site..."):
+        count = enrich(conn)
+    console.print(f"  enrichment recomputed for {count} sites")
 
 
 def _load_samples(url: str) -> None:
@@ -261,6 +272,8 @@ def reference_layer(
         try:
             with engine.begin() as conn:
                 result = load_layer_file(conn, path, options)
+                if result.changed:
+                    _enrich_all(conn)
         finally:
             engine.dispose()
     except LayerError as exc:
@@ -268,6 +281,18 @@ def reference_layer(
     except OpportunityError as exc:
         raise _fail(exc.message) from exc
     console.print("  " + result.describe(), soft_wrap=True)
+
+
+@cli.command()
+def enrich() -> None:
+    """Recompute comune, province, distances, zones, catchment and completeness of every
+    site (run after changing reference layers by hand)."""
+    engine = _engine(resolve_database_url())
+    try:
+        with engine.begin() as conn:
+            _enrich_all(conn)
+    finally:
+        engine.dispose()
 
 
 @reference_cli.command("status")

@@ -19,7 +19,8 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import InvalidInputError
+from app.enrichment import enrich
+from app.errors import InvalidInputError, ServiceUnavailableError
 from app.lookup import PostgisLookup
 from app.models import AuditEvent, Candidacy, Delegation, Owner, Proponent, Site
 from app.settings import storage_settings, upload_settings, validation_settings
@@ -49,7 +50,15 @@ def check_workbook(session: Session, data: bytes, engine: Engine | None = None) 
     """Read and validate; raises ``WorkbookRejected`` for files that cannot be read at all."""
     workbook = read_workbook(data, limits(), engine or upload_settings().reader,
                              wanted=(SHEET_CANDIDACY, SHEET_PERIMETER, SHEET_DELEGATION))
-    return validate_workbook(workbook, PostgisLookup(session.connection()), thresholds())
+    lookup = PostgisLookup(session.connection())
+    if not lookup.has_reference_data():
+        raise ServiceUnavailableError(
+            "The reference data (comuni, provinces) is not loaded, so workbooks cannot be "
+            "checked yet. Staff: run `opportunity reference load`.",
+            "I dati di riferimento (comuni, province) non sono caricati: le candidature non "
+            "possono ancora essere verificate. Personale: eseguire `opportunity reference load`.",
+        )
+    return validate_workbook(workbook, lookup, thresholds())
 
 
 @dataclass(frozen=True)
@@ -283,6 +292,7 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
     site.status = "submitted"
     site.last_confirmed_at = func.now()
     session.flush()
+    enrich(session.connection(), [site.id])
     session.add(AuditEvent(
         actor=actor or r.proponent_email, actor_role="proponent",
         action="candidacy.new_version" if previous else "candidacy.upload",

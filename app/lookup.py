@@ -26,6 +26,9 @@ class PostgisLookup:
         self.conn = conn
         self._names: dict[str, str] | None = None
 
+    def has_reference_data(self) -> bool:
+        return bool(self.conn.execute(text("SELECT EXISTS (SELECT 1 FROM provinces)")).scalar())
+
     def _one(self, where: str, **params: object) -> ComuneRef | None:
         row = self.conn.execute(text(f"SELECT {_COMUNE_COLUMNS} WHERE {where} LIMIT 1"), params).first()
         return ComuneRef(row.istat_code, row.name, row.province, row.cadastral_code) if row else None

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -245,6 +246,10 @@ class Site(Base):
         ),
         gist("sites", "geom"),
         gist("sites", "perimeter"),
+        gist("sites", "geom_3857"),
+        Index("ix_sites_geog", text("(geom::geography)"), postgresql_using="gist"),
+        Index("ix_sites_land_area", "land_area_m2"),
+        Index("ix_sites_price", "price_eur"),
         Index("ix_sites_sectors", "sectors", postgresql_using="gin"),
         Index("ix_sites_zones", "zones", postgresql_using="gin"),
         Index("ix_sites_status_kind", "status", "kind"),
@@ -266,6 +271,11 @@ class Site(Base):
     declared_comune_istat: Mapped[str | None] = mapped_column(String(6))
     address: Mapped[str | None] = mapped_column(Text)
     geom = _point(nullable=False)
+    # Web Mercator copy for vector tiles, kept by PostgreSQL itself
+    geom_3857 = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=False),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
     perimeter = _multipolygon()
     location_precision: Mapped[str] = mapped_column(String(16), server_default=text("'exact'"))
     cadastral_foglio: Mapped[str | None] = mapped_column(Text)
@@ -347,6 +357,7 @@ class Comune(Base):
         CheckConstraint("istat_code ~ '^[0-9]{6}$'", name="ck_comuni_istat_code"),
         CheckConstraint("population >= 0", name="ck_comuni_population_non_negative"),
         gist("comuni"),
+        Index("ix_comuni_centroid_geog", text("(centroid::geography)"), postgresql_using="gist"),
     )
 
     istat_code: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -356,6 +367,11 @@ class Comune(Base):
     population: Mapped[int | None] = mapped_column(Integer)
     population_year: Mapped[int | None] = mapped_column(Integer)
     geom = _multipolygon(nullable=False)
+    # a point inside the comune, for the workforce catchment (population within N km)
+    centroid = mapped_column(
+        Geometry("POINT", srid=WGS84, spatial_index=False),
+        Computed("ST_PointOnSurface(geom)", persisted=True),
+    )
 
 
 class Province(Base):
@@ -402,6 +418,7 @@ class Infrastructure(Base):
         UniqueConstraint("layer_type", "source", "source_id", name="uq_infrastructure_source"),
         gist("infrastructure"),
         Index("ix_infrastructure_layer_type", "layer_type"),
+        Index("ix_infrastructure_geog", text("(geom::geography)"), postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,148 @@
+"""What the catalogue computes about every site, in SQL where PostGIS does it best.
+
+* comune and province by point in polygon;
+* for each infrastructure layer type, the nearest feature and its straight-line
+  (geodesic) distance in km, by KNN on the geography GiST index;
+* policy zones the site is in (zones defined by comune or by polygon);
+* workforce catchment: people living within 10, 20 and 30 km, summing the ISTAT
+  population of every comune whose representative point (ST_PointOnSurface) lies
+  within that distance. A comune counts whole or not at all: at 10 km this
+  over- or under-counts border comuni, at 20-30 km the error is a few per cent;
+* a data-completeness score in [0, 1] (the reliability index of Mutafriches).
+
+Run for new or changed sites (``enrich(conn, [ids])``) and for all sites when a
+reference layer changes (``opportunity enrich``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+# Distance columns kept typed because the API filters and matching use them.
+DISTANCE_COLUMNS = {
+    "airport": "dist_airport_km",
+    "railway_station": "dist_station_km",
+    "motorway_exit": "dist_motorway_exit_km",
+}
+CATCHMENT_KM = (10, 20, 30)
+
+
+@dataclass(frozen=True)
+class CompletenessItem:
+    key: str
+    predicate: str  # SQL over sites, true when the information is there
+    weight: float
+    label_en: str
+    label_it: str
+
+
+COMPLETENESS: tuple[CompletenessItem, ...] = (
+    CompletenessItem("land_area", "land_area_m2 IS NOT NULL", 2, "land area", "superficie territoriale"),
+    CompletenessItem("floor_area", "(gross_floor_area_m2 IS NOT NULL OR site_type = 'area_libera')", 1,
+                     "floor area", "SLP"),
+    CompletenessItem("price", "(price_eur IS NOT NULL OR annual_rent_eur IS NOT NULL)", 2,
+                     "price or rent", "prezzo o canone"),
+    CompletenessItem("availability", "availability IS NOT NULL", 1, "sale or lease", "modalità di disponibilità"),
+    CompletenessItem("available_from", "available_from IS NOT NULL", 1, "availability date", "data di disponibilità"),
+    CompletenessItem("zoning", "zoning IS NOT NULL", 1, "zoning", "destinazione urbanistica"),
+    CompletenessItem("power", "power_kw IS NOT NULL", 1, "electrical power", "potenza elettrica"),
+    CompletenessItem("fibre", "fibre IS NOT NULL", 1, "fibre", "fibra ottica"),
+    CompletenessItem("rail", "rail_siding IS NOT NULL", 0.5, "rail siding", "raccordo ferroviario"),
+    CompletenessItem("utilities", "(gas IS NOT NULL AND sewer IS NOT NULL)", 0.5, "gas and sewer",
+                     "gas e fognatura"),
+    CompletenessItem("remediation", "(remediation IS NOT NULL OR site_type = 'area_libera')", 1,
+                     "remediation status", "stato bonifica"),
+    CompletenessItem("building", "(site_type IN ('area_libera', 'area_dismessa') OR "
+                     "(year_built IS NOT NULL AND useful_height_m IS NOT NULL))", 1,
+                     "building age and height", "anno e altezza dell'edificio"),
+    CompletenessItem("perimeter", "perimeter IS NOT NULL", 1, "perimeter", "perimetro"),
+    CompletenessItem("location", "location_precision = 'exact'", 1, "exact location", "posizione esatta"),
+    CompletenessItem("sectors", "cardinality(sectors) > 0", 1, "suitable sectors", "settori idonei"),
+    CompletenessItem("description", "(description_it IS NOT NULL AND description_en IS NOT NULL)", 1,
+                     "description in Italian and English", "descrizione in italiano e inglese"),
+)
+
+
+def completeness_sql() -> str:
+    total = sum(item.weight for item in COMPLETENESS)
+    terms = " + ".join(f"(CASE WHEN {item.predicate} THEN {item.weight} ELSE 0 END)" for item in COMPLETENESS)
+    return f"round((({terms}) / {total})::numeric, 3)::float"
+
+
+def _scope(site_ids: list[int] | None, alias: str = "s") -> tuple[str, dict]:
+    if site_ids is None:
+        return "TRUE", {}
+    return f"{alias}.id = ANY(:ids)", {"ids": list(site_ids)}
+
+
+def enrich(conn: Connection, site_ids: list[int] | None = None) -> int:
+    """Recompute every computed column for ``site_ids`` (all sites when None)."""
+    where, params = _scope(site_ids)
+    conn.execute(text(f"""
+        UPDATE sites s SET comune_istat = c.istat_code, province_code = c.province_code
+        FROM sites s0 LEFT JOIN LATERAL (
+            SELECT istat_code, province_code FROM comuni WHERE ST_Covers(comuni.geom, s0.geom) LIMIT 1
+        ) c ON TRUE
+        WHERE s0.id = s.id AND {where}
+    """), params)
+    distance_sets = ", ".join(
+        f"{column} = (n.nearest -> '{layer}' ->> 'km')::float" for layer, column in DISTANCE_COLUMNS.items()
+    )
+    conn.execute(text(f"""
+        UPDATE sites s SET nearest = COALESCE(n.nearest, '{{}}'::jsonb), {distance_sets}
+        FROM sites s0 LEFT JOIN LATERAL (
+            SELECT jsonb_object_agg(t.layer_type, jsonb_build_object(
+                       'id', k.id, 'name', k.name, 'code', k.code,
+                       'km', round((ST_Distance(s0.geom::geography, k.geom::geography) / 1000)::numeric, 2),
+                       'method', 'straight_line')) AS nearest
+            FROM (SELECT DISTINCT layer_type FROM infrastructure) t
+            CROSS JOIN LATERAL (
+                SELECT i.id, i.name, i.code, i.geom FROM infrastructure i
+                WHERE i.layer_type = t.layer_type
+                ORDER BY i.geom::geography <-> s0.geom::geography LIMIT 1
+            ) k
+        ) n ON TRUE
+        WHERE s0.id = s.id AND {where}
+    """), params)
+    radii = ", ".join(
+        f"pop_{km}km = p.pop_{km}" for km in CATCHMENT_KM
+    )
+    sums = ", ".join(
+        f"sum(c.population) FILTER (WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {km * 1000})) AS pop_{km}"
+        for km in CATCHMENT_KM
+    )
+    conn.execute(text(f"""
+        UPDATE sites s SET {radii},
+            zones = COALESCE((
+                SELECT array_agg(DISTINCT z.zone_type ORDER BY z.zone_type) FROM policy_zones z
+                WHERE z.comune_istat = s.comune_istat OR (z.geom IS NOT NULL AND ST_Covers(z.geom, s.geom))
+            ), '{{}}'),
+            enriched_at = now()
+        FROM sites s0 LEFT JOIN LATERAL (
+            SELECT {sums} FROM comuni c
+            WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {max(CATCHMENT_KM) * 1000})
+        ) p ON TRUE
+        WHERE s0.id = s.id AND {where}
+    """), params)
+    conn.execute(text(f"UPDATE sites s SET completeness = {completeness_sql()} WHERE {where}"), params)
+    _flag_comune_mismatch(conn, where, params)
+    return conn.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
+
+
+def _flag_comune_mismatch(conn: Connection, where: str, params: dict) -> None:
+    """Warn on the current candidacy where the point lies in another comune than declared
+    (possible within the border tolerance, or for an approximate location)."""
+    conn.execute(text(f"""
+        UPDATE candidacies c SET validation_report = jsonb_set(
+            c.validation_report, '{{enrichment}}', jsonb_build_array(jsonb_build_object(
+                'severity', 'warning', 'code', 'comune_differs',
+                'message_en', 'The site lies in comune ' || s.comune_istat || ', not in the declared '
+                              || s.declared_comune_istat || '.',
+                'message_it', 'Il sito si trova nel comune ' || s.comune_istat || ', non nel comune dichiarato '
+                              || s.declared_comune_istat || '.')))
+        FROM sites s
+        WHERE c.id = s.candidacy_id AND s.comune_istat IS DISTINCT FROM s.declared_comune_istat
+          AND s.declared_comune_istat IS NOT NULL AND {where}
+    """), params)
