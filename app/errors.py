@@ -33,6 +33,13 @@ class OpportunityError(Exception):
         return body
 
 
+class BadRequestError(OpportunityError):
+    """A query parameter that cannot be understood (bbox, sortby, filter...)."""
+
+    status_code = 400
+    code = "bad_request"
+
+
 class InvalidInputError(OpportunityError):
     status_code = 422
     code = "invalid_input"

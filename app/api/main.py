@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
-from app.api import health, intake
+from app.api import features, health, intake, match, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import OrjsonResponse
 from app.database import make_engine, resolve_database_url
@@ -55,4 +55,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(intake.router)
+    app.include_router(features.router)
+    app.include_router(tiles.router)
+    app.include_router(match.router)
     return app

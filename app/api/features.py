@@ -1,0 +1,240 @@
+"""OGC API - Features: landing page, conformance, collections, items, one item.
+
+Sites are filtered by typed query parameters (what a map's filter panel sends) and by a
+CQL2 text filter; every filter becomes a bound parameter, never SQL text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import ColumnElement
+
+from app.api.responses import GeoJsonResponse, OrjsonResponse
+from app.collections import (
+    Collection,
+    ItemsQuery,
+    all_collections,
+    extent,
+    fetch_item,
+    fetch_items,
+    get_collection,
+    parse_bbox,
+)
+from app.database import SessionDep
+from app.errors import BadRequestError
+from app.models import Province, Site
+from ingest import vocabulary as v
+
+router = APIRouter(tags=["features"])
+MAX_LIMIT = 1000
+TENURE = {
+    "buy": ("vendita", "vendita_o_locazione"),
+    "lease": ("locazione", "vendita_o_locazione", "diritto_superficie"),
+}
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/queryables",
+]
+
+
+def _link(href: str, rel: str, media: str = "application/json", title: str | None = None) -> dict[str, str]:
+    link = {"href": href, "rel": rel, "type": media}
+    if title:
+        link["title"] = title
+    return link
+
+
+@router.get("/", summary="Landing page")
+def landing(request: Request) -> OrjsonResponse:
+    base = str(request.base_url).rstrip("/")
+    return OrjsonResponse({
+        "title": "Opportunity Lombardy site scouting",
+        "description": "Land and buildings offered for investment in Lombardy, with reference layers.",
+        "links": [
+            _link(f"{base}/", "self"), _link(f"{base}/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0"),
+            _link(f"{base}/docs", "service-doc", "text/html"), _link(f"{base}/conformance", "conformance"),
+            _link(f"{base}/collections", "data"),
+            _link(f"{base}/tiles/sites.json", "tilesets-vector", title="Sites vector tiles (TileJSON)"),
+        ],
+    })
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance() -> OrjsonResponse:
+    return OrjsonResponse({"conformsTo": CONFORMANCE})
+
+
+def _describe(request: Request, collection: Collection, box: list[float] | None = None) -> dict[str, Any]:
+    base = f"{str(request.base_url).rstrip('/')}/collections/{collection.id}"
+    body: dict[str, Any] = {
+        "id": collection.id, "title": collection.title, "description": collection.description,
+        "itemType": "feature", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "links": [_link(base, "self"), _link(f"{base}/items", "items", "application/geo+json"),
+                  _link(f"{base}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                        "application/schema+json")],
+    }
+    if box:
+        body["extent"] = {"spatial": {"bbox": [box], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+    return body
+
+
+@router.get("/collections", summary="Sites and reference layers")
+def collections(request: Request, session: SessionDep) -> OrjsonResponse:
+    conn = session.connection()
+    items = [_describe(request, c) for c in all_collections(conn)]
+    base = str(request.base_url).rstrip("/")
+    return OrjsonResponse({"collections": items, "links": [_link(f"{base}/collections", "self")]})
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(request: Request, session: SessionDep, collection_id: str) -> OrjsonResponse:
+    conn = session.connection()
+    found = get_collection(conn, collection_id)
+    return OrjsonResponse(_describe(request, found, extent(conn, found)))
+
+
+@router.get("/collections/{collection_id}/queryables", summary="Properties a CQL2 filter may use")
+def queryables(request: Request, session: SessionDep, collection_id: str) -> Response:
+    found = get_collection(session.connection(), collection_id)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{str(request.base_url).rstrip('/')}/collections/{collection_id}/queryables",
+        "type": "object", "title": found.title,
+        "properties": {
+            "geometry": {"format": "geometry-any"},
+            **{name: {"type": kind} for name, kind in found.queryables.items()},
+        },
+        "additionalProperties": False,
+    }
+    return Response(orjson.dumps(schema), media_type="application/schema+json")
+
+
+@dataclass
+class SiteFilters:
+    """Filters a map's filter panel sends; only applied to the sites collection."""
+
+    kind: Literal["A", "B"] | None = None
+    site_type: str | None = None
+    province: str | None = None
+    comune: str | None = None
+    min_land_area_m2: float | None = None
+    max_land_area_m2: float | None = None
+    min_covered_area_m2: float | None = None
+    max_covered_area_m2: float | None = None
+    min_floor_area_m2: float | None = None
+    max_floor_area_m2: float | None = None
+    tenure: Literal["buy", "lease"] | None = None
+    max_price_eur: float | None = None
+    max_rent_eur: float | None = None
+    zone: str | None = None
+    sector: str | None = None
+    max_motorway_km: float | None = None
+    max_airport_km: float | None = None
+    max_station_km: float | None = None
+    rail_siding: bool | None = None
+    fibre: bool | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.kind:
+            out.append(Site.kind == self.kind)
+        if self.site_type:
+            types = _codes(self.site_type, v.SITE_TYPES, "site_type")
+            out.append(Site.site_type.in_(types))
+        if self.province:
+            names = [p.strip().upper() for p in self.province.split(",") if p.strip()]
+            out.append(Site.province_code.in_(
+                Province.__table__.select().with_only_columns(Province.code)
+                .where((Province.abbreviation.in_(names)) | (Province.code.in_(names))).scalar_subquery()
+            ))
+        if self.comune:
+            out.append(Site.comune_istat.in_([c.strip().zfill(6) for c in self.comune.split(",")]))
+        ranges = ((Site.land_area_m2, self.min_land_area_m2, self.max_land_area_m2),
+                  (Site.covered_area_m2, self.min_covered_area_m2, self.max_covered_area_m2),
+                  (Site.gross_floor_area_m2, self.min_floor_area_m2, self.max_floor_area_m2))
+        for column, low, high in ranges:
+            if low is not None:
+                out.append(column >= low)
+            if high is not None:
+                out.append(column <= high)
+        if self.tenure:
+            out.append(Site.availability.in_(TENURE[self.tenure]))
+        maxima = ((Site.price_eur, self.max_price_eur), (Site.annual_rent_eur, self.max_rent_eur),
+                  (Site.dist_motorway_exit_km, self.max_motorway_km),
+                  (Site.dist_airport_km, self.max_airport_km), (Site.dist_station_km, self.max_station_km))
+        out += [column <= value for column, value in maxima if value is not None]
+        if self.zone:
+            out.append(Site.zones.contains([self.zone]))
+        if self.sector:
+            out.append(Site.sectors.contains(_codes(self.sector, v.SECTORS, "sector")))
+        if self.rail_siding is not None:
+            out.append(Site.rail_siding.is_(self.rail_siding))
+        if self.fibre is not None:
+            out.append(Site.fibre.is_(self.fibre))
+        return out
+
+
+def _codes(text: str, vocabulary: v.Vocabulary, name: str) -> list[str]:
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in vocabulary]
+    if unknown:
+        raise BadRequestError(
+            f"Unknown {name} {', '.join(unknown)}; use one of {', '.join(vocabulary)}.",
+            f"{name} sconosciuto {', '.join(unknown)}; usare uno tra {', '.join(vocabulary)}.",
+        )
+    return codes
+
+
+@router.get("/collections/{collection_id}/items", summary="Features, filtered and paged",
+            response_class=GeoJsonResponse)
+def items(
+    request: Request,
+    session: SessionDep,
+    collection_id: str,
+    filters: Annotated[SiteFilters, Depends()],
+    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    sortby: Annotated[str | None, Query(description="e.g. -land_area_m2,price_eur")] = None,
+    filter: Annotated[str | None, Query(description="CQL2 text, e.g. land_area_m2 > 30000")] = None,  # noqa: A002
+    filter_lang: Annotated[Literal["cql2-text"], Query(alias="filter-lang")] = "cql2-text",
+) -> Response:
+    conn = session.connection()
+    found = get_collection(conn, collection_id)
+    query = ItemsQuery(
+        bbox=parse_bbox(bbox), limit=limit, offset=offset,
+        sortby=[s.strip() for s in (sortby or "").split(",") if s.strip()], cql2=filter,
+        conditions=filters.conditions() if found.id == "sites" else [],
+    )
+    matched, features = fetch_items(conn, found, query)
+    returned = max(0, min(limit, matched - offset))
+    links = [_link(str(request.url), "self", "application/geo+json")]
+    if offset + limit < matched:
+        links.append(_link(str(request.url.include_query_params(offset=offset + limit)), "next",
+                           "application/geo+json"))
+    if offset > 0:
+        links.append(_link(str(request.url.include_query_params(offset=max(0, offset - limit))), "prev",
+                           "application/geo+json"))
+    body = orjson.dumps({
+        "type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
+        "features": orjson.Fragment(features), "links": links,
+    })
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("/collections/{collection_id}/items/{fid}", summary="One feature",
+            response_class=GeoJsonResponse)
+def item(session: SessionDep, collection_id: str, fid: str) -> Response:
+    conn = session.connection()
+    found = get_collection(conn, collection_id)
+    return Response(fetch_item(conn, found, fid).encode(), media_type="application/geo+json")

@@ -1,0 +1,28 @@
+"""``POST /match``: an investor requirement in, a ranked and explained short list out;
+``GET /match/presets``: the activity presets a form can offer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.responses import OrjsonResponse
+from app.database import SessionDep
+from app.matching import Requirement, load_presets, match
+
+router = APIRouter(tags=["matching"])
+
+
+@router.post("/match", summary="Rank published sites against an investor requirement")
+def match_sites(session: SessionDep, requirement: Requirement) -> OrjsonResponse:
+    """Results pass every hard constraint, ranked by a 0-100 score explained per
+    criterion; near misses fail one or two hard constraints and say by how much."""
+    return OrjsonResponse(match(session.connection(), requirement))
+
+
+@router.get("/match/presets", summary="Activity presets (logistics, data centre, ...)")
+def presets() -> OrjsonResponse:
+    return OrjsonResponse([
+        {"name": name, "label_en": p["label_en"], "label_it": p["label_it"], "requirement": p["requirement"],
+         "preferences": p.get("preferences", []), "weights": p.get("weights", {})}
+        for name, p in load_presets().items()
+    ])

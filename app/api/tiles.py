@@ -1,0 +1,112 @@
+"""Vector tiles of published sites (ST_AsMVT) and their TileJSON document.
+
+Sites carry a stored Web Mercator copy of their point with its own GiST index, so a
+tile is one index scan and no per-row transform. Below ``CLUSTER_BELOW_ZOOM`` points are
+aggregated on a grid of 64 x 64 cells per tile (``count`` and ``cluster`` properties):
+the whole region's 100,000 sites would otherwise be one multi-megabyte tile. Tiles get
+a strong ETag and a short public cache lifetime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import Response
+from sqlalchemy import text
+
+from app.api.responses import OrjsonResponse
+from app.database import SessionDep
+from app.errors import NotFoundError
+
+router = APIRouter(prefix="/tiles", tags=["tiles"])
+MVT = "application/vnd.mapbox-vector-tile"
+EXTENT, BUFFER = 4096, 64
+CLUSTER_BELOW_ZOOM = 9
+GRID_CELLS = 64
+CACHE_CONTROL = "public, max-age=300"
+# Lombardy with a margin, for TileJSON bounds and centre
+BOUNDS = [8.45, 44.65, 11.45, 46.65]
+FIELDS = {
+    "id": "Number", "public_id": "String", "name": "String", "kind": "String (A area/building, B project)",
+    "site_type": "String", "condition": "String", "availability": "String", "land_area_m2": "Number",
+    "gross_floor_area_m2": "Number", "price_eur": "Number", "annual_rent_eur": "Number",
+    "cluster": "Boolean (low zooms)", "count": "Number (sites in the cluster)",
+}
+
+DETAIL_SQL = text(f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env)
+    SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom', 'id') FROM (
+        SELECT s.id, ST_AsMVTGeom(s.geom_3857, bounds.env, {EXTENT}, {BUFFER}, true) AS geom,
+               s.public_id::text AS public_id, s.name, s.kind, s.site_type, s.condition,
+               s.availability, s.land_area_m2, s.gross_floor_area_m2,
+               s.price_eur::float AS price_eur, s.annual_rent_eur::float AS annual_rent_eur
+        FROM sites s, bounds
+        WHERE s.status = 'published' AND s.geom_3857 && bounds.env
+    ) t
+""")
+
+CLUSTER_SQL = text(f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
+    cells AS (
+        SELECT ST_SnapToGrid(s.geom_3857, (ST_XMax(bounds.env) - ST_XMin(bounds.env)) / {GRID_CELLS}) AS cell,
+               s.geom_3857, s.id, s.kind
+        FROM sites s, bounds
+        WHERE s.status = 'published' AND s.geom_3857 && bounds.env
+    )
+    SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom', 'id') FROM (
+        SELECT min(c.id) AS id,
+               ST_AsMVTGeom(ST_Centroid(ST_Collect(c.geom_3857)), bounds.env, {EXTENT}, {BUFFER}, true) AS geom,
+               count(*) AS count, true AS cluster,
+               count(*) FILTER (WHERE c.kind = 'A') AS count_a, count(*) FILTER (WHERE c.kind = 'B') AS count_b
+        FROM cells c, bounds GROUP BY c.cell, bounds.env
+    ) t
+""")
+
+
+def tile_bytes(session: SessionDep, z: int, x: int, y: int) -> bytes:
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFoundError(f"Tile {z}/{x}/{y} does not exist.", f"La tile {z}/{x}/{y} non esiste.")
+    statement = CLUSTER_SQL if z < CLUSTER_BELOW_ZOOM else DETAIL_SQL
+    data = session.execute(statement, {"z": z, "x": x, "y": y}).scalar_one()
+    return bytes(data or b"")
+
+
+@router.get("/sites/{z}/{x}/{y}.pbf", summary="A vector tile of published sites",
+            response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
+def sites_tile(
+    session: SessionDep,
+    z: Annotated[int, Path(ge=0, le=22)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    data = tile_bytes(session, z, x, y)
+    headers = {"Cache-Control": CACHE_CONTROL}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+    headers["ETag"] = etag
+    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
+
+
+@router.get("/sites.json", summary="TileJSON for the sites tiles")
+def tilejson(request: Request) -> OrjsonResponse:
+    base = str(request.base_url).rstrip("/")
+    return OrjsonResponse({
+        "tilejson": "3.0.0",
+        "name": "Opportunity Lombardy sites",
+        "attribution": "Opportunity Lombardy; ISTAT comuni (CC-BY)",
+        "tiles": [f"{base}/tiles/sites/{{z}}/{{x}}/{{y}}.pbf"],
+        "minzoom": 0,
+        "maxzoom": 22,
+        "bounds": BOUNDS,
+        "center": [9.6, 45.6, 8],
+        "vector_layers": [{
+            "id": "sites", "fields": FIELDS, "minzoom": 0, "maxzoom": 22,
+            "description": f"Published sites; clustered below zoom {CLUSTER_BELOW_ZOOM}.",
+        }],
+    })
