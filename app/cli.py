@@ -75,7 +75,7 @@ def _load_reference(url: str, shared: Path | None) -> None:
         console.print("  " + result.describe(), soft_wrap=True)
 
 
-def _enrich_all(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+def _enrich_all(conn) -> None:
     """Reference data changed: every site's computed facts may have too."""
     from app.enrichment import enrich
 

@@ -74,7 +74,7 @@ class Collection:
     geometry: ColumnElement[Any]
     fid: ColumnElement[Any]
     properties: dict[str, ColumnElement[Any]]
-    where: Callable[[], ColumnElement[bool]] = lambda: true()
+    where: Callable[[], ColumnElement[bool]] = true
     sortable: tuple[str, ...] = ()
     queryables: dict[str, str] = field(default_factory=dict)
     precision: int = 6

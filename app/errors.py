@@ -45,6 +45,11 @@ class InvalidInputError(OpportunityError):
     code = "invalid_input"
 
 
+class ForbiddenError(OpportunityError):
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFoundError(OpportunityError):
     status_code = 404
     code = "not_found"

@@ -40,8 +40,8 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy import Text as SqlText
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.errors import InvalidInputError
 from app.models import Comune, Province, Site
@@ -61,8 +61,8 @@ BROWNFIELD_CONDITIONS = ("dismesso", "in_dismissione", "inattivo")
 
 class Range(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    min: float | None = Field(default=None, ge=0)
-    max: float | None = Field(default=None, ge=0)
+    min: float | None = Field(default=None, ge=0, le=1e8)
+    max: float | None = Field(default=None, ge=0, le=1e8)
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -78,7 +78,7 @@ class AreaOfInterest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     point: tuple[float, float] | None = Field(default=None, description="[longitude, latitude]")
-    radius_km: float | None = Field(default=None, gt=0, le=300)
+    radius_km: float | None = Field(default=None, ge=0.1, le=300)
     polygon: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon or MultiPolygon")
 
     @model_validator(mode="after")
@@ -87,6 +87,8 @@ class AreaOfInterest(BaseModel):
             raise ValueError("give either point with radius_km, or polygon")
         if self.point is not None and self.radius_km is None:
             raise ValueError("a point needs radius_km")
+        if self.point is not None and not (-180 <= self.point[0] <= 180 and -90 <= self.point[1] <= 90):
+            raise ValueError("point must be [longitude, latitude] in degrees")
         if self.polygon is not None:
             try:
                 geometry = shape(self.polygon)
@@ -108,15 +110,15 @@ class Requirement(BaseModel):
     floor_area_m2: Range | None = Field(default=None, description="covered area or SLP")
     building: bool | None = Field(default=None, description="true: needs a building; false: needs land")
     tenure: Literal["buy", "lease"] | None = None
-    max_price_eur: float | None = Field(default=None, gt=0)
-    max_rent_eur: float | None = Field(default=None, gt=0, description="per year")
+    max_price_eur: float | None = Field(default=None, ge=1, le=1e11)
+    max_rent_eur: float | None = Field(default=None, ge=1, le=1e10, description="per year")
     provinces: list[str] | None = Field(default=None, description="abbreviations, e.g. MI, BG")
     area: AreaOfInterest | None = None
-    max_motorway_km: float | None = Field(default=None, gt=0)
-    max_airport_km: float | None = Field(default=None, gt=0)
-    max_station_km: float | None = Field(default=None, gt=0)
+    max_motorway_km: float | None = Field(default=None, ge=0.1, le=500)
+    max_airport_km: float | None = Field(default=None, ge=0.1, le=500)
+    max_station_km: float | None = Field(default=None, ge=0.1, le=500)
     rail_siding: bool | None = None
-    min_power_kw: float | None = Field(default=None, gt=0)
+    min_power_kw: float | None = Field(default=None, ge=1, le=1e7)
     fibre: bool | None = None
     brownfield: bool | None = Field(default=None, description="true: disused land or buildings")
     zls: bool | None = None
@@ -131,8 +133,8 @@ class Requirement(BaseModel):
     @field_validator("weights")
     @classmethod
     def _weights(cls, value: dict[str, float]) -> dict[str, float]:
-        if any(w < 0 for w in value.values()):
-            raise ValueError("weights must be zero or more")
+        if any(not 0 <= w <= 1000 for w in value.values()):
+            raise ValueError("weights must be between 0 and 1000")
         return value
 
 
@@ -215,7 +217,8 @@ def _max_distance(name: str, layer: str, column: ColumnElement[Any], limit: floa
         if not value:
             return (f"distance to the nearest {what_en} unknown (no such layer loaded), asked ≤ {_fmt(limit, 'km')}",
                     f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {_it(_fmt(limit, 'km'))}")
-        km, label = value.get("km"), value.get("code") or value.get("name") or ""
+        km, name, code = value.get("km"), value.get("name") or "", value.get("code") or ""
+        label = f"{name} ({code})" if code and not code.isdigit() and code != name else name
         return (f"{_fmt(km, 'km')} to the nearest {what_en} {label} (straight line), asked ≤ {_fmt(limit, 'km')}".replace("  ", " "),
                 f"{_it(_fmt(km, 'km'))} {what_it} {label} (in linea d'aria), richiesto ≤ {_it(_fmt(limit, 'km'))}".replace("  ", " "))
     observed = Site.nearest.op("->")(layer)

@@ -89,6 +89,15 @@ class ValidationSettings(BaseSettings):
     comune_border_tolerance_m: float = Field(default=100, ge=0)
 
 
+class AuthSettings(BaseSettings):
+    """Until user accounts exist (issue 5), staff-only endpoints need this shared token in
+    the X-Staff-Token header; without it configured they are closed to everyone."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_AUTH_", extra="ignore")
+
+    staff_token: str | None = Field(default=None, min_length=24)
+
+
 class ApiSettings(BaseSettings):
     """How the HTTP API is exposed."""
 
@@ -119,6 +128,11 @@ def upload_settings() -> UploadSettings:
 @lru_cache
 def validation_settings() -> ValidationSettings:
     return ValidationSettings()
+
+
+@lru_cache
+def auth_settings() -> AuthSettings:
+    return AuthSettings()
 
 
 @lru_cache

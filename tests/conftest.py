@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import Connection, Engine, create_engine, pool
+from sqlalchemy import Connection, Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -172,3 +172,57 @@ def session(engine: Engine, reference_loaded: list) -> Iterator[Session]:
         with Session(bind=connection, join_transaction_mode="create_savepoint") as db:
             yield db
         transaction.rollback()
+
+
+SYNTHETIC_EXITS = "synthetic motorway exits (tests)"
+
+
+@pytest.fixture(scope="session")
+def catalogue(engine: Engine, reference_loaded: list) -> Iterator[list[int]]:
+    """300 synthetic published sites and a synthetic motorway-exit layer, committed for the
+    API tests (which use the app's own connections) and removed afterwards."""
+    from shapely.geometry import Point
+
+    from app.enrichment import enrich
+    from app.reference import Feature, replace_infrastructure
+    from bench.synthetic import generate_sites, remove_synthetic
+
+    exits = [Feature(f"X{i}", f"Synthetic exit {i}", None, {"synthetic": True}, Point(lon, lat))
+             for i, (lon, lat) in enumerate([(9.05, 45.52), (9.55, 45.60), (10.05, 45.17), (10.20, 45.55),
+                                              (9.15, 45.20), (8.85, 45.80), (9.70, 45.70), (10.75, 45.10)])]
+    with engine.begin() as conn:
+        replace_infrastructure(conn, "motorway_exit", SYNTHETIC_EXITS, exits)
+        ids = generate_sites(conn, 300, seed=7)
+        enrich(conn, ids)
+    yield ids
+    with engine.begin() as conn:
+        remove_synthetic(conn)
+        replace_infrastructure(conn, "motorway_exit", SYNTHETIC_EXITS, [])
+
+
+@pytest.fixture(scope="session")
+def api(database_url: str, catalogue: list[int]) -> Iterator:
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+
+    with TestClient(create_app(database_url)) as client:
+        yield client
+
+
+def remove_uploaded_candidacies(engine: Engine) -> None:
+    """Delete what committed intake tests stored (sites from workbooks, candidacies, people,
+    their audit events), leaving the synthetic catalogue and reference data."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM sites WHERE lineage_id IS NOT NULL"))
+        for table in ("candidacies", "delegations", "owners", "proponents"):
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        conn.execute(text("DELETE FROM audit_events"))
+        conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+
+
+@pytest.fixture
+def clean_intake(engine: Engine) -> Iterator[None]:
+    yield
+    remove_uploaded_candidacies(engine)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from app import settings
 from app.api.main import create_app
+from tests.conftest import remove_uploaded_candidacies
 from tests.workbooks import rebuild_zip, valid_writer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,11 +28,7 @@ def client(database_url: str, reference_loaded: list, tmp_path: Path,
     with TestClient(create_app(database_url)) as client:
         yield client
     settings.storage_settings.cache_clear()
-    with engine.begin() as conn:  # this module's submissions are committed: remove them
-        conn.execute(text("TRUNCATE sites, candidacies, delegations, owners, proponents CASCADE"))
-        conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-        conn.execute(text("DELETE FROM audit_events"))
-        conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    remove_uploaded_candidacies(engine)  # this module's submissions are committed
 
 
 def _upload(client: TestClient, path: str, data: bytes, name: str = "candidatura.xlsx"):

@@ -132,7 +132,8 @@ def test_load_layer_file_is_idempotent(reference_loaded: list, conn: Connection,
     first = load_layer_file(conn, path, options)
     assert first.changed and first.features == 2
     rows = conn.execute(
-        text("SELECT source_id, name FROM infrastructure WHERE layer_type = 'motorway_exit' ORDER BY 1")
+        text("SELECT source_id, name FROM infrastructure WHERE layer_type = 'motorway_exit' "
+             "AND source = 'synthetic exits' ORDER BY 1")
     ).all()
     assert [tuple(r) for r in rows] == [("SYN-1", "Synthetic exit A"), ("SYN-2", "Synthetic exit B")]
     second = load_layer_file(conn, path, options)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement
 
-from app.api.responses import GeoJsonResponse, OrjsonResponse
+from app.api.responses import OrjsonResponse, error_responses
 from app.collections import (
     Collection,
     ItemsQuery,
@@ -30,7 +30,7 @@ from app.errors import BadRequestError
 from app.models import Province, Site
 from ingest import vocabulary as v
 
-router = APIRouter(tags=["features"])
+router = APIRouter(tags=["features"], responses=error_responses(400, 404, 422, 503))
 MAX_LIMIT = 1000
 TENURE = {
     "buy": ("vendita", "vendita_o_locazione"),
@@ -195,8 +195,10 @@ def _codes(text: str, vocabulary: v.Vocabulary, name: str) -> list[str]:
     return codes
 
 
-@router.get("/collections/{collection_id}/items", summary="Features, filtered and paged",
-            response_class=GeoJsonResponse)
+GEOJSON = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}}
+
+
+@router.get("/collections/{collection_id}/items", summary="Features, filtered and paged", responses=GEOJSON)
 def items(
     request: Request,
     session: SessionDep,
@@ -206,7 +208,7 @@ def items(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     sortby: Annotated[str | None, Query(description="e.g. -land_area_m2,price_eur")] = None,
-    filter: Annotated[str | None, Query(description="CQL2 text, e.g. land_area_m2 > 30000")] = None,  # noqa: A002
+    filter: Annotated[str | None, Query(description="CQL2 text, e.g. land_area_m2 > 30000")] = None,
     filter_lang: Annotated[Literal["cql2-text"], Query(alias="filter-lang")] = "cql2-text",
 ) -> Response:
     conn = session.connection()
@@ -232,8 +234,7 @@ def items(
     return Response(body, media_type="application/geo+json")
 
 
-@router.get("/collections/{collection_id}/items/{fid}", summary="One feature",
-            response_class=GeoJsonResponse)
+@router.get("/collections/{collection_id}/items/{fid}", summary="One feature", responses=GEOJSON)
 def item(session: SessionDep, collection_id: str, fid: str) -> Response:
     conn = session.connection()
     found = get_collection(conn, collection_id)

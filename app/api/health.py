@@ -9,12 +9,12 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, error_responses
 from app.database import SessionDep
 from app.migrations import head_revision
 from app.reference import reference_counts
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=error_responses(503))
 
 
 class Health(BaseModel):

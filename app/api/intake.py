@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, error_responses
 from app.database import SessionDep
 from app.errors import PayloadTooLargeError
 from app.intake import check_workbook, submit
@@ -17,7 +17,7 @@ from app.settings import upload_settings
 from ingest.annotate import annotate
 from ingest.template import build_template
 
-router = APIRouter(prefix="/intake", tags=["intake"])
+router = APIRouter(prefix="/intake", tags=["intake"], responses=error_responses(413, 415, 422, 503))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UploadDep = Annotated[UploadFile, File(description="The filled-in candidacy workbook (.xlsx)")]
 

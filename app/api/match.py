@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, error_responses
 from app.database import SessionDep
 from app.matching import Requirement, load_presets, match
 
-router = APIRouter(tags=["matching"])
+router = APIRouter(tags=["matching"], responses=error_responses(422, 503))
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement")

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 
 class OrjsonResponse(JSONResponse):
@@ -16,5 +17,26 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
 
 
-class GeoJsonResponse(OrjsonResponse):
-    media_type = "application/geo+json"
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    message_it: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a stable code and messages in English and Italian."""
+
+    error: ErrorBody
+
+
+DESCRIPTIONS = {
+    400: "A parameter cannot be understood", 403: "Not allowed", 404: "Not found",
+    413: "Upload too large", 415: "Not a supported file type", 422: "Invalid input",
+    503: "Catalogue temporarily unavailable",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an endpoint can answer."""
+    return {code: {"model": ErrorResponse, "description": DESCRIPTIONS[code]} for code in codes}

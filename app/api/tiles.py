@@ -16,11 +16,11 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, error_responses
 from app.database import SessionDep
 from app.errors import NotFoundError
 
-router = APIRouter(prefix="/tiles", tags=["tiles"])
+router = APIRouter(prefix="/tiles", tags=["tiles"], responses=error_responses(404, 422, 503))
 MVT = "application/vnd.mapbox-vector-tile"
 EXTENT, BUFFER = 4096, 64
 CLUSTER_BELOW_ZOOM = 9

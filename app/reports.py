@@ -1,0 +1,140 @@
+"""Everything known about a site (for staff) and short-list exports (public fields).
+
+Exports neutralise spreadsheet formulas: a text cell starting with = + - @ (or a tab or
+carriage return) gets a leading apostrophe, so opening a CSV or XLSX never runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import orjson
+from openpyxl import Workbook
+from sqlalchemy import Connection, select, text
+
+from app.collections import PUBLISHED
+from app.enrichment import COMPLETENESS
+from app.errors import NotFoundError
+from app.models import AuditEvent, Candidacy, Delegation, Owner, Proponent, Site
+
+EXPORT_COLUMNS = [
+    "id", "public_id", "name", "kind", "site_type", "condition", "comune", "comune_istat", "province",
+    "lon", "lat", "location_precision", "land_area_m2", "covered_area_m2", "gross_floor_area_m2",
+    "availability", "price_eur", "annual_rent_eur", "available_from", "zoning", "power_kw",
+    "rail_siding", "fibre", "dist_motorway_exit_km", "dist_airport_km", "dist_station_km", "zones",
+    "pop_10km", "pop_20km", "pop_30km", "completeness",
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _row(mapping: Any) -> dict[str, Any]:
+    return {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in dict(mapping).items()}
+
+
+def site_report(conn: Connection, site_id: int) -> dict[str, Any]:
+    site = conn.execute(select(Site.__table__).where(Site.id == site_id)).mappings().first()
+    if site is None:
+        raise NotFoundError(f"No site {site_id}.", f"Nessun sito {site_id}.")
+    report: dict[str, Any] = {"site": {k: v for k, v in _row(site).items()
+                                       if k not in ("geom", "geom_3857", "perimeter")}}
+    report["site"]["geometry"] = orjson.loads(conn.execute(
+        text("SELECT ST_AsGeoJSON(geom, 6) FROM sites WHERE id = :i"), {"i": site_id}).scalar_one())
+    perimeter = conn.execute(text("SELECT ST_AsGeoJSON(perimeter, 6) FROM sites WHERE id = :i"),
+                             {"i": site_id}).scalar_one()
+    report["site"]["perimeter"] = orjson.loads(perimeter) if perimeter else None
+    present = conn.execute(text(
+        "SELECT " + ", ".join(f"COALESCE({item.predicate}, false)" for item in COMPLETENESS)
+        + " FROM sites WHERE id = :i"), {"i": site_id}).one()
+    report["completeness_missing"] = [
+        {"item": item.key, "label_en": item.label_en, "label_it": item.label_it, "weight": item.weight}
+        for item, there in zip(COMPLETENESS, present, strict=True) if not there
+    ]
+    if site["lineage_id"] is not None:
+        versions = conn.execute(select(Candidacy.__table__).where(Candidacy.lineage_id == site["lineage_id"])
+                                .order_by(Candidacy.version)).mappings().all()
+        report["versions"] = [
+            {k: v for k, v in _row(c).items() if k not in ("record",)} for c in versions
+        ]
+        current = next((c for c in versions if c["is_current"]), None)
+        if current is not None:
+            report["record"] = current["record"]
+            for key, model, column in (("proponent", Proponent, current["proponent_id"]),
+                                       ("owner", Owner, current["owner_id"]),
+                                       ("delegation", Delegation, current["delegation_id"])):
+                row = conn.execute(select(model.__table__).where(model.id == column)).mappings().first() \
+                    if column else None
+                report[key] = _row(row) if row else None
+        ids = [str(c["id"]) for c in versions]
+        report["audit"] = [
+            _row(e) for e in conn.execute(
+                select(AuditEvent.__table__).where(AuditEvent.entity_type == "candidacy",
+                                                   AuditEvent.entity_id.in_(ids)).order_by(AuditEvent.id)
+            ).mappings()
+        ]
+    return report
+
+
+def shortlist_rows(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
+    """Public fields of published sites, in the order asked."""
+    rows = conn.execute(text("""
+        SELECT s.id, s.public_id::text AS public_id, s.name, s.kind, s.site_type, s.condition,
+               c.name AS comune, s.comune_istat, p.abbreviation AS province,
+               round(ST_X(s.geom)::numeric, 6)::float AS lon, round(ST_Y(s.geom)::numeric, 6)::float AS lat,
+               s.location_precision, s.land_area_m2, s.covered_area_m2, s.gross_floor_area_m2,
+               s.availability, s.price_eur::float AS price_eur, s.annual_rent_eur::float AS annual_rent_eur,
+               s.available_from, s.zoning, s.power_kw, s.rail_siding, s.fibre, s.dist_motorway_exit_km,
+               s.dist_airport_km, s.dist_station_km, array_to_string(s.zones, ';') AS zones,
+               s.pop_10km, s.pop_20km, s.pop_30km, s.completeness
+        FROM sites s LEFT JOIN comuni c ON c.istat_code = s.comune_istat
+        LEFT JOIN provinces p ON p.code = s.province_code
+        WHERE s.id = ANY(:ids) AND s.status = :published
+    """), {"ids": ids, "published": PUBLISHED}).mappings().all()
+    by_id = {r["id"]: dict(r) for r in rows}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise NotFoundError(f"No published site {', '.join(map(str, missing))}.",
+                            f"Nessun sito pubblicato {', '.join(map(str, missing))}.")
+    return [by_id[i] for i in ids]
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise(v) for k, v in row.items()})
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+
+
+def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Short list"
+    sheet.append(EXPORT_COLUMNS)
+    for row in rows:
+        sheet.append([neutralise(row.get(k)) for k in EXPORT_COLUMNS])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def to_geojson(rows: list[dict[str, Any]]) -> bytes:
+    features = [
+        {"type": "Feature", "id": r["id"], "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+         "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")}}
+        for r in rows
+    ]
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
