@@ -77,10 +77,11 @@ def _load_reference(url: str, shared: Path | None) -> None:
 
 def _enrich_all(conn) -> None:
     """Reference data changed: every site's computed facts may have too."""
-    from app.enrichment import enrich
+    from app.enrichment import enrich, refresh_clusters
 
     with console.status("Recomputing enrichment of every site..."):
         count = enrich(conn)
+        refresh_clusters(conn)
     console.print(f"  enrichment recomputed for {count} sites")
 
 

@@ -78,57 +78,58 @@ def _scope(site_ids: list[int] | None, alias: str = "s") -> tuple[str, dict]:
 
 
 def enrich(conn: Connection, site_ids: list[int] | None = None) -> int:
-    """Recompute every computed column for ``site_ids`` (all sites when None)."""
-    where, params = _scope(site_ids)
-    conn.execute(text(f"""
-        UPDATE sites s SET comune_istat = c.istat_code, province_code = c.province_code
-        FROM sites s0 LEFT JOIN LATERAL (
-            SELECT istat_code, province_code FROM comuni WHERE ST_Covers(comuni.geom, s0.geom) LIMIT 1
-        ) c ON TRUE
-        WHERE s0.id = s.id AND {where}
-    """), params)
+    """Recompute every computed column for ``site_ids`` (all sites when None).
+
+    One UPDATE writes each row once: enriching is a bulk rewrite of the sites table, and
+    every extra pass would leave another dead version of every row behind."""
+    where, params = _scope(site_ids, "s0")
     distance_sets = ", ".join(
-        f"{column} = (n.nearest -> '{layer}' ->> 'km')::float" for layer, column in DISTANCE_COLUMNS.items()
+        f"{column} = (x.nearest -> '{layer}' ->> 'km')::float" for layer, column in DISTANCE_COLUMNS.items()
     )
-    conn.execute(text(f"""
-        UPDATE sites s SET nearest = COALESCE(n.nearest, '{{}}'::jsonb), {distance_sets}
-        FROM sites s0 LEFT JOIN LATERAL (
-            SELECT jsonb_object_agg(t.layer_type, jsonb_build_object(
-                       'id', k.id, 'name', k.name, 'code', k.code,
-                       'km', round((ST_Distance(s0.geom::geography, k.geom::geography) / 1000)::numeric, 2),
-                       'method', 'straight_line')) AS nearest
-            FROM (SELECT DISTINCT layer_type FROM infrastructure) t
-            CROSS JOIN LATERAL (
-                SELECT i.id, i.name, i.code, i.geom FROM infrastructure i
-                WHERE i.layer_type = t.layer_type
-                ORDER BY i.geom::geography <-> s0.geom::geography LIMIT 1
-            ) k
-        ) n ON TRUE
-        WHERE s0.id = s.id AND {where}
-    """), params)
-    radii = ", ".join(
-        f"pop_{km}km = p.pop_{km}" for km in CATCHMENT_KM
-    )
+    population_sets = ", ".join(f"pop_{km}km = x.pop_{km}" for km in CATCHMENT_KM)
     sums = ", ".join(
         f"sum(c.population) FILTER (WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {km * 1000})) AS pop_{km}"
         for km in CATCHMENT_KM
     )
     conn.execute(text(f"""
-        UPDATE sites s SET {radii},
-            zones = COALESCE((
-                SELECT array_agg(DISTINCT z.zone_type ORDER BY z.zone_type) FROM policy_zones z
-                WHERE z.comune_istat = s.comune_istat OR (z.geom IS NOT NULL AND ST_Covers(z.geom, s.geom))
-            ), '{{}}'),
-            enriched_at = now()
-        FROM sites s0 LEFT JOIN LATERAL (
-            SELECT {sums} FROM comuni c
-            WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {max(CATCHMENT_KM) * 1000})
-        ) p ON TRUE
-        WHERE s0.id = s.id AND {where}
+        UPDATE sites s SET
+            comune_istat = x.istat_code, province_code = x.province_code,
+            nearest = x.nearest, {distance_sets}, {population_sets}, zones = x.zones,
+            completeness = {completeness_sql()}, enriched_at = now()
+        FROM (
+            SELECT s0.id, c.istat_code, c.province_code, COALESCE(n.nearest, '{{}}'::jsonb) AS nearest,
+                   p.pop_10, p.pop_20, p.pop_30,
+                   COALESCE((
+                       SELECT array_agg(DISTINCT z.zone_type ORDER BY z.zone_type) FROM policy_zones z
+                       WHERE z.comune_istat = c.istat_code OR (z.geom IS NOT NULL AND ST_Covers(z.geom, s0.geom))
+                   ), '{{}}') AS zones
+            FROM sites s0
+            LEFT JOIN LATERAL (
+                SELECT istat_code, province_code FROM comuni WHERE ST_Covers(comuni.geom, s0.geom) LIMIT 1
+            ) c ON TRUE
+            LEFT JOIN LATERAL (
+                SELECT jsonb_object_agg(t.layer_type, jsonb_build_object(
+                           'id', k.id, 'name', k.name, 'code', k.code,
+                           'km', round((ST_Distance(s0.geom::geography, k.geom::geography) / 1000)::numeric, 2),
+                           'method', 'straight_line')) AS nearest
+                FROM (SELECT DISTINCT layer_type FROM infrastructure) t
+                CROSS JOIN LATERAL (
+                    SELECT i.id, i.name, i.code, i.geom FROM infrastructure i
+                    WHERE i.layer_type = t.layer_type
+                    ORDER BY i.geom::geography <-> s0.geom::geography LIMIT 1
+                ) k
+            ) n ON TRUE
+            LEFT JOIN LATERAL (
+                SELECT {sums} FROM comuni c
+                WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {max(CATCHMENT_KM) * 1000})
+            ) p ON TRUE
+            WHERE {where}
+        ) x
+        WHERE x.id = s.id
     """), params)
-    conn.execute(text(f"UPDATE sites s SET completeness = {completeness_sql()} WHERE {where}"), params)
-    _flag_comune_mismatch(conn, where, params)
-    return conn.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
+    scope, params = _scope(site_ids)
+    _flag_comune_mismatch(conn, scope, params)
+    return conn.execute(text(f"SELECT count(*) FROM sites s WHERE {scope}"), params).scalar_one()
 
 
 def _flag_comune_mismatch(conn: Connection, where: str, params: dict) -> None:
@@ -146,3 +147,10 @@ def _flag_comune_mismatch(conn: Connection, where: str, params: dict) -> None:
         WHERE c.id = s.candidacy_id AND s.comune_istat IS DISTINCT FROM s.declared_comune_istat
           AND s.declared_comune_istat IS NOT NULL AND {where}
     """), params)
+
+
+def refresh_clusters(conn: Connection) -> None:
+    """Recount the low-zoom tile clusters (materialized view ``site_clusters``). Call it
+    whenever sites are published, withdrawn or moved: until then the clusters show the
+    previous set (detail tiles, from zoom 12, always read the sites table)."""
+    conn.execute(text("REFRESH MATERIALIZED VIEW site_clusters"))

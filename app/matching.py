@@ -1,50 +1,40 @@
 """Match an investor's requirement to published sites, with reasons and near misses.
 
-Every criterion the requirement gives is either a hard constraint (``must``, the
-default) or a preference (named in ``preferences``); each has a weight (default 1) and
-gives every site a score in [0, 1]. A site's score is ``100 * sum(w * s) / sum(w)``: it
-explains itself criterion by criterion, and raising a weight never lowers that
-criterion's share. Sites passing every hard constraint are results; those failing one
-or two are near misses, each failure stated with what was found and what was asked.
+Every criterion the requirement gives is either a hard constraint (the default) or a
+preference (named in ``preferences``); each has a weight (default 1) and gives every
+site a score in [0, 1]. A site's score is ``100 * sum(w * s) / sum(w)``: it explains
+itself criterion by criterion, and raising a weight never lowers that criterion's share.
+Sites passing every hard constraint are results; those failing one or two are near
+misses, each failure stated with what was found and what was asked.
 
-Scores and pass/fail are SQL expressions evaluated by PostgreSQL; the hard constraints
-also go into the WHERE clause of the results query, where the indexes serve them.
-Activity presets (``data/presets/*.json``) are data: they fill in what the investor
-did not say.
+Criteria are evaluated on a columnar snapshot of the published sites (``app.snapshot``):
+every site must be looked at to find near misses, and vectorised arithmetic does that in
+milliseconds where SQL expressions take over 100 ms at 100,000 sites. PostgreSQL then
+supplies the full rows of the few sites returned. Activity presets
+(``data/presets/*.json``) are data: they fill in what the investor did not say.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pyproj import Transformer
 from shapely.geometry import shape
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Float,
-    Numeric,
-    and_,
-    case,
-    cast,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-    true,
-)
-from sqlalchemy import Text as SqlText
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, func, select
 
 from app.errors import InvalidInputError
 from app.models import Comune, Province, Site
+from app.snapshot import Snapshot, get_snapshot
 from ingest import vocabulary as v
 
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "data" / "presets"
@@ -54,6 +44,7 @@ TENURE = {
 }
 BUILDING_TYPES = ("edificio", "area_con_edifici")
 BROWNFIELD_CONDITIONS = ("dismesso", "in_dismissione", "inattivo")
+AVAILABLE_NOW = ("disponibile", "dismesso", "inattivo")
 
 
 # -- the requirement --------------------------------------------------------------------------
@@ -167,20 +158,23 @@ def resolve(requirement: Requirement) -> Requirement:
 # -- criteria ---------------------------------------------------------------------------------
 
 
+Explain = Callable[[Any, bool, Any], tuple[str, str]]  # (value, passed, detail row) -> (en, it)
+
+
 @dataclass(frozen=True)
 class Clause:
-    """One criterion made concrete for a requirement: SQL to pass and to score, the
-    observed value to report, and how to say it."""
+    """One criterion made concrete for a requirement: which sites pass (a site that does
+    not say fails), each site's score, the value to report, and how to say it."""
 
     name: str
-    passes: ColumnElement[bool]
-    score: ColumnElement[float]
-    observed: ColumnElement[Any]
-    explain: Callable[[Any, bool], tuple[str, str]]
+    passes: np.ndarray
+    score: np.ndarray
+    value: np.ndarray | None
+    explain: Explain
 
 
 def _fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not stated"
     text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
     return f"{text} {unit}".strip()
@@ -191,158 +185,146 @@ def _it(text: str) -> str:
     return text.replace(",", "§").replace(".", ",").replace("§", ".").replace("not stated", "non indicato")
 
 
-def _graded_max(column: ColumnElement[Any], limit: float) -> ColumnElement[float]:
+def _graded_max(v: np.ndarray, limit: float) -> np.ndarray:
     """1 at zero, 0.5 at the limit, 0 at twice the limit; unknown scores 0."""
-    c = cast(column, Float)
-    return case(
-        (c.is_(None), 0.0),
-        (c <= limit, 1 - 0.5 * c / limit),
-        else_=func.greatest(0.0, 0.5 - 0.5 * (c - limit) / limit),
-    )
+    with np.errstate(invalid="ignore"):
+        score = np.where(v <= limit, 1 - 0.5 * v / limit, np.maximum(0.0, 0.5 - 0.5 * (v - limit) / limit))
+    return np.nan_to_num(score, nan=0.0)
 
 
-def _graded_min(column: ColumnElement[Any], minimum: float) -> ColumnElement[float]:
-    c = cast(column, Float)
-    return case((c.is_(None), 0.0), (c >= minimum, 1.0), else_=0.5 * c / minimum)
+def _graded_min(v: np.ndarray, minimum: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        score = np.where(v >= minimum, 1.0, 0.5 * v / minimum)
+    return np.nan_to_num(score, nan=0.0)
 
 
-def _flag(passes: ColumnElement[bool]) -> ColumnElement[float]:
-    return case((passes, 1.0), else_=0.0)
+def _compare(v: np.ndarray, op: str, bound: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return v <= bound if op == "<=" else v >= bound  # NaN compares False: a fail
 
 
-def _max_distance(name: str, layer: str, column: ColumnElement[Any], limit: float,
+def _boolean(name: str, passes: np.ndarray, yes: tuple[str, str], no: tuple[str, str]) -> Clause:
+    return Clause(name, passes, passes.astype(float), None, lambda value, ok, row: yes if ok else no)
+
+
+def _max_distance(s: Snapshot, name: str, column: str, layer: str, limit: float,
                   what_en: str, what_it: str) -> Clause:
     """Straight-line distance to the nearest feature of ``layer`` at most ``limit`` km."""
-    def explain(value: Any, ok: bool) -> tuple[str, str]:
-        if not value:
+    values = s.floats[column]
+
+    def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
+        nearest = (row["site_nearest"] or {}).get(layer) if row is not None else None
+        if not nearest:
             return (f"distance to the nearest {what_en} unknown (no such layer loaded), asked ≤ {_fmt(limit, 'km')}",
                     f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {_it(_fmt(limit, 'km'))}")
-        km, name, code = value.get("km"), value.get("name") or "", value.get("code") or ""
+        name, code = nearest.get("name") or "", nearest.get("code") or ""
         label = f"{name} ({code})" if code and not code.isdigit() and code != name else name
+        km = nearest.get("km")
         return (f"{_fmt(km, 'km')} to the nearest {what_en} {label} (straight line), asked ≤ {_fmt(limit, 'km')}".replace("  ", " "),
                 f"{_it(_fmt(km, 'km'))} {what_it} {label} (in linea d'aria), richiesto ≤ {_it(_fmt(limit, 'km'))}".replace("  ", " "))
-    observed = Site.nearest.op("->")(layer)
-    return Clause(name, func.coalesce(column <= limit, false()), _graded_max(column, limit), observed, explain)
+    return Clause(name, _compare(values, "<=", limit), _graded_max(values, limit), values, explain)
 
 
-def _range(name: str, column: ColumnElement[Any], r: Range, what_en: str, what_it: str) -> Clause:
-    c = cast(column, Float)
-    conditions = []
-    if r.min is not None:
-        conditions.append(c >= r.min)
-    if r.max is not None:
-        conditions.append(c <= r.max)
-    passes = func.coalesce(and_(*conditions), false())
-    below = 0.5 * c / r.min if r.min else literal(0.0)
-    above = 0.5 * r.max / func.nullif(c, 0) if r.max else literal(0.0)
-    score = case((c.is_(None), 0.0), (passes, 1.0),
-                 (c < (r.min or 0), below), else_=func.coalesce(above, 0.0))
+def _range(name: str, values: np.ndarray, r: Range, what_en: str, what_it: str) -> Clause:
+    low = r.min if r.min is not None else -np.inf
+    high = r.max if r.max is not None else np.inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        passes = (values >= low) & (values <= high)
+        below = 0.5 * values / r.min if r.min else np.zeros_like(values)
+        above = 0.5 * r.max / values if r.max else np.zeros_like(values)
+        score = np.where(passes, 1.0, np.where(values < low, below, above))
+    score = np.nan_to_num(score, nan=0.0, posinf=0.0)
     asked = " – ".join(x for x in (f"≥ {_fmt(r.min, 'm²', 0)}" if r.min is not None else "",
                                    f"≤ {_fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
 
-    def explain(value: Any, ok: bool) -> tuple[str, str]:
+    def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
         return (f"{what_en} {_fmt(value, 'm²', 0)}, asked {asked}",
                 f"{what_it} {_it(_fmt(value, 'm²', 0))}, richiesto {_it(asked)}")
-    return Clause(name, passes, score, column, explain)
+    return Clause(name, passes, score, values, explain)
 
 
-def _boolean(name: str, passes: ColumnElement[bool], observed: ColumnElement[Any],
-             yes: tuple[str, str], no: tuple[str, str]) -> Clause:
-    passes = func.coalesce(passes, false())
-    return Clause(name, passes, _flag(passes), observed, lambda value, ok: yes if ok else no)
+def _limit(name: str, values: np.ndarray, op: str, bound: float, graded: Callable[[np.ndarray, float], np.ndarray],
+           label: tuple[str, str], unit: tuple[str, str]) -> Clause:
+    sign = "≤" if op == "<=" else "≥"
+
+    def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
+        return (f"{label[0]} {_fmt(value, unit[0], 0)}, asked {sign} {_fmt(bound, unit[0], 0)}",
+                f"{label[1]} {_it(_fmt(value, unit[1], 0))}, richiesto {sign} {_it(_fmt(bound, unit[1], 0))}")
+    return Clause(name, _compare(values, op, bound), graded(values, bound), values, explain)
 
 
-def clauses(conn: Connection, r: Requirement) -> list[Clause]:
-    """The clauses of every criterion the requirement gives."""
+def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
+    """The clauses of every criterion the requirement gives, evaluated on ``s``."""
     out: list[Clause] = []
-    floor = func.coalesce(Site.gross_floor_area_m2, Site.covered_area_m2)
+    f = s.floats
     if r.land_area_m2:
-        out.append(_range("land_area_m2", Site.land_area_m2, r.land_area_m2, "land area", "superficie territoriale"))
+        out.append(_range("land_area_m2", f["land_area_m2"], r.land_area_m2, "land area", "superficie territoriale"))
     if r.floor_area_m2:
+        floor = np.where(np.isnan(f["gross_floor_area_m2"]), f["covered_area_m2"], f["gross_floor_area_m2"])
         out.append(_range("floor_area_m2", floor, r.floor_area_m2, "floor area", "superficie lorda"))
     if r.building is not None:
-        has = Site.site_type.in_(BUILDING_TYPES)
-        out.append(_boolean("building", has if r.building else ~has, Site.site_type,
+        has = s.coded("site_type", BUILDING_TYPES)
+        out.append(_boolean("building", has if r.building else ~has & (s.codes["site_type"] >= 0),
                             ("has buildings", "con edifici") if r.building else ("land without buildings", "area senza edifici"),
                             ("no building", "senza edifici") if r.building else ("has buildings", "con edifici")))
     if r.tenure:
-        modes = TENURE[r.tenure]
         verb = ("for sale", "in vendita") if r.tenure == "buy" else ("for lease", "in locazione")
-        out.append(_boolean("tenure", Site.availability.in_(modes), Site.availability, verb,
-                            (f"not {verb[0]}", f"non {verb[1]}")))
+        out.append(_boolean("tenure", s.coded("availability", TENURE[r.tenure]), verb, (f"not {verb[0]}", f"non {verb[1]}")))
     if r.max_price_eur is not None:
-        limit = r.max_price_eur
-        def price_reason(value: Any, ok: bool) -> tuple[str, str]:
-            return (f"price {_fmt(value, '€', 0)}, asked ≤ {_fmt(limit, '€', 0)}",
-                    f"prezzo {_it(_fmt(value, '€', 0))}, richiesto ≤ {_it(_fmt(limit, '€', 0))}")
-        out.append(Clause("max_price_eur", func.coalesce(Site.price_eur <= limit, false()),
-                          _graded_max(Site.price_eur, limit), Site.price_eur, price_reason))
+        out.append(_limit("max_price_eur", f["price_eur"], "<=", r.max_price_eur, _graded_max, ("price", "prezzo"), ("€", "€")))
     if r.max_rent_eur is not None:
-        rent_limit = r.max_rent_eur
-        def rent_reason(value: Any, ok: bool) -> tuple[str, str]:
-            return (f"rent {_fmt(value, '€/year', 0)}, asked ≤ {_fmt(rent_limit, '€/year', 0)}",
-                    f"canone {_it(_fmt(value, '€/anno', 0))}, richiesto ≤ {_it(_fmt(rent_limit, '€/anno', 0))}")
-        out.append(Clause("max_rent_eur", func.coalesce(Site.annual_rent_eur <= rent_limit, false()),
-                          _graded_max(Site.annual_rent_eur, rent_limit), Site.annual_rent_eur, rent_reason))
+        out.append(_limit("max_rent_eur", f["annual_rent_eur"], "<=", r.max_rent_eur, _graded_max,
+                          ("rent", "canone"), ("€/year", "€/anno")))
     if r.provinces:
         codes = _province_codes(conn, r.provinces)
         names = ", ".join(p.upper() for p in r.provinces)
-        out.append(_boolean("provinces", Site.province_code.in_(codes), Site.province_code,
-                            (f"in province {names}", f"in provincia {names}"),
-                            (f"outside {names}", f"fuori da {names}")))
+        out.append(_boolean("provinces", s.coded("province_code", codes),
+                            (f"in province {names}", f"in provincia {names}"), (f"outside {names}", f"fuori da {names}")))
     if r.area:
-        out.append(_area_clause(r.area))
-    if r.max_motorway_km is not None:
-        out.append(_max_distance("max_motorway_km", "motorway_exit", Site.dist_motorway_exit_km,
-                                 r.max_motorway_km, "motorway exit", "dal casello autostradale più vicino"))
-    if r.max_airport_km is not None:
-        out.append(_max_distance("max_airport_km", "airport", Site.dist_airport_km, r.max_airport_km,
-                                 "airport", "dall'aeroporto più vicino"))
-    if r.max_station_km is not None:
-        out.append(_max_distance("max_station_km", "railway_station", Site.dist_station_km,
-                                 r.max_station_km, "railway station", "dalla stazione ferroviaria più vicina"))
+        out.append(_area_clause(s, r.area))
+    for name, column, layer, what_en, what_it in (
+        ("max_motorway_km", "dist_motorway_exit_km", "motorway_exit", "motorway exit", "dal casello autostradale più vicino"),
+        ("max_airport_km", "dist_airport_km", "airport", "airport", "dall'aeroporto più vicino"),
+        ("max_station_km", "dist_station_km", "railway_station", "railway station", "dalla stazione ferroviaria più vicina"),
+    ):
+        limit = getattr(r, name)
+        if limit is not None:
+            out.append(_max_distance(s, name, column, layer, limit, what_en, what_it))
     if r.rail_siding:
-        out.append(_boolean("rail_siding", Site.rail_siding.is_(True), Site.rail_siding,
-                            ("rail siding on site", "raccordo ferroviario presente"),
+        out.append(_boolean("rail_siding", s.flags["rail_siding"] == 1, ("rail siding on site", "raccordo ferroviario presente"),
                             ("no rail siding (or not stated)", "raccordo ferroviario assente o non indicato")))
     if r.min_power_kw is not None:
-        minimum = r.min_power_kw
-        def power_reason(value: Any, ok: bool) -> tuple[str, str]:
-            return (f"{_fmt(value, 'kW', 0)} available, asked ≥ {_fmt(minimum, 'kW', 0)}",
-                    f"{_it(_fmt(value, 'kW', 0))} disponibili, richiesto ≥ {_it(_fmt(minimum, 'kW', 0))}")
-        out.append(Clause("min_power_kw", func.coalesce(Site.power_kw >= minimum, false()),
-                          _graded_min(Site.power_kw, minimum), Site.power_kw, power_reason))
+        out.append(_limit("min_power_kw", f["power_kw"], ">=", r.min_power_kw, _graded_min,
+                          ("available power", "potenza disponibile"), ("kW", "kW")))
     if r.fibre:
-        out.append(_boolean("fibre", Site.fibre.is_(True), Site.fibre, ("fibre available", "fibra disponibile"),
+        out.append(_boolean("fibre", s.flags["fibre"] == 1, ("fibre available", "fibra disponibile"),
                             ("no fibre (or not stated)", "fibra assente o non indicata")))
     if r.brownfield:
-        disused = or_(Site.site_type == "area_dismessa", Site.condition.in_(BROWNFIELD_CONDITIONS))
-        out.append(_boolean("brownfield", disused, Site.condition,
-                            ("re-uses disused land or buildings", "riuso di area o edificio dismesso"),
+        disused = s.coded("site_type", ("area_dismessa",)) | s.coded("condition", BROWNFIELD_CONDITIONS)
+        out.append(_boolean("brownfield", disused, ("re-uses disused land or buildings", "riuso di area o edificio dismesso"),
                             ("not a brownfield", "non è un'area dismessa")))
     for zone, flag in (("zls", r.zls), ("regional_aid", r.regional_aid)):
         if flag:
             label = ("the ZLS Lombardia", "nella ZLS Lombardia") if zone == "zls" else \
                 ("a regional-aid comune (art. 107.3.c)", "in un comune della carta aiuti 107.3.c")
-            out.append(_boolean(zone, Site.zones.contains(cast([zone], ARRAY(SqlText))), Site.zones,
-                                (f"in {label[0]}", label[1]), (f"not in {label[0]}", f"non {label[1]}")))
+            member = s.zones.get(zone, np.zeros(len(s), dtype=bool))
+            out.append(_boolean(zone, member, (f"in {label[0]}", label[1]), (f"not in {label[0]}", f"non {label[1]}")))
     if r.available_by is not None:
-        by = r.available_by
-        ready = or_(Site.available_from <= by,
-                    and_(Site.available_from.is_(None), Site.condition.in_(("disponibile", "dismesso", "inattivo"))))
-        def available_reason(value: Any, ok: bool) -> tuple[str, str]:
-            when = value.strftime("%d/%m/%Y") if value else "now"
-            return (f"available from {when}, asked by {by:%d/%m/%Y}",
-                    f"disponibile {'dal ' + when if value else 'da subito'}, richiesto entro il {by:%d/%m/%Y}")
-        out.append(Clause("available_by", func.coalesce(ready, false()), _flag(func.coalesce(ready, false())),
-                          Site.available_from, available_reason))
+        by = np.datetime64(r.available_by, "D")
+        ready = (s.available_from <= by) | (np.isnat(s.available_from) & s.coded("condition", AVAILABLE_NOW))
+
+        def available_reason(value: Any, ok: bool, row: Any) -> tuple[str, str]:
+            when = row["site_available_from"] if row is not None else None
+            text_when = when.strftime("%d/%m/%Y") if when else "now"
+            return (f"available from {text_when}, asked by {r.available_by:%d/%m/%Y}",
+                    f"disponibile {'dal ' + text_when if when else 'da subito'}, richiesto entro il {r.available_by:%d/%m/%Y}")
+        out.append(Clause("available_by", ready, ready.astype(float), None, available_reason))
     if r.sector:
         if r.sector not in v.SECTORS:
             raise InvalidInputError(f"Unknown sector '{r.sector}'; use one of {', '.join(v.SECTORS)}.",
                                     f"Settore '{r.sector}' sconosciuto; usare uno tra {', '.join(v.SECTORS)}.")
-        fits = or_(func.cardinality(Site.sectors) == 0, Site.sectors.contains(cast([r.sector], ARRAY(SqlText))))
-        out.append(_boolean("sector", fits, Site.sectors,
-                            ("suitable for the sector (or no restriction declared)", "adatto al settore (o nessuna restrizione)"),
+        fits = s.no_sectors | s.sectors.get(r.sector, np.zeros(len(s), dtype=bool))
+        out.append(_boolean("sector", fits, ("suitable for the sector (or no restriction declared)", "adatto al settore (o nessuna restrizione)"),
                             ("the owner lists other sectors", "il proprietario indica altri settori")))
     if r.zoning:
         unknown = [z for z in r.zoning if z not in v.ZONING]
@@ -350,7 +332,7 @@ def clauses(conn: Connection, r: Requirement) -> list[Clause]:
             raise InvalidInputError(f"Unknown zoning {', '.join(unknown)}; use {', '.join(v.ZONING)}.",
                                     f"Destinazione {', '.join(unknown)} sconosciuta; usare {', '.join(v.ZONING)}.")
         allowed = ", ".join(r.zoning)
-        out.append(_boolean("zoning", Site.zoning.in_(r.zoning), Site.zoning,
+        out.append(_boolean("zoning", s.coded("zoning", r.zoning),
                             (f"zoning compatible ({allowed})", f"destinazione compatibile ({allowed})"),
                             (f"zoning not among {allowed}", f"destinazione non tra {allowed}")))
     names = {c.name for c in out}
@@ -373,22 +355,23 @@ def _province_codes(conn: Connection, abbreviations: list[str]) -> list[str]:
     return list(found.values())
 
 
-def _area_clause(area: AreaOfInterest) -> Clause:
-    if area.point is not None:
-        lon, lat = area.point
-        radius = float(area.radius_km or 0)
-        centre = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
-        site = func.geography(Site.geom)
-        distance_km = func.ST_Distance(site, centre) / 1000
-        passes = func.ST_DWithin(site, centre, radius * 1000)
+_TO_UTM = Transformer.from_crs(4326, 32632, always_xy=True)
 
-        def explain(value: Any, ok: bool) -> tuple[str, str]:
+
+def _area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
+    if area.point is not None:
+        radius = float(area.radius_km or 0)
+        cx, cy = _TO_UTM.transform(*area.point)
+        # UTM 32N metres (Lombardy's metric CRS): planar distance from stored coordinates
+        distance_km = np.hypot(s.x_utm - cx, s.y_utm - cy) / 1000
+
+        def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
             return (f"{_fmt(value, 'km')} from the point of interest, asked ≤ {_fmt(radius, 'km')}",
                     f"{_it(_fmt(value, 'km'))} dal punto indicato, richiesto ≤ {_it(_fmt(radius, 'km'))}")
-        return Clause("area", passes, _graded_max(distance_km, radius), distance_km, explain)
-    polygon = func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(area.polygon)), 4326)
-    inside = func.ST_Intersects(Site.geom, polygon)
-    return _boolean("area", inside, inside, ("inside the area of interest", "dentro l'area indicata"),
+        return Clause("area", distance_km <= radius, _graded_max(distance_km, radius), distance_km, explain)
+    inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
+        shape(area.polygon), shapely.points(s.lon, s.lat))
+    return _boolean("area", inside, ("inside the area of interest", "dentro l'area indicata"),
                     ("outside the area of interest", "fuori dall'area indicata"))
 
 
@@ -400,77 +383,88 @@ SITE_SUMMARY = {
     "site_type": Site.site_type, "condition": Site.condition, "comune_istat": Site.comune_istat,
     "province_code": Site.province_code,
     "comune": select(Comune.name).where(Comune.istat_code == Site.comune_istat).scalar_subquery(),
-    "land_area_m2": Site.land_area_m2,
-    "gross_floor_area_m2": Site.gross_floor_area_m2, "availability": Site.availability,
-    "price_eur": Site.price_eur, "annual_rent_eur": Site.annual_rent_eur,
-    "completeness": Site.completeness, "lon": func.ST_X(Site.geom), "lat": func.ST_Y(Site.geom),
+    "land_area_m2": Site.land_area_m2, "gross_floor_area_m2": Site.gross_floor_area_m2,
+    "availability": Site.availability, "price_eur": Site.price_eur, "annual_rent_eur": Site.annual_rent_eur,
+    "available_from": Site.available_from, "completeness": Site.completeness,
+    "lon": func.ST_X(Site.geom), "lat": func.ST_Y(Site.geom),
 }
+HIDDEN = {"nearest"}
+
+
+def _pick(order_keys: tuple[np.ndarray, ...], mask: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the first ``count`` rows of ``mask`` by the keys (last key primary)."""
+    candidates = np.flatnonzero(mask)
+    if not len(candidates) or count <= 0:
+        return candidates[:0]
+    order = np.lexsort(tuple(k[candidates] for k in order_keys))
+    return candidates[order[:count]]
 
 
 def match(conn: Connection, requirement: Requirement) -> dict[str, Any]:
     r = resolve(requirement)
-    parts = clauses(conn, r)
+    for attempt in (0, 1):
+        snapshot = get_snapshot(conn, force=bool(attempt))
+        answer = _match(conn, snapshot, r)
+        if answer is not None:
+            return answer
+    raise RuntimeError("the catalogue changed twice while matching")
+
+
+def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
+    parts = clauses(conn, s, r)
     if not parts:
         raise InvalidInputError("The requirement gives no criterion to match on.",
                                 "La richiesta non indica alcun criterio.")
     soft = set(r.preferences)
     weights = {c.name: float(r.weights.get(c.name, 1.0)) for c in parts}
     total_weight = sum(weights.values()) or 1.0
-    hard = [c for c in parts if c.name not in soft]
-    score = 100 * sum((weights[c.name] * c.score for c in parts), literal(0.0)) / total_weight
-    fails = sum((case((c.passes, 0), else_=1) for c in hard), literal(0))
-    columns = [
-        *(col.label(f"site_{name}") for name, col in SITE_SUMMARY.items()),
-        func.round(cast(score, Numeric), 2).label("score"),
-        fails.label("fails"),
-        *(c.passes.label(f"pass_{i}") for i, c in enumerate(parts)),
-        *(cast(c.score, Float).label(f"score_{i}") for i, c in enumerate(parts)),
-        *(c.observed.label(f"seen_{i}") for i, c in enumerate(parts)),
-    ]
-    published = Site.status == "published"
-    hard_filter = and_(*(c.passes for c in hard)) if hard else true()
-    results = conn.execute(
-        select(*columns).where(published, hard_filter)
-        .order_by(score.desc(), Site.id).limit(r.limit)
-    ).mappings().all()
-    matching = conn.execute(select(func.count()).select_from(Site).where(published, hard_filter)).scalar_one()
-    near: list[Any] = []
-    if hard and r.near_misses:
-        near = conn.execute(
-            select(*columns).where(published, fails.between(1, 2))
-            .order_by(fails, score.desc(), Site.id).limit(r.near_misses)
-        ).mappings().all()
+    score = 100 * sum(weights[c.name] * c.score for c in parts) / total_weight
+    fails = sum((~c.passes).astype(np.int16) for c in parts if c.name not in soft)
+    if isinstance(fails, int):  # no hard constraint at all
+        fails = np.zeros(len(s), dtype=np.int16)
+    results = _pick((s.ids, -score), fails == 0, r.limit)
+    near = _pick((s.ids, -score, fails), (fails >= 1) & (fails <= 2), r.near_misses)
+    wanted = [int(i) for i in s.ids[np.concatenate([results, near])]]
+    rows = {row["site_id"]: row for row in conn.execute(
+        select(*(col.label(f"site_{name}") for name, col in {**SITE_SUMMARY, "nearest": Site.nearest}.items()))
+        .where(Site.id.in_(wanted), Site.status == "published")).mappings()}
+    if len(rows) != len(wanted):
+        return None  # the snapshot is older than the rows: reload it
+    explain = [(_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, rank))
+               for rank, i in enumerate(results, 1)]
+    misses = [_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score) for i in near]
     return {
         "requirement": r.model_dump(mode="json", exclude_none=True),
         "criteria": [{"criterion": c.name, "hard": c.name not in soft, "weight": weights[c.name]} for c in parts],
-        "matching": matching,
-        "results": [_explain(row, parts, soft, weights, total_weight, rank) for rank, row in enumerate(results, 1)],
-        "near_misses": [_explain(row, parts, soft, weights, total_weight) for row in near],
+        "matching": int((fails == 0).sum()),
+        "results": explain,
+        "near_misses": misses,
         "method": "score = 100 × Σ weight × criterion score / Σ weight; distances are straight-line",
     }
 
 
-def _explain(row: Any, parts: list[Clause], soft: set[str], weights: dict[str, float],
-             total_weight: float, rank: int | None = None) -> dict[str, Any]:
+def _explain(row: Any, i: int, parts: list[Clause], soft: set[str], weights: dict[str, float],
+             total_weight: float, score: np.ndarray, rank: int | None = None) -> dict[str, Any]:
     site = {name: row[f"site_{name}"] for name in SITE_SUMMARY}
     site["public_id"] = str(site["public_id"])
+    site["available_from"] = site["available_from"].isoformat() if site["available_from"] else None
     for key in ("price_eur", "annual_rent_eur"):
         site[key] = float(site[key]) if site[key] is not None else None
     criteria, failed = [], []
-    for i, c in enumerate(parts):
-        ok = bool(row[f"pass_{i}"])
-        value = row[f"seen_{i}"]
-        reason_en, reason_it = c.explain(value, ok)
-        entry = {
+    for c in parts:
+        ok = bool(c.passes[i])
+        value = float(c.value[i]) if c.value is not None else None
+        reason_en, reason_it = c.explain(value, ok, row)
+        part_score = float(c.score[i])
+        criteria.append({
             "criterion": c.name, "hard": c.name not in soft, "passed": ok, "weight": weights[c.name],
-            "score": round(row[f"score_{i}"], 3),
-            "contribution": round(100 * weights[c.name] * row[f"score_{i}"] / total_weight, 2),
+            "score": round(part_score, 3),
+            "contribution": round(100 * weights[c.name] * part_score / total_weight, 2),
             "reason": reason_en, "reason_it": reason_it,
-        }
-        criteria.append(entry)
+        })
         if not ok and c.name not in soft:
             failed.append({"criterion": c.name, "reason": reason_en, "reason_it": reason_it})
-    out: dict[str, Any] = {"site": site, "score": float(row["score"]), "completeness": site["completeness"],
+    out: dict[str, Any] = {"site": site, "score": round(float(score[i]), 2), "completeness": site["completeness"],
                            "criteria": criteria}
     if rank is not None:
         out["rank"] = rank

@@ -249,6 +249,14 @@ class Site(Base):
         gist("sites", "geom_3857"),
         Index("ix_sites_geog", text("(geom::geography)"), postgresql_using="gist"),
         Index("ix_sites_land_area", "land_area_m2"),
+        # covering index for matching (see migration 0003)
+        Index("ix_sites_matching", "status", postgresql_include=[
+            "land_area_m2", "covered_area_m2", "gross_floor_area_m2", "price_eur", "annual_rent_eur",
+            "availability", "site_type", "condition", "zoning", "province_code", "dist_airport_km",
+            "dist_station_km", "dist_motorway_exit_km", "power_kw", "rail_siding", "fibre",
+            "available_from", "zones", "sectors", "geom_utm", "id",
+        ]),
+        gist("sites", "geom_utm"),
         Index("ix_sites_price", "price_eur"),
         Index("ix_sites_sectors", "sectors", postgresql_using="gin"),
         Index("ix_sites_zones", "zones", postgresql_using="gin"),
@@ -275,6 +283,11 @@ class Site(Base):
     geom_3857 = mapped_column(
         Geometry("POINT", srid=3857, spatial_index=False),
         Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
+    # UTM 32N copy in metres, for distances to an area of interest (migration 0003)
+    geom_utm = mapped_column(
+        Geometry("POINT", srid=METRIC_SRID, spatial_index=False),
+        Computed(f"ST_Transform(geom, {METRIC_SRID})", persisted=True),
     )
     perimeter = _multipolygon()
     location_precision: Mapped[str] = mapped_column(String(16), server_default=text("'exact'"))

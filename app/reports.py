@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 import orjson
+from geoalchemy2 import Geometry
 from openpyxl import Workbook
 from sqlalchemy import Connection, select, text
 
@@ -43,8 +44,8 @@ def site_report(conn: Connection, site_id: int) -> dict[str, Any]:
     site = conn.execute(select(Site.__table__).where(Site.id == site_id)).mappings().first()
     if site is None:
         raise NotFoundError(f"No site {site_id}.", f"Nessun sito {site_id}.")
-    report: dict[str, Any] = {"site": {k: v for k, v in _row(site).items()
-                                       if k not in ("geom", "geom_3857", "perimeter")}}
+    geometries = {c.name for c in Site.__table__.columns if isinstance(c.type, Geometry)}
+    report: dict[str, Any] = {"site": {k: v for k, v in _row(site).items() if k not in geometries}}
     report["site"]["geometry"] = orjson.loads(conn.execute(
         text("SELECT ST_AsGeoJSON(geom, 6) FROM sites WHERE id = :i"), {"i": site_id}).scalar_one())
     perimeter = conn.execute(text("SELECT ST_AsGeoJSON(perimeter, 6) FROM sites WHERE id = :i"),

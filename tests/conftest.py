@@ -183,7 +183,7 @@ def catalogue(engine: Engine, reference_loaded: list) -> Iterator[list[int]]:
     API tests (which use the app's own connections) and removed afterwards."""
     from shapely.geometry import Point
 
-    from app.enrichment import enrich
+    from app.enrichment import enrich, refresh_clusters
     from app.reference import Feature, replace_infrastructure
     from bench.synthetic import generate_sites, remove_synthetic
 
@@ -194,10 +194,12 @@ def catalogue(engine: Engine, reference_loaded: list) -> Iterator[list[int]]:
         replace_infrastructure(conn, "motorway_exit", SYNTHETIC_EXITS, exits)
         ids = generate_sites(conn, 300, seed=7)
         enrich(conn, ids)
+        refresh_clusters(conn)
     yield ids
     with engine.begin() as conn:
         remove_synthetic(conn)
         replace_infrastructure(conn, "motorway_exit", SYNTHETIC_EXITS, [])
+        refresh_clusters(conn)
 
 
 @pytest.fixture(scope="session")

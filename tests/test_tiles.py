@@ -16,7 +16,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def test_detail_tile_holds_the_sites_in_it(api: TestClient) -> None:
-    z = 11
+    z = 12  # the first zoom with single sites rather than clusters
     x, y = tile_of(9.19, 45.46, z)  # Milano
     response = api.get(f"/tiles/sites/{z}/{x}/{y}.pbf")
     assert response.status_code == 200

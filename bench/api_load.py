@@ -1,0 +1,182 @@
+"""Load test on loopback: /match, bbox items and vector tiles at N synthetic sites, with
+TiPg serving the same table and the same tiles in the same run.
+
+    uv run python -m bench.api_load --sites 100000
+
+Builds (once) the benchmark catalogue (bench/catalogue.py), starts this service with
+uvicorn and TiPg (installed by this script into var/tipg-venv from PyPI, never into the
+project's environment), then for each endpoint sends a fixed, seeded list of requests
+with a few concurrent clients and prints p50/p95 latency and requests per second.
+Both servers get the same number of workers and database connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from bench.catalogue import ensure
+from bench.machine import describe
+
+ROOT = Path(__file__).resolve().parent.parent
+TIPG_VENV = ROOT / "var" / "tipg-venv"
+TIPG_VERSION = "1.6.1"
+TILE_PROPERTIES = "id,public_id,name,kind,site_type,condition,availability,land_area_m2,gross_floor_area_m2,price_eur,annual_rent_eur"
+REQUIREMENTS = [
+    {"land_area_m2": {"min": 30000}, "tenure": "buy", "max_motorway_km": 5, "available_by": "2027-12-31"},
+    {"activity": "logistics"},
+    {"activity": "data_centre"},
+    {"activity": "headquarters", "provinces": ["MI", "MB"]},
+    {"floor_area_m2": {"min": 2000, "max": 20000}, "building": True, "tenure": "lease", "max_rent_eur": 600000,
+     "max_airport_km": 30, "preferences": ["max_airport_km"]},
+    {"area": {"point": [9.19, 45.46], "radius_km": 25}, "land_area_m2": {"min": 10000}, "brownfield": True,
+     "preferences": ["brownfield"], "weights": {"brownfield": 3}},
+]
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def workload(url: str, count: int, seed: int) -> dict[str, list[str]]:
+    """Seeded request paths around real synthetic sites."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        points = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM sites ORDER BY id")).all()
+    engine.dispose()
+    rng = random.Random(seed)
+    bboxes, detail, overview = [], [], []
+    for _ in range(count):
+        lon, lat = rng.choice(points)
+        half = rng.uniform(0.02, 0.15)
+        bboxes.append(f"/collections/sites/items?limit=100&bbox={lon - half:.4f},{lat - half:.4f},{lon + half:.4f},{lat + half:.4f}")
+        z = rng.randint(9, 15)
+        detail.append((z, *tile_of(lon, lat, z)))
+        z = rng.randint(5, 8)
+        overview.append((z, *tile_of(lon, lat, z)))
+    return {"bbox": bboxes, "detail": detail, "overview": overview}
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], port: int, probe: str):
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=5).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def run(base: str, requests: list[tuple[str, str, dict | None]], concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue = list(requests)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        async def worker() -> None:
+            while queue:
+                method, path, body = queue.pop()
+                start = time.perf_counter()
+                response = await client.request(method, path, json=body)
+                latencies.append((time.perf_counter() - start) * 1000)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+    return {"n": len(ordered), "p50": statistics.median(ordered), "p95": ordered[int(len(ordered) * 0.95) - 1],
+            "rps": len(ordered) / elapsed, "ok": sum(v for k, v in statuses.items() if k < 400) / len(ordered)}
+
+
+def ensure_tipg() -> Path:
+    python = TIPG_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run(["uv", "venv", "-q", "--python", "3.11", str(TIPG_VENV)], check=True)
+    subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), f"tipg=={TIPG_VERSION}", "uvicorn"],
+                   check=True)
+    return TIPG_VENV / "bin" / "uvicorn"
+
+
+def report(name: str, stats: dict[str, float]) -> None:
+    print(f"{name:<44} n={stats['n']:<5} p50 {stats['p50']:7.1f} ms  p95 {stats['p95']:7.1f} ms  "
+          f"{stats['rps']:7.1f} req/s  ok {stats['ok'] * 100:.0f}%", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="API load test")
+    parser.add_argument("--sites", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=400, help="per endpoint")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-tipg", action="store_true")
+    args = parser.parse_args()
+    url = ensure(args.sites)
+    paths = workload(url, args.requests, args.seed)
+    print(f"machine: {describe()}  date: {dt.date.today()}  sites: {args.sites}  "
+          f"concurrency: {args.concurrency}  workers: {args.workers}", flush=True)
+    env = {"DATABASE_URL": url, "OPPORTUNITY_DB_POOL_SIZE": "5", "OPPORTUNITY_DB_MAX_OVERFLOW": "0"}
+    ours = [sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory", "--port", "8731",
+            "--workers", str(args.workers), "--log-level", "warning"]
+    tiles = {kind: [("GET", f"/tiles/sites/{z}/{x}/{y}.pbf", None) for z, x, y in paths[kind]]
+             for kind in ("detail", "overview")}
+    with server(ours, env, 8731, "/health") as base:
+        for warm in (paths["bbox"][:20],):
+            asyncio.run(run(base, [("GET", p, None) for p in warm], args.concurrency))
+        match = [("POST", "/match", REQUIREMENTS[i % len(REQUIREMENTS)]) for i in range(args.requests)]
+        report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
+        report("opportunity bbox items (limit 100)",
+               asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency)))
+        ours_detail = asyncio.run(run(base, tiles["detail"], args.concurrency))
+        report("opportunity tiles z9-15", ours_detail)
+        report("opportunity tiles z5-8 (clustered)", asyncio.run(run(base, tiles["overview"], args.concurrency)))
+    if args.no_tipg:
+        return
+    uvicorn = ensure_tipg()
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    tipg_env = {
+        "DATABASE_URL": dsn, "TIPG_DB_TABLES": '["public.sites"]', "TIPG_DB_MIN_CONN_SIZE": "5",
+        "TIPG_DB_MAX_CONN_SIZE": "5", "TIPG_TILE_BUFFER": "64", "TIPG_MAX_FEATURES_PER_TILE": "1000000",
+        "TIPG_TABLE_CONFIG__public_sites__GEOMCOL": "geom", "TIPG_TABLE_CONFIG__public_sites__PK": "id",
+    }
+    tipg = [str(uvicorn), "tipg.main:app", "--port", "8732", "--workers", str(args.workers), "--log-level", "warning"]
+    with server(tipg, tipg_env, 8732, "/collections") as base:
+        def tipg_tiles(kind: str) -> list[tuple[str, str, None]]:
+            return [("GET", f"/collections/public.sites/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                            f"?geom-column=geom&properties={TILE_PROPERTIES}", None) for z, x, y in paths[kind]]
+        asyncio.run(run(base, tipg_tiles("detail")[:20], args.concurrency))
+        tipg_detail = asyncio.run(run(base, tipg_tiles("detail"), args.concurrency))
+        report(f"TiPg {TIPG_VERSION} tiles z9-15 (same tiles)", tipg_detail)
+        report(f"TiPg {TIPG_VERSION} tiles z5-8 (all points)", asyncio.run(run(base, tipg_tiles("overview"), args.concurrency)))
+    print(f"tiles z9-15 p95 ratio TiPg/opportunity: {tipg_detail['p95'] / ours_detail['p95']:.2f}  "
+          f"p50 ratio: {tipg_detail['p50'] / ours_detail['p50']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
