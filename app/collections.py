@@ -16,7 +16,7 @@ from pygeofilter import ast as cql_ast
 from pygeofilter.backends.sqlalchemy import to_filter
 from pygeofilter.parsers.cql2_text import parse as parse_cql2
 from sqlalchemy import ColumnElement, Connection, Text, and_, func, literal_column, select, true
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
 from app.errors import BadRequestError, NotFoundError
 from app.models import Comune, Infrastructure, PolicyZone, Province, Site
@@ -78,13 +78,15 @@ class Collection:
     sortable: tuple[str, ...] = ()
     queryables: dict[str, str] = field(default_factory=dict)
     precision: int = 6
+    # heavy properties left out of item lists (they stay in /items/{id})
+    detail_only: frozenset[str] = frozenset()
 
 
 def _site_collection() -> Collection:
     return Collection(
         "sites", "Sites", "Published land and buildings of the Opportunity Lombardy catalogue.",
         Site, Site.geom, Site.id, SITE_PROPERTIES, lambda: Site.status == PUBLISHED,
-        SORTABLE_SITE, QUERYABLE_TYPES,
+        SORTABLE_SITE, QUERYABLE_TYPES, detail_only=frozenset({"nearest"}),
     )
 
 
@@ -217,7 +219,11 @@ def _order(collection: Collection, sortby: list[str]) -> list[ColumnElement[Any]
             )
         column = collection.properties[name]
         order.append(column.desc().nulls_last() if item.startswith("-") else column.asc().nulls_last())
-    return [*order, collection.fid.asc()]
+    # "fid + 0": with a bbox, walking the primary key in order and filtering (what the
+    # planner picks for ORDER BY id LIMIT n) reads thousands of rows; the spatial index
+    # and a top-n sort read only those in the box
+    tiebreak = collection.fid + 0 if collection.fid.type.python_type is int else collection.fid
+    return [*order, tiebreak.asc()]
 
 
 def _conditions(collection: Collection, query: ItemsQuery) -> ColumnElement[bool]:
@@ -229,9 +235,11 @@ def _conditions(collection: Collection, query: ItemsQuery) -> ColumnElement[bool
     return and_(*conditions)
 
 
-def feature_json(collection: Collection) -> ColumnElement[Any]:
+def feature_json(collection: Collection, listing: bool = False) -> ColumnElement[Any]:
     args: list[Any] = []
     for name, column in collection.properties.items():
+        if listing and name in collection.detail_only:
+            continue
         args += [literal_column(f"'{name}'"), column]
     return func.json_build_object(
         literal_column("'type'"), literal_column("'Feature'"),
@@ -244,22 +252,26 @@ def feature_json(collection: Collection) -> ColumnElement[Any]:
 def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> tuple[int, str]:
     """(numberMatched, JSON array text of the page's features)."""
     where = _conditions(collection, query)
-    matched = conn.execute(
-        select(func.count()).select_from(collection.table).where(where)
-    ).scalar_one()
-    page = (
-        select(feature_json(collection).label("feature"))
-        .select_from(collection.table)
-        .where(where)
-        .order_by(*_order(collection, query.sortby))
-        .limit(query.limit)
-        .offset(query.offset)
+    matched = select(func.count()).select_from(collection.table).where(where).scalar_subquery()
+    # pick the page's keys first, then build JSON for those rows only: built above the
+    # sort, json_build_object would run for every row in the bbox, not just the page
+    keys = (
+        select(collection.fid.label("fid"), func.row_number().over(
+            order_by=_order(collection, query.sortby)).label("n"))
+        .select_from(collection.table).where(where)
+        .order_by(*_order(collection, query.sortby)).limit(query.limit).offset(query.offset)
         .subquery()
     )
-    features = conn.execute(
-        select(func.coalesce(func.json_agg(page.c.feature).cast(Text), "[]"))
-    ).scalar_one()
-    return matched, features
+    page = (
+        select(feature_json(collection, listing=True).label("feature"), keys.c.n)
+        .select_from(collection.table).join(keys, collection.fid == keys.c.fid)
+        .subquery()
+    )
+    features = select(
+        func.coalesce(func.json_agg(aggregate_order_by(page.c.feature, page.c.n)).cast(Text), "[]")
+    ).scalar_subquery()
+    row = conn.execute(select(matched.label("matched"), features.label("features"))).one()  # one round trip
+    return row.matched, row.features
 
 
 def fetch_item(conn: Connection, collection: Collection, fid: str) -> str:

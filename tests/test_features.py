@@ -135,3 +135,10 @@ def test_landing_and_conformance(api: TestClient) -> None:
     rels = {link["rel"] for link in api.get("/").json()["links"]}
     assert {"service-desc", "conformance", "data"} <= rels
     assert any("cql2-text" in c for c in api.get("/conformance").json()["conformsTo"])
+
+
+def test_lists_leave_heavy_properties_to_the_item(api: TestClient) -> None:
+    listed = api.get("/collections/sites/items", params={"limit": 1}).json()["features"][0]
+    assert "nearest" not in listed["properties"] and "dist_airport_km" in listed["properties"]
+    item = api.get(f"/collections/sites/items/{listed['id']}").json()
+    assert item["properties"]["nearest"]["airport"]["method"] == "straight_line"
