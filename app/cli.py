@@ -87,9 +87,12 @@ def _enrich_all(conn) -> None:
 
 def _load_samples(url: str) -> None:
     """Store the valid sample workbooks of data/sample (the invalid ones are refused, as
-    they are meant to be)."""
+    they are meant to be) and, for the demo only, publish those whose owner consented, as
+    staff would after checking them, so that the map and the API have something to show."""
+    from sqlalchemy import text
     from sqlalchemy.orm import Session
 
+    from app.enrichment import refresh_clusters
     from app.intake import submit
     from app.migrations import ROOT
 
@@ -100,14 +103,33 @@ def _load_samples(url: str) -> None:
         with Session(engine) as session:
             for path in samples:
                 try:
-                    submit(session, path.read_bytes(), filename=path.name, actor="demo")
+                    outcome = submit(session, path.read_bytes(), filename=path.name, actor="demo")
                     stored += 1
                 except OpportunityError:
                     session.rollback()
                     refused += 1
+                    continue
+                published = session.execute(text("""
+                    UPDATE sites s SET status = 'published' FROM candidacies c
+                    WHERE s.id = :site AND c.id = s.candidacy_id AND c.publication_consent
+                      AND s.status = 'submitted'
+                    RETURNING s.id
+                """), {"site": outcome.site_id}).scalar()
+                if published:
+                    session.execute(text("UPDATE candidacies SET status = 'published' WHERE id = :c"),
+                                    {"c": outcome.candidacy_id})
+                    session.execute(text("""
+                        INSERT INTO audit_events (actor, actor_role, action, entity_type, entity_id,
+                                                  from_status, to_status, reason)
+                        VALUES ('demo', 'staff', 'candidacy.publish', 'candidacy', :c, 'submitted',
+                                'published', 'demo data: published by `opportunity serve --demo`')
+                    """), {"c": str(outcome.candidacy_id)})
+                session.commit()
+            refresh_clusters(session.connection())
+            session.commit()
     finally:
         engine.dispose()
-    console.print(f"  samples: {stored} stored, {refused} refused (invalid on purpose)")
+    console.print(f"  samples: {stored} stored and published for the demo, {refused} refused (invalid on purpose)")
 
 
 # -- serve ------------------------------------------------------------------------------------
