@@ -7,14 +7,17 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint clean-db
+.PHONY: system setup run test lint clean-db
 
 .tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-setup: $(UV)
+system:
 	scripts/setup-system.sh
+
+setup: system
+	$(MAKE) --no-print-directory $(UV)
 	$(UV) sync --frozen --python 3.11
 
 run: setup

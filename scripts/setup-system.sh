@@ -16,7 +16,12 @@ have_postgis() {
     return 1
 }
 
-if have_postgis; then
+need_venv=""
+if ! command -v uv >/dev/null 2>&1 && ! python3 -c "import ensurepip" >/dev/null 2>&1; then
+    need_venv="python3-venv"  # Debian splits venv out of python3; make bootstraps uv with it
+fi
+
+if have_postgis && [ -z "$need_venv" ]; then
     exit 0
 fi
 
@@ -42,7 +47,7 @@ fi
 echo "Installing PostgreSQL and PostGIS with apt..." >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib $need_venv >/dev/null
 version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 $SUDO apt-get install -y -qq --no-install-recommends "postgresql-${version}-postgis-3" >/dev/null
 # The Debian package starts a system cluster on 5432; the service runs its own and needs none.
