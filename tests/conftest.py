@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 from sqlalchemy import Connection, Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
@@ -28,6 +29,12 @@ from sqlalchemy.orm import Session
 from app import migrations
 from app.embedded_db import EmbeddedCluster
 from app.errors import DatabaseSetupError
+
+# CI explores the same examples every run (a red build must be reproducible); developers'
+# runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("OPPORTUNITY_SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
