@@ -13,6 +13,7 @@ COPY ingest ./ingest
 COPY geo ./geo
 COPY alembic ./alembic
 COPY alembic.ini ./
+COPY data/presets ./data/presets
 RUN uv sync --frozen --no-dev --python /usr/local/bin/python3.11
 
 FROM python:3.11-slim-bookworm AS runtime
