@@ -26,7 +26,7 @@ FLAG_COLUMNS = ("rail_siding", "fibre")
 
 @dataclass
 class Snapshot:
-    version: int
+    version: tuple[str, int]  # (database, change counter)
     ids: np.ndarray
     floats: dict[str, np.ndarray]  # NaN where the site does not say
     codes: dict[str, np.ndarray]  # text values as small integers; -1 for NULL
@@ -61,8 +61,10 @@ class _Cache:
 _cache = _Cache()
 
 
-def current_version(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT last_value FROM site_changes")).scalar_one())
+def current_version(conn: Connection) -> tuple[str, int]:
+    """Which database, and how many writes to its sites so far."""
+    database = conn.engine.url.render_as_string(hide_password=True)
+    return database, int(conn.execute(text("SELECT last_value FROM site_changes")).scalar_one())
 
 
 def get_snapshot(conn: Connection, force: bool = False) -> Snapshot:
@@ -78,7 +80,7 @@ def get_snapshot(conn: Connection, force: bool = False) -> Snapshot:
         return cached
 
 
-def load(conn: Connection, version: int) -> Snapshot:
+def load(conn: Connection, version: tuple[str, int]) -> Snapshot:
     """One query, one array per column (aggregated by PostgreSQL): 100,000 sites load in
     a fraction of a second instead of iterating rows in Python."""
     expressions = [

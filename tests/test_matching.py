@@ -134,3 +134,23 @@ def test_raising_a_weight_never_lowers_that_criterions_contribution(
     before, after = contributions(base), contributions(raised)
     for site_id in before.keys() & after.keys():
         assert after[site_id] >= before[site_id] - 0.01
+
+
+def test_the_snapshot_follows_the_catalogue(engine: Engine, catalogue: list[int]) -> None:
+    """A site published after a match is found by the next one; a removed one is gone."""
+    from sqlalchemy import text
+
+    requirement = {"land_area_m2": {"min": 9_000_000}, "near_misses": 0}
+    assert _run(engine, requirement)["matching"] == 0
+    with engine.begin() as conn:
+        site = conn.execute(text(
+            "INSERT INTO sites (kind, status, name, land_area_m2, geom, attributes) VALUES "
+            "('A', 'published', 'Synthetic huge site', 9500000, ST_SetSRID(ST_MakePoint(9.7, 45.7), 4326), "
+            "'{\"synthetic\": true}') RETURNING id")).scalar_one()
+    try:
+        answer = _run(engine, requirement)
+        assert [r["site"]["id"] for r in answer["results"]] == [site]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM sites WHERE id = :i"), {"i": site})
+    assert _run(engine, requirement)["matching"] == 0
