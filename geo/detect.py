@@ -1,0 +1,229 @@
+"""Find candidate disused (brownfield) areas from two dates of multispectral imagery.
+
+Spectral indices alone find almost nothing (anchors.md: 0 of 352 registered brownfields
+for a bare-soil threshold; most "persistently bare" hits were active plants). What this
+module looks for is a change with context:
+
+* the surface was sealed or bare at the first date (low NDVI, high NDBI or BSI),
+* vegetation grew on it by the second date (NDVI rose) without becoming a field,
+* inside productive land (an industrial zoning layer), when one is given,
+* not under a cloud at either date, not already known (exclusion polygons).
+
+Construction sites (vegetation removed), active plants (stable sealed), quarries
+(stable bare) and fields (vegetated or changing outside productive land) do not pass.
+Processing is tile by tile with bounded memory: each tile is thresholded, sieved,
+labelled and polygonised with per-region sums; regions cut by tile borders are dissolved
+afterwards and their sums added, so results do not depend on the tile size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio import features
+from rasterio.transform import Affine
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
+from scipy import ndimage
+from shapely import STRtree
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+from geo.raster import INDICES, Reflectance, index
+
+STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before", "gain")
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    min_area_m2: float = 2_000.0  # L.R. 1/2007: disused productive areas above 2,000 m²
+    sealed_ndvi_max: float = 0.3  # first date: little or no vegetation...
+    sealed_ndbi_min: float = -0.05  # ...and a built-up or bare signature
+    gain_min: float = 0.15  # NDVI growth between the dates
+    field_ndvi_max: float = 0.7  # a full canopy at the second date looks like a field
+    cloud_blue_min: float = 0.2  # no cloud mask given: very bright blue is cloud
+    sieve_pixels: int = 4
+    tile_size: int = 512
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Region:
+    geometry: BaseGeometry
+    pixels: int
+    sums: dict[str, float]
+    zoned_pixels: int = 0
+
+
+@dataclass
+class Candidate:
+    geometry: BaseGeometry  # in the raster's CRS
+    area_m2: float
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One date: a band stack and its band names, read as reflectance."""
+
+    path: str
+    bands: tuple[str, ...]
+    date: dt.date | None = None
+    reflectance: Reflectance = Reflectance()
+    cloud_mask: str | None = None  # raster with True/1 where cloudy, same grid
+
+
+NEEDED = sorted({b for name in ("NDVI", "NDBI", "BSI") for b in INDICES[name].bands})
+
+
+def _read(scene: Scene, window: Window) -> dict[str, np.ndarray]:
+    from geo.raster import COMMON
+
+    wanted = tuple(COMMON[c] for c in NEEDED)
+    with rasterio.open(scene.path) as src:
+        indexes = [scene.bands.index(b) + 1 for b in wanted]
+        data = src.read(indexes, window=window, boundless=False)
+        bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
+    if scene.cloud_mask:
+        with rasterio.open(scene.cloud_mask) as src:
+            cloudy = src.read(1, window=window).astype(bool)
+        for array in bands.values():
+            array[cloudy] = np.nan
+    return bands
+
+
+def tiles(width: int, height: int, size: int) -> Iterator[Window]:
+    for row in range(0, height, size):
+        for col in range(0, width, size):
+            yield Window(col, row, min(size, width - col), min(size, height - row))
+
+
+def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
+           params: DetectionParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Boolean mask of pixels that look like vegetation taking over a sealed surface, and
+    the per-pixel values the evidence is made of."""
+    values = {
+        "ndvi_before": index("NDVI", before), "ndvi_after": index("NDVI", after),
+        "ndbi_before": index("NDBI", before), "ndbi_after": index("NDBI", after),
+        "bsi_before": index("BSI", before),
+    }
+    values["gain"] = values["ndvi_after"] - values["ndvi_before"]
+    cloud = (before["B02"] > params.cloud_blue_min) | (after["B02"] > params.cloud_blue_min)
+    with np.errstate(invalid="ignore"):
+        sealed = (values["ndvi_before"] < params.sealed_ndvi_max) & (
+            (values["ndbi_before"] > params.sealed_ndbi_min) | (values["bsi_before"] > 0)
+        )
+        mask = sealed & (values["gain"] > params.gain_min) & (values["ndvi_after"] < params.field_ndvi_max) & ~cloud
+    mask &= np.all([np.isfinite(v) for v in values.values()], axis=0)
+    return mask, values
+
+
+def _regions(mask: np.ndarray, values: dict[str, np.ndarray], zoning: np.ndarray | None,
+             transform: Affine, params: DetectionParams) -> list[Region]:
+    if zoning is not None:
+        mask = mask & zoning
+    if params.sieve_pixels > 1 and mask.any():
+        mask = features.sieve(mask.astype(np.uint8), size=params.sieve_pixels, connectivity=8).astype(bool)
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if not count:
+        return []
+    flat = labels.ravel()
+    pixels = np.bincount(flat, minlength=count + 1)
+    sums = {k: np.bincount(flat, weights=np.nan_to_num(v.ravel()), minlength=count + 1) for k, v in values.items()}
+    zoned = np.bincount(flat, weights=zoning.ravel(), minlength=count + 1) if zoning is not None else pixels
+    regions: dict[int, list[BaseGeometry]] = {}
+    for geometry, value in features.shapes(labels.astype(np.int32), mask=labels > 0, transform=transform,
+                                           connectivity=8):
+        regions.setdefault(int(value), []).append(shape(geometry))
+    return [
+        Region(unary_union(parts), int(pixels[label]), {k: float(s[label]) for k, s in sums.items()},
+               int(zoned[label]))
+        for label, parts in regions.items()
+    ]
+
+
+def zoning_mask(zoning: Iterable[BaseGeometry] | None, window: Window, transform: Affine,
+                shape_: tuple[int, int]) -> np.ndarray | None:
+    if zoning is None:
+        return None
+    geometries = list(zoning)
+    if not geometries:
+        return np.zeros(shape_, dtype=bool)
+    return features.geometry_mask(geometries, out_shape=shape_, transform=transform, invert=True)
+
+
+def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, params: DetectionParams,
+                zoning: list[BaseGeometry] | None = None) -> list[Region]:
+    """Regions of one tile (a pure function of its inputs: the unit of work for Dask)."""
+    b, a = _read(before, window), _read(after, window)
+    mask, values = signal(b, a, params)
+    tile_transform = window_transform(window, transform)
+    return _regions(mask, values, zoning_mask(zoning, window, tile_transform, mask.shape), tile_transform, params)
+
+
+def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
+                  exclusions: list[BaseGeometry] | None = None,
+                  dates: tuple[dt.date | None, dt.date | None] = (None, None)) -> list[Candidate]:
+    """Dissolve regions that touch across tile borders, add up their sums, and keep those
+    above the minimum area and outside known sites."""
+    if not regions:
+        return []
+    merged = unary_union([r.geometry for r in regions])
+    parts = list(getattr(merged, "geoms", [merged]))
+    tree = STRtree([r.geometry for r in regions])
+    excluded = STRtree(exclusions) if exclusions else None
+    candidates = []
+    for part in parts:
+        members = [regions[i] for i in tree.query(part, predicate="intersects")]
+        pixels = sum(m.pixels for m in members)
+        area = pixels * pixel_area
+        if area < params.min_area_m2:
+            continue
+        if excluded is not None and len(excluded.query(part, predicate="intersects")):
+            continue
+        means = {k: round(sum(m.sums[k] for m in members) / pixels, 4) for k in STATS}
+        zoned = sum(m.zoned_pixels for m in members) / pixels
+        strength = min(1.0, max(0.0, (means["gain"] - params.gain_min) / 0.3 + 0.5))
+        size = min(1.0, area / (4 * params.min_area_m2))
+        score = round(0.7 * strength + 0.3 * size, 4)
+        candidates.append(Candidate(part, area, score, {
+            "area_m2": round(area, 1), "pixels": pixels, **means, "share_in_productive_land": round(zoned, 3),
+            "dates": [d.isoformat() if d else None for d in dates],
+            "signal": "vegetation growing over a formerly sealed or bare surface",
+        }))
+    candidates.sort(key=lambda c: (-c.score, c.geometry.centroid.x, c.geometry.centroid.y))
+    return candidates
+
+
+def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
+    with rasterio.open(scene.path) as src:
+        return src.width, src.height, src.transform, abs(src.transform.a * src.transform.e), src.crs
+
+
+def detect(before: Scene, after: Scene, params: DetectionParams = DetectionParams(),
+           zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
+           progress: Any = None) -> list[Candidate]:
+    """Candidates over the whole scene, single process, tile by tile.
+
+    ``zoning`` and ``exclusions`` are geometries in the rasters' CRS. The two dates must
+    share one grid (reproject beforehand, e.g. with ``gdalwarp`` or a WarpedVRT).
+    """
+    width, height, transform, pixel_area, crs = grid_of(before)
+    if grid_of(after)[:3] != (width, height, transform):
+        raise ValueError("the two dates are not on the same grid; reproject one onto the other first")
+    regions: list[Region] = []
+    windows = list(tiles(width, height, params.tile_size))
+    for window in windows:
+        regions += detect_tile(before, after, window, transform, params, zoning)
+        if progress is not None:
+            progress()
+    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date))

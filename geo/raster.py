@@ -1,0 +1,90 @@
+"""Multispectral imagery in, surface reflectance and spectral indices out.
+
+Sentinel-2 comes as per-band files or stacks, in digital numbers: reflectance is
+``(DN + offset) / scale`` (scale 10000; offset -1000 for L2A products of processing
+baseline 04.00 and later, 0 before). Nodata pixels become NaN and stay NaN through every
+index. Indices come from a formula table (the same formulas as spyndex's catalogue)
+rather than ad-hoc expressions scattered around the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+# Band order of the stacks used here (sen2r BOA/TOA products: B09 and B10 are absent).
+SEN2R_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12")
+# Common names (spyndex convention) of the Sentinel-2 bands the indices use.
+COMMON = {"B": "B02", "G": "B03", "R": "B04", "N": "B08", "S1": "B11", "S2": "B12"}
+
+Bands = Mapping[str, np.ndarray]
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = a / b
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    bands: tuple[str, ...]  # common names
+    formula: Callable[..., np.ndarray]
+    description: str
+
+
+INDICES: dict[str, Index] = {
+    "NDVI": Index("NDVI", ("N", "R"), lambda N, R: _ratio(N - R, N + R),
+                  "Normalized Difference Vegetation Index: vegetation vigour"),
+    "NDBI": Index("NDBI", ("S1", "N"), lambda S1, N: _ratio(S1 - N, S1 + N),
+                  "Normalized Difference Built-up Index: sealed and built surfaces"),
+    "BSI": Index("BSI", ("S1", "R", "N", "B"), lambda S1, R, N, B: _ratio((S1 + R) - (N + B), (S1 + R) + (N + B)),
+                 "Bare Soil Index: bare soil and exposed ground"),
+}
+
+
+def index(name: str, bands: Bands) -> np.ndarray:
+    """Compute ``name`` from bands keyed by Sentinel-2 band id (B04...) or common name (R...)."""
+    spec = INDICES[name]
+    values = {}
+    for common in spec.bands:
+        key = common if common in bands else COMMON[common]
+        if key not in bands:
+            raise KeyError(f"{name} needs band {COMMON[common]} ({common})")
+        values[common] = bands[key]
+    return spec.formula(**values).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Reflectance:
+    """How digital numbers become reflectance."""
+
+    scale: float = 10_000.0
+    offset: float = 0.0
+
+    def apply(self, dn: np.ndarray, nodata: float | None) -> np.ndarray:
+        out = dn.astype(np.float32)
+        mask = ~np.isfinite(out)
+        if nodata is not None:
+            mask |= dn == nodata
+        out = (out + self.offset) / self.scale
+        out[mask] = np.nan
+        return out
+
+
+def read_bands(path: str, names: tuple[str, ...] = SEN2R_BANDS, wanted: tuple[str, ...] | None = None,
+               window: Window | None = None, reflectance: Reflectance = Reflectance()) -> dict[str, np.ndarray]:
+    """Bands of a stack as reflectance (NaN for nodata), keyed by band id."""
+    with rasterio.open(path) as src:
+        if src.count != len(names):
+            raise ValueError(f"{path} has {src.count} bands; the band list given has {len(names)}")
+        picked = [n for n in names if wanted is None or n in wanted]
+        indexes = [names.index(n) + 1 for n in picked]
+        data = src.read(indexes, window=window)
+        return {n: reflectance.apply(data[i], src.nodata) for i, n in enumerate(picked)}

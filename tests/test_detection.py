@@ -1,0 +1,132 @@
+"""Brownfield detection: a synthetic scene with known truth, and the real rasters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from geo.detect import DetectionParams, Scene, detect
+from geo.evaluate import evaluate, iou
+from geo.raster import SEN2R_BANDS, Reflectance, index, read_bands
+from geo.synthetic import BANDS, SyntheticScene, generate
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> SyntheticScene:
+    return generate(tmp_path_factory.mktemp("synthetic"), size=600, seed=3)
+
+
+def _scenes(s: SyntheticScene) -> tuple[Scene, Scene]:
+    return Scene(str(s.before), BANDS, s.dates[0]), Scene(str(s.after), BANDS, s.dates[1])
+
+
+def test_finds_the_planted_sites_with_productive_land(scene: SyntheticScene) -> None:
+    candidates = detect(*_scenes(scene), DetectionParams(), zoning=scene.zoning)
+    scores = evaluate([c.geometry for c in candidates], scene.truth)
+    assert scores.recall == 1.0 and scores.precision >= 0.9 and scores.f1 >= 0.9
+    for candidate in candidates:
+        assert candidate.area_m2 >= 2000 and 0 <= candidate.score <= 1
+        assert candidate.evidence["gain"] > 0.15 and candidate.evidence["ndvi_before"] < 0.3
+        assert candidate.evidence["dates"] == ["2019-07-01", "2023-07-01"]
+
+
+def test_distractors_are_not_candidates(scene: SyntheticScene) -> None:
+    candidates = detect(*_scenes(scene), DetectionParams(), zoning=scene.zoning)
+    for kind, shapes in scene.distractors.items():
+        for distractor in shapes:
+            assert all(iou(c.geometry, distractor) < 0.1 for c in candidates), kind
+
+
+def test_without_land_use_fields_become_false_positives(scene: SyntheticScene) -> None:
+    """Why the productive-land layer matters: an emerging crop on a ploughed field has the
+    same spectral change as an overgrown yard."""
+    candidates = detect(*_scenes(scene), DetectionParams())
+    scores = evaluate([c.geometry for c in candidates], scene.truth)
+    assert scores.recall == 1.0 and scores.precision < 0.6
+
+
+def test_result_does_not_depend_on_the_tile_size(scene: SyntheticScene) -> None:
+    whole = detect(*_scenes(scene), DetectionParams(tile_size=1024), zoning=scene.zoning)
+    tiled = detect(*_scenes(scene), DetectionParams(tile_size=97), zoning=scene.zoning)
+    assert len(whole) == len(tiled)
+    for a, b in zip(whole, tiled, strict=True):
+        assert a.area_m2 == b.area_m2 and a.geometry.equals(b.geometry)
+        assert a.evidence["gain"] == pytest.approx(b.evidence["gain"], abs=1e-3)
+
+
+def test_minimum_area_and_exclusions(scene: SyntheticScene) -> None:
+    big = detect(*_scenes(scene), DetectionParams(min_area_m2=200_000), zoning=scene.zoning)
+    assert all(c.area_m2 >= 200_000 for c in big)
+    known = detect(*_scenes(scene), DetectionParams(), zoning=scene.zoning, exclusions=scene.truth[:3])
+    assert len(known) == len(scene.truth) - 3
+
+
+def test_grids_must_match(scene: SyntheticScene, tmp_path: Path) -> None:
+    other = generate(tmp_path / "other", size=300, seed=4)
+    with pytest.raises(ValueError, match="not on the same grid"):
+        detect(Scene(str(scene.before), BANDS), Scene(str(other.after), BANDS))
+
+
+def test_index_formulas() -> None:
+    bands = {"B02": np.array([0.03]), "B04": np.array([0.04]), "B08": np.array([0.36]), "B11": np.array([0.18])}
+    assert index("NDVI", bands)[0] == pytest.approx((0.36 - 0.04) / 0.4, abs=1e-6)
+    assert index("NDBI", bands)[0] == pytest.approx((0.18 - 0.36) / 0.54, abs=1e-6)
+    assert index("BSI", bands)[0] == pytest.approx((0.22 - 0.39) / 0.61, abs=1e-6)
+    zero = index("NDVI", {"B08": np.array([0.0]), "B04": np.array([0.0])})
+    assert np.isnan(zero[0])
+    with pytest.raises(KeyError, match="needs band B11"):
+        index("NDBI", {"B08": np.array([0.3])})
+
+
+# -- real rasters ---------------------------------------------------------------------------
+
+
+def test_real_sentinel2_tile_band_order_scale_and_nodata(shared_data: Path) -> None:
+    """Lago Barbellino (Valbondione, BG), L2A: water is dark in NIR, rock and grass are not."""
+    path = shared_data / "raster/lombardy_s2_barbellino/S2A2A_20170703_022_Barbellino_BOA_10.tif"
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 32632 and src.count == len(SEN2R_BANDS) and src.nodata == 65535
+        raw = src.read(1)
+    bands = read_bands(str(path))
+    valid = np.isfinite(bands["B04"])
+    assert np.isnan(bands["B04"][raw == 65535]).all()
+    assert 0 <= np.nanmin(bands["B04"]) and np.nanmax(bands["B04"]) < 1.5  # reflectance, not DN
+    ndvi = index("NDVI", bands)
+    assert np.nanmin(ndvi) < 0 < np.nanmax(ndvi)  # the lake is below zero, the shore above
+    assert np.count_nonzero(valid) > 0.5 * valid.size
+    offset = read_bands(str(path), reflectance=Reflectance(offset=-1000))
+    assert np.nanmean(offset["B04"]) == pytest.approx(np.nanmean(bands["B04"]) - 0.1, abs=1e-4)
+
+
+def test_real_two_dates_run_end_to_end(shared_data: Path) -> None:
+    folder = shared_data / "raster/lombardy_s2_barbellino"
+    before = Scene(str(folder / "S2A2A_20170703_022_Barbellino_BOA_10.tif"), SEN2R_BANDS)
+    after = Scene(str(folder / "S2A2A_20190723_022_Barbellino_BOA_10.tif"), SEN2R_BANDS)
+    # an alpine reservoir and its slopes: without land use, a few spots change the way an
+    # overgrown yard would (banks, snow, grass), which is why the method needs it
+    unconstrained = detect(before, after, DetectionParams(min_area_m2=1000))
+    assert len(unconstrained) <= 5
+    for candidate in unconstrained:
+        assert candidate.evidence["gain"] > 0.15 and candidate.geometry.area >= 1000
+    # there is no productive land there: with the land-use layer, nothing is proposed
+    assert detect(before, after, DetectionParams(min_area_m2=1000), zoning=[]) == []
+
+
+def test_real_ndvi_time_series_trend(shared_data: Path) -> None:
+    """Slovenian NDVI series with land cover: artificial surfaces have the lowest and
+    cultivated land the most variable NDVI through the seasons."""
+    folder = shared_data / "raster/slovenia_ndvi_timeseries"
+    with rasterio.open(folder / "ndvi_2015-2017.tif") as src:
+        series = src.read().astype(float)
+    with rasterio.open(folder / "lulc.tif") as src:
+        cover = src.read(1)
+    assert series.shape[0] == len(json.loads((folder / "timestamps.json").read_text()))
+    median = np.nanmedian(series, axis=0)
+    artificial, forest = median[cover == 8], median[cover == 2]
+    assert np.nanmean(artificial) < np.nanmean(forest)
+    swing = np.nanpercentile(series, 90, axis=0) - np.nanpercentile(series, 10, axis=0)
+    assert np.nanmean(swing[cover == 1]) > np.nanmean(swing[cover == 8])
