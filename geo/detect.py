@@ -78,7 +78,7 @@ class Scene:
     path: str
     bands: tuple[str, ...]
     date: dt.date | None = None
-    reflectance: Reflectance = Reflectance()
+    reflectance: Reflectance = field(default_factory=Reflectance)
     cloud_mask: str | None = None  # raster with True/1 where cloudy, same grid
 
 
@@ -217,7 +217,7 @@ def detect(before: Scene, after: Scene, params: DetectionParams = DetectionParam
     ``zoning`` and ``exclusions`` are geometries in the rasters' CRS. The two dates must
     share one grid (reproject beforehand, e.g. with ``gdalwarp`` or a WarpedVRT).
     """
-    width, height, transform, pixel_area, crs = grid_of(before)
+    width, height, transform, pixel_area, _ = grid_of(before)
     if grid_of(after)[:3] != (width, height, transform):
         raise ValueError("the two dates are not on the same grid; reproject one onto the other first")
     regions: list[Region] = []
