@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 import rasterio
 from rasterio import features
+from rasterio.enums import Resampling
 from rasterio.transform import Affine
+from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
@@ -49,7 +51,7 @@ class DetectionParams:
     field_ndvi_max: float = 0.7  # a full canopy at the second date looks like a field
     cloud_blue_min: float = 0.2  # no cloud mask given: very bright blue is cloud
     sieve_pixels: int = 4
-    tile_size: int = 512
+    tile_size: int = 1024
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,13 +75,21 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Scene:
-    """One date: a band stack and its band names, read as reflectance."""
+    """One date, read as reflectance: a band stack (``path`` and its ``bands`` in order)
+    or one file per band (``files``: band id -> path, GeoTIFF or JP2, any resolution or
+    CRS: every band is warped onto the grid of ``grid_band``)."""
 
-    path: str
-    bands: tuple[str, ...]
+    path: str | None
+    bands: tuple[str, ...] = ()
     date: dt.date | None = None
     reflectance: Reflectance = field(default_factory=Reflectance)
-    cloud_mask: str | None = None  # raster with True/1 where cloudy, same grid
+    cloud_mask: str | None = None  # raster with True/1 where cloudy, on the scene's grid
+    files: tuple[tuple[str, str], ...] = ()
+    grid_band: str = "B04"
+
+    @property
+    def grid_path(self) -> str:
+        return dict(self.files)[self.grid_band] if self.files else str(self.path)
 
 
 NEEDED = sorted({b for name in ("NDVI", "NDBI", "BSI") for b in INDICES[name].bands})
@@ -89,16 +99,37 @@ def _read(scene: Scene, window: Window) -> dict[str, np.ndarray]:
     from geo.raster import COMMON
 
     wanted = tuple(COMMON[c] for c in NEEDED)
-    with rasterio.open(scene.path) as src:
-        indexes = [scene.bands.index(b) + 1 for b in wanted]
-        data = src.read(indexes, window=window, boundless=False)
-        bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
+    if scene.files:
+        bands = _read_files(scene, wanted, window)
+    else:
+        with rasterio.open(scene.path) as src:
+            indexes = [scene.bands.index(b) + 1 for b in wanted]
+            data = src.read(indexes, window=window, boundless=False)
+            bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
     if scene.cloud_mask:
         with rasterio.open(scene.cloud_mask) as src:
             cloudy = src.read(1, window=window).astype(bool)
         for array in bands.values():
             array[cloudy] = np.nan
     return bands
+
+
+def _read_files(scene: Scene, wanted: tuple[str, ...], window: Window) -> dict[str, np.ndarray]:
+    """Per-band files, each warped (bilinear) onto the grid band's grid when it differs."""
+    files = dict(scene.files)
+    with rasterio.open(files[scene.grid_band]) as ref:
+        crs, transform, width, height = ref.crs, ref.transform, ref.width, ref.height
+    out = {}
+    for band in wanted:
+        with rasterio.open(files[band]) as src:
+            if (src.crs, src.transform, src.width, src.height) == (crs, transform, width, height):
+                data, nodata = src.read(1, window=window), src.nodata
+            else:
+                with WarpedVRT(src, crs=crs, transform=transform, width=width, height=height,
+                               resampling=Resampling.bilinear, src_nodata=src.nodata) as vrt:
+                    data, nodata = vrt.read(1, window=window), src.nodata
+        out[band] = scene.reflectance.apply(data, nodata)
+    return out
 
 
 def tiles(width: int, height: int, size: int) -> Iterator[Window]:
@@ -205,7 +236,7 @@ def merge_regions(regions: list[Region], pixel_area: float, params: DetectionPar
 
 
 def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
-    with rasterio.open(scene.path) as src:
+    with rasterio.open(scene.grid_path) as src:
         return src.width, src.height, src.transform, abs(src.transform.a * src.transform.e), src.crs
 
 

@@ -130,3 +130,17 @@ def test_real_ndvi_time_series_trend(shared_data: Path) -> None:
     assert np.nanmean(artificial) < np.nanmean(forest)
     swing = np.nanpercentile(series, 90, axis=0) - np.nanpercentile(series, 10, axis=0)
     assert np.nanmean(swing[cover == 1]) > np.nanmean(swing[cover == 8])
+
+
+def test_dask_and_single_process_agree(scene: SyntheticScene) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    from geo.distributed import detect_with_dask
+
+    params = DetectionParams(tile_size=128)
+    single = detect(*_scenes(scene), params, zoning=scene.zoning)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        distributed = detect_with_dask(*_scenes(scene), params, zoning=scene.zoning, client=client)
+    assert [c.geometry.wkt for c in distributed] == [c.geometry.wkt for c in single]
+    assert [c.evidence for c in distributed] == [c.evidence for c in single]

@@ -1,0 +1,48 @@
+"""Detection across many machines (or cores): one Dask task per tile.
+
+``detect_tile`` is a pure function of file paths, a window and parameters, so it ships to
+any worker that can read the rasters (shared storage or object store URLs that GDAL
+reads). The regions come back to the client, which dissolves them exactly as the
+single-process path does: both give the same candidates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from geo.detect import Candidate, DetectionParams, Scene, detect_tile, grid_of, merge_regions, tiles
+
+
+def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DetectionParams(),
+                     zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
+                     scheduler: str | None = None, client: Any = None, progress: Any = None) -> list[Candidate]:
+    """Run the tiles on a Dask cluster: ``scheduler`` is an address (tcp://host:8786), or
+    None for a local cluster of this machine's cores; an existing ``client`` may be given."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    width, height, transform, pixel_area, _ = grid_of(before)
+    if grid_of(after)[:3] != (width, height, transform):
+        raise ValueError("the two dates are not on the same grid; reproject one onto the other first")
+    owned = None
+    if client is None:
+        owned = Client(scheduler) if scheduler else Client(LocalCluster(processes=False, dashboard_address=None))
+        client = owned
+    try:
+        windows = list(tiles(width, height, params.tile_size))
+        futures = client.map(detect_tile, [before] * len(windows), [after] * len(windows), windows,
+                             [transform] * len(windows), [params] * len(windows), [zoning] * len(windows),
+                             pure=True)
+        regions = []
+        for future in as_completed(futures):
+            regions += future.result()
+            if progress is not None:
+                progress()
+    finally:
+        if owned is not None:
+            cluster = owned.cluster
+            owned.close()
+            if cluster is not None:
+                cluster.close()
+    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date))
