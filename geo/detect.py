@@ -240,7 +240,10 @@ def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
         return src.width, src.height, src.transform, abs(src.transform.a * src.transform.e), src.crs
 
 
-def detect(before: Scene, after: Scene, params: DetectionParams = DetectionParams(),
+DEFAULT_PARAMS = DetectionParams()
+
+
+def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
            zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
            progress: Any = None) -> list[Candidate]:
     """Candidates over the whole scene, single process, tile by tile.

@@ -14,8 +14,10 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.detect import Candidate, DetectionParams, Scene, detect_tile, grid_of, merge_regions, tiles
 
+DEFAULT_PARAMS = DetectionParams()
 
-def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DetectionParams(),
+
+def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
                      zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
                      scheduler: str | None = None, client: Any = None, progress: Any = None) -> list[Candidate]:
     """Run the tiles on a Dask cluster: ``scheduler`` is an address (tcp://host:8786), or

@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
-from app.api import features, health, intake, match, sites, tiles
+from app.api import detection, features, health, intake, match, sites, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import OrjsonResponse
 from app.database import make_engine, resolve_database_url
@@ -59,4 +59,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(match.router)
     app.include_router(sites.router)
+    app.include_router(detection.router)
     return app

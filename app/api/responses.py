@@ -32,7 +32,7 @@ class ErrorResponse(BaseModel):
 
 DESCRIPTIONS = {
     400: "A parameter cannot be understood", 403: "Not allowed", 404: "Not found",
-    413: "Upload too large", 415: "Not a supported file type", 422: "Invalid input",
+    409: "Conflicts with the current state", 413: "Upload too large", 415: "Not a supported file type", 422: "Invalid input",
     503: "Catalogue temporarily unavailable",
 }
 
