@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,7 @@ class DetectionParams:
     field_ndvi_max: float = 0.7  # a full canopy at the second date looks like a field
     cloud_blue_min: float = 0.2  # no cloud mask given: very bright blue is cloud
     sieve_pixels: int = 4
+    opening: bool = True  # remove one-pixel strips (mixed pixels along edges, misregistration)
     tile_size: int = 1024
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,40 +97,81 @@ class Scene:
 NEEDED = sorted({b for name in ("NDVI", "NDBI", "BSI") for b in INDICES[name].bands})
 
 
-def _read(scene: Scene, window: Window) -> dict[str, np.ndarray]:
+Grid = tuple[Any, Affine, int, int]  # crs, transform, width, height
+
+
+@lru_cache(maxsize=64)
+def _grid(path: str) -> Grid:
+    with rasterio.open(path) as src:
+        return src.crs, src.transform, src.width, src.height
+
+
+def _band_window(src: Any, grid: Grid, window: Window, indexes: list[int]) -> np.ndarray:
+    """Read from ``src``, warped (bilinear) onto ``grid`` when it lies on another one."""
+    crs, transform, width, height = grid
+    if (src.crs, src.transform, src.width, src.height) == grid:
+        return src.read(indexes, window=window)
+    aligned = _integer_factor(src, grid)
+    if aligned:
+        # a coarser band aligned on the grid (Sentinel-2's 20 m bands): repeat its pixels,
+        # as a nearest-neighbour warp would, without warping
+        factor, ox, oy = aligned
+        col, row = window.col_off + ox, window.row_off + oy  # in fine pixels from the coarse origin
+        c0, r0 = col // factor, row // factor
+        c1, r1 = -(-(col + window.width) // factor), -(-(row + window.height) // factor)
+        coarse = src.read(indexes, window=Window(c0, r0, c1 - c0, r1 - r0), boundless=True,
+                          fill_value=src.nodata or 0)
+        fine = coarse.repeat(factor, axis=1).repeat(factor, axis=2)
+        dr, dc = row - r0 * factor, col - c0 * factor
+        return fine[:, dr:dr + window.height, dc:dc + window.width]
+    with WarpedVRT(src, crs=crs, transform=transform, width=width, height=height,
+                   resampling=Resampling.bilinear, src_nodata=src.nodata) as vrt:
+        return vrt.read(indexes, window=window)
+
+
+def _integer_factor(src: Any, grid: Grid) -> tuple[int, int, int] | None:
+    """(k, ox, oy) when ``src`` has the grid's CRS, k times its pixel size and an origin a
+    whole number of grid pixels away (ox, oy: grid pixels from src's origin); else None."""
+    crs, transform, _, _ = grid
+    t = src.transform
+    if src.crs != crs or t.b or t.d or transform.b or transform.d:
+        return None
+    k = t.a / transform.a
+    if k < 2 or abs(k - round(k)) > 1e-9 or abs(t.e / transform.e - k) > 1e-9:
+        return None
+    ox, oy = (transform.c - t.c) / transform.a, (transform.f - t.f) / transform.e
+    if min(ox, oy) < 0 or abs(ox - round(ox)) > 1e-6 or abs(oy - round(oy)) > 1e-6:
+        return None
+    return round(k), round(ox), round(oy)
+
+
+def _read(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, np.ndarray]:
     from geo.raster import COMMON
 
     wanted = tuple(COMMON[c] for c in NEEDED)
+    grid = grid or _grid(scene.grid_path)
     if scene.files:
-        bands = _read_files(scene, wanted, window)
+        bands = _read_files(scene, wanted, window, grid)
     else:
         with rasterio.open(scene.path) as src:
             indexes = [scene.bands.index(b) + 1 for b in wanted]
-            data = src.read(indexes, window=window, boundless=False)
+            data = _band_window(src, grid, window, indexes)
             bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
     if scene.cloud_mask:
         with rasterio.open(scene.cloud_mask) as src:
-            cloudy = src.read(1, window=window).astype(bool)
+            cloudy = _band_window(src, grid, window, [1])[0].astype(bool)
         for array in bands.values():
             array[cloudy] = np.nan
     return bands
 
 
-def _read_files(scene: Scene, wanted: tuple[str, ...], window: Window) -> dict[str, np.ndarray]:
-    """Per-band files, each warped (bilinear) onto the grid band's grid when it differs."""
+def _read_files(scene: Scene, wanted: tuple[str, ...], window: Window, grid: Grid) -> dict[str, np.ndarray]:
+    """Per-band files, each warped onto ``grid`` when it lies on another one (20 m bands)."""
     files = dict(scene.files)
-    with rasterio.open(files[scene.grid_band]) as ref:
-        crs, transform, width, height = ref.crs, ref.transform, ref.width, ref.height
     out = {}
     for band in wanted:
         with rasterio.open(files[band]) as src:
-            if (src.crs, src.transform, src.width, src.height) == (crs, transform, width, height):
-                data, nodata = src.read(1, window=window), src.nodata
-            else:
-                with WarpedVRT(src, crs=crs, transform=transform, width=width, height=height,
-                               resampling=Resampling.bilinear, src_nodata=src.nodata) as vrt:
-                    data, nodata = vrt.read(1, window=window), src.nodata
-        out[band] = scene.reflectance.apply(data, nodata)
+            out[band] = scene.reflectance.apply(_band_window(src, grid, window, [1])[0], src.nodata)
     return out
 
 
@@ -159,11 +202,7 @@ def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
 
 
 def _regions(mask: np.ndarray, values: dict[str, np.ndarray], zoning: np.ndarray | None,
-             transform: Affine, params: DetectionParams) -> list[Region]:
-    if zoning is not None:
-        mask = mask & zoning
-    if params.sieve_pixels > 1 and mask.any():
-        mask = features.sieve(mask.astype(np.uint8), size=params.sieve_pixels, connectivity=8).astype(bool)
+             transform: Affine) -> list[Region]:
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if not count:
         return []
@@ -192,13 +231,34 @@ def zoning_mask(zoning: Iterable[BaseGeometry] | None, window: Window, transform
     return features.geometry_mask(geometries, out_shape=shape_, transform=transform, invert=True)
 
 
+# Pixels read around each tile so that opening and sieve see across tile borders: a
+# component reaching the core from beyond the halo has at least HALO + 1 pixels there.
+HALO = 3
+
+
 def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, params: DetectionParams,
                 zoning: list[BaseGeometry] | None = None) -> list[Region]:
     """Regions of one tile (a pure function of its inputs: the unit of work for Dask)."""
-    b, a = _read(before, window), _read(after, window)
+    grid = _grid(before.grid_path)  # the first date's grid is the common grid
+    _, _, width, height = grid
+    col0, row0 = max(0, window.col_off - HALO), max(0, window.row_off - HALO)
+    col1 = min(width, window.col_off + window.width + HALO)
+    row1 = min(height, window.row_off + window.height + HALO)
+    wide = Window(col0, row0, col1 - col0, row1 - row0)
+    b, a = _read(before, wide, grid), _read(after, wide, grid)
     mask, values = signal(b, a, params)
-    tile_transform = window_transform(window, transform)
-    return _regions(mask, values, zoning_mask(zoning, window, tile_transform, mask.shape), tile_transform, params)
+    zones = zoning_mask(zoning, wide, window_transform(wide, transform), mask.shape)
+    if zones is not None:
+        mask &= zones
+    if params.opening and mask.any():
+        mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), dtype=bool))
+    if params.sieve_pixels > 1 and mask.any():
+        mask = features.sieve(mask.astype(np.uint8), size=min(params.sieve_pixels, HALO + 1),
+                              connectivity=8).astype(bool)
+    core = (slice(window.row_off - row0, window.row_off - row0 + window.height),
+            slice(window.col_off - col0, window.col_off - col0 + window.width))
+    return _regions(mask[core], {k: v[core] for k, v in values.items()},
+                    zones[core] if zones is not None else None, window_transform(window, transform))
 
 
 def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
@@ -248,12 +308,10 @@ def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS
            progress: Any = None) -> list[Candidate]:
     """Candidates over the whole scene, single process, tile by tile.
 
-    ``zoning`` and ``exclusions`` are geometries in the rasters' CRS. The two dates must
-    share one grid (reproject beforehand, e.g. with ``gdalwarp`` or a WarpedVRT).
+    ``zoning`` and ``exclusions`` are geometries in the first date's CRS. The second date
+    is warped onto the first date's grid when it lies on another grid or CRS.
     """
     width, height, transform, pixel_area, _ = grid_of(before)
-    if grid_of(after)[:3] != (width, height, transform):
-        raise ValueError("the two dates are not on the same grid; reproject one onto the other first")
     regions: list[Region] = []
     windows = list(tiles(width, height, params.tile_size))
     for window in windows:

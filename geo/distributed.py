@@ -25,8 +25,6 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
     from dask.distributed import Client, LocalCluster, as_completed
 
     width, height, transform, pixel_area, _ = grid_of(before)
-    if grid_of(after)[:3] != (width, height, transform):
-        raise ValueError("the two dates are not on the same grid; reproject one onto the other first")
     owned = None
     if client is None:
         owned = Client(scheduler) if scheduler else Client(LocalCluster(processes=False, dashboard_address=None))

@@ -70,11 +70,13 @@ class Reflectance:
 
     def apply(self, dn: np.ndarray, nodata: float | None) -> np.ndarray:
         out = dn.astype(np.float32)
-        mask = ~np.isfinite(out)
+        if self.offset:
+            out += self.offset
+        out *= np.float32(1 / self.scale)
         if nodata is not None:
-            mask |= dn == nodata
-        out = (out + self.offset) / self.scale
-        out[mask] = np.nan
+            out[dn == nodata] = np.nan
+        if dn.dtype.kind == "f":
+            out[~np.isfinite(dn)] = np.nan
         return out
 
 

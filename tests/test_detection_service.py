@@ -82,7 +82,8 @@ def test_detect_store_list_review_and_evaluate(env: dict, scene: SyntheticScene,
 
 
 def test_detect_reports_bad_input(env: dict, scene: SyntheticScene, tmp_path: Path) -> None:
-    other = generate(tmp_path / "other", size=200, seed=9)
-    result = runner.invoke(cli, ["detect", "run", str(scene.before), str(other.after), "--bands", ",".join(BANDS),
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(b"not a raster")
+    result = runner.invoke(cli, ["detect", "run", str(scene.before), str(broken), "--bands", ",".join(BANDS),
                                  "--no-store"])
-    assert result.exit_code == 1 and "not on the same grid" in result.output
+    assert result.exit_code == 1 and "broken.tif" in result.output
