@@ -552,6 +552,48 @@ def detect_run(
         console.print(f"stored as detection run {run_id}")
 
 
+@detect_cli.command("trend")
+def detect_trend_command(
+    series: Annotated[Path, typer.Argument(help="NDVI series: one band per date.")],
+    dates: Annotated[Path, typer.Argument(help="JSON list of the bands' dates (ISO), in band order.")],
+    zoning: Annotated[Path | None, typer.Option(help="Productive land polygons.")] = None,
+    exclude: Annotated[Path | None, typer.Option(help="Known sites to leave out.")] = None,
+    min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
+    slope: Annotated[float, typer.Option(help="Minimum NDVI gain per year.")] = 0.05,
+    store: Annotated[bool, typer.Option(help="Store the run in the catalogue.")] = True,
+) -> None:
+    """Candidates from an NDVI time series: surfaces that started bare or sealed and green up."""
+    import datetime as dt
+    import json
+
+    import rasterio
+
+    from geo.detect import DetectionParams
+    from geo.timeseries import detect_trend
+
+    try:
+        when = [dt.datetime.fromisoformat(d) for d in json.loads(dates.read_text())]
+        with rasterio.open(series) as src:
+            crs = src.crs
+        params = DetectionParams(min_area_m2=min_area)
+        candidates = detect_trend(str(series), when, params, _geometries(zoning, crs),
+                                  _geometries(exclude, crs), slope_min=slope)
+    except (ValueError, KeyError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"{len(candidates)} candidates")
+    if store:
+        from app.detection import store_run
+
+        engine = _engine(resolve_database_url())
+        try:
+            with engine.begin() as conn:
+                run_id = store_run(conn, candidates, crs, params, {"series": str(series), "dates": str(dates)},
+                                   created_by="cli")
+        finally:
+            engine.dispose()
+        console.print(f"stored as detection run {run_id}")
+
+
 @detect_cli.command("evaluate")
 def detect_evaluate(
     run_id: Annotated[int, typer.Argument(help="A stored detection run.")],

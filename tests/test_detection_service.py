@@ -87,3 +87,14 @@ def test_detect_reports_bad_input(env: dict, scene: SyntheticScene, tmp_path: Pa
     result = runner.invoke(cli, ["detect", "run", str(scene.before), str(broken), "--bands", ",".join(BANDS),
                                  "--no-store"])
     assert result.exit_code == 1 and "broken.tif" in result.output
+
+
+def test_trend_command_on_the_real_series(env: dict, shared_data: Path) -> None:
+    folder = shared_data / "raster/slovenia_ndvi_timeseries"
+    result = runner.invoke(cli, ["detect", "trend", str(folder / "ndvi_2015-2017.tif"),
+                                 str(folder / "timestamps.json"), "--no-store"])
+    assert result.exit_code == 0, result.output
+    assert "candidates" in result.output
+    wrong = runner.invoke(cli, ["detect", "trend", str(folder / "ndvi_2015-2017.tif"),
+                                str(shared_data / "reference/zones/zls_lombardia.csv"), "--no-store"])
+    assert wrong.exit_code == 1
