@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 from typing import Any
 
+import shapely
 from pyproj import CRS, Transformer
 from shapely import wkb
 from shapely.geometry import MultiPolygon
-from shapely.ops import transform as reproject
 from sqlalchemy import Connection, text
 
 from app.enrichment import enrich
@@ -27,6 +28,7 @@ def store_run(conn: Connection, candidates: list[Candidate], crs: Any, params: D
               inputs: dict[str, Any], created_by: str | None = None) -> int:
     """One detection run and its candidates (geometries reprojected to WGS84)."""
     to_wgs84 = Transformer.from_crs(CRS.from_user_input(crs), 4326, always_xy=True).transform
+    reproject = partial(shapely.transform, transformation=to_wgs84, interleaved=False)
     run_id = conn.execute(text("""
         INSERT INTO detection_runs (status, parameters, inputs, candidate_count, created_by, finished_at)
         VALUES ('completed', CAST(:params AS jsonb), CAST(:inputs AS jsonb), :n, :by, now()) RETURNING id
@@ -34,7 +36,7 @@ def store_run(conn: Connection, candidates: list[Candidate], crs: Any, params: D
            "n": len(candidates), "by": created_by}).scalar_one()
     rows = []
     for c in candidates:
-        shape = reproject(to_wgs84, c.geometry)
+        shape = reproject(c.geometry)
         shape = shape if isinstance(shape, MultiPolygon) else MultiPolygon([shape])
         rows.append({"run": run_id, "geom": wkb.dumps(shape, hex=True, srid=4326), "area": c.area_m2,
                      "score": c.score, "evidence": json.dumps(c.evidence, default=str)})
@@ -117,4 +119,5 @@ def evaluate_run(conn: Connection, run_id: int, references_wgs84: list[Any], min
     rows = conn.execute(text("SELECT ST_AsBinary(ST_Transform(geom, 32632)) FROM detection_candidates WHERE run_id = :r"),
                         {"r": run_id}).scalars().all()
     to_utm = Transformer.from_crs(4326, 32632, always_xy=True).transform
-    return evaluate([wkb.loads(bytes(g)) for g in rows], [reproject(to_utm, r) for r in references_wgs84], min_iou)
+    references = [shapely.transform(r, to_utm, interleaved=False) for r in references_wgs84]
+    return evaluate([wkb.loads(bytes(g)) for g in rows], references, min_iou)

@@ -69,7 +69,7 @@ def generate(folder: Path, size: int = 600, sites: int = 12, seed: int = 3) -> S
     transform = from_origin(ORIGIN[0], ORIGIN[1], PIXEL, PIXEL)
 
     def geometry(r0: int, c0: int, h: int, w: int) -> BaseGeometry:
-        x0, y0 = transform * (c0, r0)
+        x0, y0 = transform.c + c0 * transform.a, transform.f + r0 * transform.e
         return box(x0, y0 - h * PIXEL, x0 + w * PIXEL, y0)
 
     zoning, truth = [], []

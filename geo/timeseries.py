@@ -9,6 +9,7 @@ swings average out over whole years; the series should span at least two.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,8 +61,8 @@ def greening(series: np.ndarray, years: np.ndarray, start_max: float = 0.35, slo
     """Pixels low in NDVI during the first year that green up steadily afterwards."""
     slope, _ = trend(series, years, min_observations)
     first_year = years < min(1.0, years[-1] / 2)
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels: median of nothing
         start = np.nanmedian(series[first_year], axis=0)
         end = np.nanmedian(series[years > years[-1] - 1.0], axis=0)
         mask = (start < start_max) & (slope > slope_min)
