@@ -492,6 +492,19 @@ def _geometries(path: Path | None, crs):
     return list(read_layer(path).to_crs(crs).geometry)
 
 
+def _store_detection(candidates, crs, params, inputs: dict) -> None:
+    """Store a run and its candidates in the catalogue and say which run it is."""
+    from app.detection import store_run
+
+    engine = _engine(resolve_database_url())
+    try:
+        with engine.begin() as conn:
+            run_id = store_run(conn, candidates, crs, params, inputs, created_by="cli")
+    finally:
+        engine.dispose()
+    console.print(f"stored as detection run {run_id}")
+
+
 @detect_cli.command("run")
 def detect_run(
     before: Annotated[Path, typer.Argument(help="First date: band stack, or folder of per-band files.")],
@@ -539,17 +552,9 @@ def detect_run(
         frame.to_crs(4326).to_file(out)
         console.print(f"written to {out}")
     if store:
-        from app.detection import store_run
-
-        engine = _engine(resolve_database_url())
-        try:
-            with engine.begin() as conn:
-                run_id = store_run(conn, candidates, crs, params, {
-                    "before": str(before), "after": str(after), "zoning": str(zoning) if zoning else None,
-                    "exclude": str(exclude) if exclude else None}, created_by="cli")
-        finally:
-            engine.dispose()
-        console.print(f"stored as detection run {run_id}")
+        _store_detection(candidates, crs, params, {
+            "before": str(before), "after": str(after), "zoning": str(zoning) if zoning else None,
+            "exclude": str(exclude) if exclude else None})
 
 
 @detect_cli.command("trend")
@@ -582,16 +587,7 @@ def detect_trend_command(
         raise _fail(str(exc)) from exc
     console.print(f"{len(candidates)} candidates")
     if store:
-        from app.detection import store_run
-
-        engine = _engine(resolve_database_url())
-        try:
-            with engine.begin() as conn:
-                run_id = store_run(conn, candidates, crs, params, {"series": str(series), "dates": str(dates)},
-                                   created_by="cli")
-        finally:
-            engine.dispose()
-        console.print(f"stored as detection run {run_id}")
+        _store_detection(candidates, crs, params, {"series": str(series), "dates": str(dates)})
 
 
 @detect_cli.command("evaluate")
