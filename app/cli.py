@@ -13,13 +13,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy.orm import Session
 
 from app.database import embedded_cluster, resolve_database_url
 from app.errors import OpportunityError
@@ -49,6 +52,27 @@ def _engine(url: str):
     return create_engine(url, poolclass=pool.NullPool)
 
 
+@contextmanager
+def _connection(url: str | None = None, write: bool = True) -> Iterator[Connection]:
+    """One connection to the catalogue (a transaction when ``write``), engine disposed after."""
+    engine = _engine(url or resolve_database_url())
+    try:
+        with (engine.begin() if write else engine.connect()) as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _session(url: str | None = None) -> Iterator[Session]:
+    engine = _engine(url or resolve_database_url())
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _migrate(url: str) -> None:
     from app import migrations
 
@@ -65,14 +89,10 @@ def _load_reference(url: str, shared: Path | None) -> None:
             f"[yellow]{shared} not found:[/] loading comuni, provinces and airports from the "
             "PyPI packages only (no stations, cadastral sheets or policy zones)."
         )
-    engine = _engine(url)
-    try:
-        with console.status("Loading reference layers..."), engine.begin() as conn:
-            results = load_all(conn, shared if shared.is_dir() else None)
-            if any(r.changed for r in results):
-                _enrich_all(conn)
-    finally:
-        engine.dispose()
+    with console.status("Loading reference layers..."), _connection(url) as conn:
+        results = load_all(conn, shared if shared.is_dir() else None)
+        if any(r.changed for r in results):
+            _enrich_all(conn)
     for result in results:
         console.print("  " + result.describe(), soft_wrap=True)
 
@@ -92,7 +112,6 @@ def _load_samples(url: str) -> None:
     they are meant to be) and, for the demo only, publish those whose owner consented, as
     staff would after checking them, so that the map and the API have something to show."""
     from sqlalchemy import text
-    from sqlalchemy.orm import Session
 
     from app.enrichment import refresh_clusters
     from app.intake import submit
@@ -100,37 +119,33 @@ def _load_samples(url: str) -> None:
 
     samples = sorted((ROOT / "data" / "sample").glob("*.xlsx"))
     stored = refused = 0
-    engine = _engine(url)
-    try:
-        with Session(engine) as session:
-            for path in samples:
-                try:
-                    outcome = submit(session, path.read_bytes(), filename=path.name, actor="demo")
-                    stored += 1
-                except OpportunityError:
-                    session.rollback()
-                    refused += 1
-                    continue
-                published = session.execute(text("""
-                    UPDATE sites s SET status = 'published' FROM candidacies c
-                    WHERE s.id = :site AND c.id = s.candidacy_id AND c.publication_consent
-                      AND s.status = 'submitted'
-                    RETURNING s.id
-                """), {"site": outcome.site_id}).scalar()
-                if published:
-                    session.execute(text("UPDATE candidacies SET status = 'published' WHERE id = :c"),
-                                    {"c": outcome.candidacy_id})
-                    session.execute(text("""
-                        INSERT INTO audit_events (actor, actor_role, action, entity_type, entity_id,
-                                                  from_status, to_status, reason)
-                        VALUES ('demo', 'staff', 'candidacy.publish', 'candidacy', :c, 'submitted',
-                                'published', 'demo data: published by `opportunity serve --demo`')
-                    """), {"c": str(outcome.candidacy_id)})
-                session.commit()
-            refresh_clusters(session.connection())
+    with _session(url) as session:
+        for path in samples:
+            try:
+                outcome = submit(session, path.read_bytes(), filename=path.name, actor="demo")
+                stored += 1
+            except OpportunityError:
+                session.rollback()
+                refused += 1
+                continue
+            published = session.execute(text("""
+                UPDATE sites s SET status = 'published' FROM candidacies c
+                WHERE s.id = :site AND c.id = s.candidacy_id AND c.publication_consent
+                  AND s.status = 'submitted'
+                RETURNING s.id
+            """), {"site": outcome.site_id}).scalar()
+            if published:
+                session.execute(text("UPDATE candidacies SET status = 'published' WHERE id = :c"),
+                                {"c": outcome.candidacy_id})
+                session.execute(text("""
+                    INSERT INTO audit_events (actor, actor_role, action, entity_type, entity_id,
+                                              from_status, to_status, reason)
+                    VALUES ('demo', 'staff', 'candidacy.publish', 'candidacy', :c, 'submitted',
+                            'published', 'demo data: published by `opportunity serve --demo`')
+                """), {"c": str(outcome.candidacy_id)})
             session.commit()
-    finally:
-        engine.dispose()
+        refresh_clusters(session.connection())
+        session.commit()
     console.print(f"  samples: {stored} stored and published for the demo, {refused} refused (invalid on purpose)")
 
 
@@ -292,15 +307,10 @@ def reference_layer(
         id_field=id_field, crs=crs, csv_columns=CsvColumns(x_field, y_field),
     )
     try:
-        url = resolve_database_url()
-        engine = _engine(url)
-        try:
-            with engine.begin() as conn:
-                result = load_layer_file(conn, path, options)
-                if result.changed:
-                    _enrich_all(conn)
-        finally:
-            engine.dispose()
+        with _connection() as conn:
+            result = load_layer_file(conn, path, options)
+            if result.changed:
+                _enrich_all(conn)
     except LayerError as exc:
         raise _fail(exc.message) from exc
     except OpportunityError as exc:
@@ -312,12 +322,8 @@ def reference_layer(
 def enrich() -> None:
     """Recompute comune, province, distances, zones, catchment and completeness of every
     site (run after changing reference layers by hand)."""
-    engine = _engine(resolve_database_url())
-    try:
-        with engine.begin() as conn:
-            _enrich_all(conn)
-    finally:
-        engine.dispose()
+    with _connection() as conn:
+        _enrich_all(conn)
 
 
 @reference_cli.command("status")
@@ -325,12 +331,8 @@ def reference_status() -> None:
     """Feature counts of every reference layer."""
     from app.reference import reference_counts
 
-    engine = _engine(resolve_database_url())
-    try:
-        with engine.connect() as conn:
-            counts = reference_counts(conn)
-    finally:
-        engine.dispose()
+    with _connection(write=False) as conn:
+        counts = reference_counts(conn)
     table = Table("layer", "features")
     for key in ("comuni", "provinces", "cadastral_sheets"):
         table.add_row(key, str(counts[key]))
@@ -341,12 +343,6 @@ def reference_status() -> None:
 
 
 # -- intake -----------------------------------------------------------------------------------
-
-
-def _session():
-    from sqlalchemy.orm import Session
-
-    return Session(_engine(resolve_database_url()))
 
 
 @intake_cli.command("template")
@@ -496,12 +492,8 @@ def _store_detection(candidates, crs, params, inputs: dict) -> None:
     """Store a run and its candidates in the catalogue and say which run it is."""
     from app.detection import store_run
 
-    engine = _engine(resolve_database_url())
-    try:
-        with engine.begin() as conn:
-            run_id = store_run(conn, candidates, crs, params, inputs, created_by="cli")
-    finally:
-        engine.dispose()
+    with _connection() as conn:
+        run_id = store_run(conn, candidates, crs, params, inputs, created_by="cli")
     console.print(f"stored as detection run {run_id}")
 
 
@@ -604,12 +596,8 @@ def detect_evaluate(
         references = list(read_layer(reference).geometry)
     except LayerError as exc:
         raise _fail(exc.message) from exc
-    engine = _engine(resolve_database_url())
-    try:
-        with engine.connect() as conn:
-            scores = evaluate_run(conn, run_id, references, min_iou)
-    finally:
-        engine.dispose()
+    with _connection(write=False) as conn:
+        scores = evaluate_run(conn, run_id, references, min_iou)
     Console().print_json(data=scores.to_dict())
 
 

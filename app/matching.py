@@ -388,7 +388,6 @@ SITE_SUMMARY = {
     "available_from": Site.available_from, "completeness": Site.completeness,
     "lon": func.ST_X(Site.geom), "lat": func.ST_Y(Site.geom),
 }
-HIDDEN = {"nearest"}
 
 
 def _pick(order_keys: tuple[np.ndarray, ...], mask: np.ndarray, count: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic.config import Config
@@ -34,7 +35,9 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@lru_cache
 def head_revision() -> str | None:
+    """The newest revision in alembic/versions (read once: /health asks on every call)."""
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 

@@ -56,13 +56,15 @@ class LoadResult:
 # -- registry ---------------------------------------------------------------------------------
 
 
-def _registered_hash(conn: Connection, layer_type: str, source: str) -> str | None:
+def _registered(conn: Connection, layer_type: str, source: str) -> Any:
+    """(content_sha256, feature_count) of a loaded source, or None."""
     return conn.execute(
         text(
-            "SELECT content_sha256 FROM reference_layers WHERE layer_type = :t AND source = :s"
+            "SELECT content_sha256, feature_count FROM reference_layers "
+            "WHERE layer_type = :t AND source = :s"
         ),
         {"t": layer_type, "s": source},
-    ).scalar_one_or_none()
+    ).first()
 
 
 def _register(
@@ -100,12 +102,9 @@ def _load_once(
     write: Callable[[], int],
 ) -> LoadResult:
     """Run ``write`` (which returns the feature count) unless this exact content is loaded."""
-    if _registered_hash(conn, layer_type, source) == digest:
-        count = conn.execute(
-            text("SELECT feature_count FROM reference_layers WHERE layer_type = :t AND source = :s"),
-            {"t": layer_type, "s": source},
-        ).scalar_one()
-        return LoadResult(layer_type, source, count, changed=False)
+    registered = _registered(conn, layer_type, source)
+    if registered is not None and registered.content_sha256 == digest:
+        return LoadResult(layer_type, source, registered.feature_count, changed=False)
     count = write()
     _register(conn, layer_type, source, category, count, digest, licence)
     return LoadResult(layer_type, source, count, changed=True)

@@ -147,8 +147,7 @@ def main() -> None:
     tiles = {kind: [("GET", f"/tiles/sites/{z}/{x}/{y}.pbf", None) for z, x, y in paths[kind]]
              for kind in ("detail", "overview")}
     with server(ours, env, 8731, "/health") as base:
-        for warm in (paths["bbox"][:20],):
-            asyncio.run(run(base, [("GET", p, None) for p in warm], args.concurrency))
+        asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"][:20]], args.concurrency))  # warm-up
         match = [("POST", "/match", REQUIREMENTS[i % len(REQUIREMENTS)]) for i in range(args.requests)]
         report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
         report("opportunity bbox items (limit 100)",

@@ -296,8 +296,9 @@ def merge_regions(regions: list[Region], pixel_area: float, params: DetectionPar
 
 
 def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
-    with rasterio.open(scene.grid_path) as src:
-        return src.width, src.height, src.transform, abs(src.transform.a * src.transform.e), src.crs
+    """(width, height, transform, pixel area, crs) of the scene's grid."""
+    crs, transform, width, height = _grid(scene.grid_path)
+    return width, height, transform, abs(transform.a * transform.e), crs
 
 
 DEFAULT_PARAMS = DetectionParams()
