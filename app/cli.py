@@ -9,6 +9,10 @@
     opportunity intake template         the pre-compiled Excel template (kind A or B)
     opportunity intake validate FILE    check a workbook, optionally write it back annotated
     opportunity intake import FOLDER    store every workbook of a folder, with progress
+    opportunity users create|list|...   accounts (proponents, staff, admins)
+    opportunity keys create|revoke      read-only API keys for frontends
+    opportunity freshness stale|remind|expire   unconfirmed sites, reminders, expiry
+    opportunity notify deliver          hand queued notifications to the notifier
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(reference_cli, name="reference")
 cli.add_typer(intake_cli, name="intake")
 cli.add_typer(detect_cli, name="detect")
+users_cli = typer.Typer(no_args_is_help=True, help="Accounts: proponents, staff, admins.")
+keys_cli = typer.Typer(no_args_is_help=True, help="Read-only API keys for frontends.")
+freshness_cli = typer.Typer(no_args_is_help=True, help="Sites nobody confirmed for a while.")
+notify_cli = typer.Typer(no_args_is_help=True, help="The notification outbox.")
+cli.add_typer(users_cli, name="users")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(freshness_cli, name="freshness")
+cli.add_typer(notify_cli, name="notify")
 console = Console(stderr=True)
 
 
@@ -111,11 +123,11 @@ def _load_samples(url: str) -> None:
     """Store the valid sample workbooks of data/sample (the invalid ones are refused, as
     they are meant to be) and, for the demo only, publish those whose owner consented, as
     staff would after checking them, so that the map and the API have something to show."""
-    from sqlalchemy import text
-
     from app.enrichment import refresh_clusters
     from app.intake import submit
+    from app.lifecycle import Caller, transition
     from app.migrations import ROOT
+    from app.models import Candidacy
 
     samples = sorted((ROOT / "data" / "sample").glob("*.xlsx"))
     stored = refused = 0
@@ -128,21 +140,11 @@ def _load_samples(url: str) -> None:
                 session.rollback()
                 refused += 1
                 continue
-            published = session.execute(text("""
-                UPDATE sites s SET status = 'published' FROM candidacies c
-                WHERE s.id = :site AND c.id = s.candidacy_id AND c.publication_consent
-                  AND s.status = 'submitted'
-                RETURNING s.id
-            """), {"site": outcome.site_id}).scalar()
-            if published:
-                session.execute(text("UPDATE candidacies SET status = 'published' WHERE id = :c"),
-                                {"c": outcome.candidacy_id})
-                session.execute(text("""
-                    INSERT INTO audit_events (actor, actor_role, action, entity_type, entity_id,
-                                              from_status, to_status, reason)
-                    VALUES ('demo', 'staff', 'candidacy.publish', 'candidacy', :c, 'submitted',
-                            'published', 'demo data: published by `opportunity serve --demo`')
-                """), {"c": str(outcome.candidacy_id)})
+            candidacy = session.get(Candidacy, outcome.candidacy_id)
+            if candidacy.publication_consent and candidacy.status == "submitted":
+                for status in ("validated", "published"):
+                    transition(session, candidacy, status, "staff", Caller("demo", "staff"),
+                               "demo data: published by opportunity serve --demo")
             session.commit()
         refresh_clusters(session.connection())
         session.commit()
@@ -177,6 +179,12 @@ def serve(
             _load_samples(url)
     except OpportunityError as exc:
         raise _fail(exc.message) from exc
+    try:
+        from app.auth import SecretKeyError, secret_key
+
+        secret_key()
+    except SecretKeyError as exc:
+        raise _fail(str(exc)) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Serving on http://{bind_host}:{bind_port}  (docs: /docs, health: /health)")
     try:
@@ -599,6 +607,178 @@ def detect_evaluate(
     with _connection(write=False) as conn:
         scores = evaluate_run(conn, run_id, references, min_iou)
     Console().print_json(data=scores.to_dict())
+
+
+# -- accounts and keys ------------------------------------------------------------------------
+
+
+def _password(given: str | None) -> str:
+    """From the option, else OPPORTUNITY_NEW_PASSWORD (scripts), else asked twice."""
+    import os
+
+    return given or os.environ.get("OPPORTUNITY_NEW_PASSWORD") or typer.prompt(
+        "Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Sign-in e-mail.")],
+    role: Annotated[str, typer.Option(help="proponent, staff or admin.")] = "proponent",
+    tax_id: Annotated[str | None, typer.Option(help="Codice fiscale or partita IVA a proponent acts for.")] = None,
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    password: Annotated[str | None, typer.Option(help="Prefer the prompt or OPPORTUNITY_NEW_PASSWORD.")] = None,
+) -> None:
+    """Create an account."""
+    from app.auth import create_user
+    from app.models import AuditEvent
+
+    if role not in ("proponent", "staff", "admin"):
+        raise _fail(f"role must be proponent, staff or admin, not {role!r}")
+    secret = _password(password)
+    with _session() as session:
+        try:
+            user = create_user(session, email, secret, role, name, tax_id)
+        except OpportunityError as exc:
+            raise _fail(exc.message) from exc
+        session.add(AuditEvent(actor="cli", actor_role="admin", action="user.create", entity_type="user",
+                               entity_id=str(user.id), details={"role": role}))
+        session.commit()
+        console.print(f"created {role} account {user.email} (id {user.id})")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every account."""
+    from sqlalchemy import select
+
+    from app.models import User
+
+    table = Table("id", "email", "role", "tax id", "active", "last login")
+    with _session() as session:
+        for u in session.scalars(select(User).order_by(User.id)):
+            table.add_row(str(u.id), u.email, u.role, u.tax_id or "", "yes" if u.is_active else "no",
+                          f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "")
+    Console().print(table)
+
+
+def _user(session: Session, email: str):
+    from sqlalchemy import select
+
+    from app.auth import normalise_email
+    from app.models import User
+
+    user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        raise _fail(f"no account for {email}")
+    return user
+
+
+@users_cli.command("password")
+def users_password(email: str, password: Annotated[str | None, typer.Option()] = None) -> None:
+    """Set a new password; the account's existing tokens stop working."""
+    from app.auth import set_password
+
+    secret = _password(password)
+    with _session() as session:
+        try:
+            set_password(session, _user(session, email), secret)
+        except OpportunityError as exc:
+            raise _fail(exc.message) from exc
+        session.commit()
+    console.print(f"password changed for {email}; its sessions were signed out")
+
+
+@users_cli.command("deactivate")
+def users_deactivate(email: str) -> None:
+    """Lock an account out at once (its tokens stop working); nothing is deleted."""
+    from app.auth import deactivate
+
+    with _session() as session:
+        deactivate(session, _user(session, email))
+        session.commit()
+    console.print(f"{email} deactivated")
+
+
+@keys_cli.command("create")
+def keys_create(name: Annotated[str, typer.Argument(help="Which frontend will use it.")]) -> None:
+    """A new read-only key; printed once on standard output."""
+    from app.auth import create_api_key
+
+    with _session() as session:
+        row, key = create_api_key(session, name)
+        prefix = row.prefix
+        session.commit()
+    console.print(f"API key {prefix} for {name!r} (shown once; send it as the X-API-Key header):")
+    print(key)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after olk_).")]) -> None:
+    """Revoke a key at once."""
+    from app.auth import revoke_api_key
+
+    with _session() as session:
+        done = revoke_api_key(session, prefix)
+        session.commit()
+    if not done:
+        raise _fail(f"no active key with prefix {prefix}")
+    console.print(f"key {prefix} revoked")
+
+
+# -- freshness and notifications --------------------------------------------------------------
+
+
+@freshness_cli.command("stale")
+def freshness_stale() -> None:
+    """Published sites not confirmed within the stale period, and whom to remind."""
+    from app.freshness import stale_sites
+
+    table = Table("site", "name", "last confirmed", "days", "remind", "expires")
+    with _session() as session:
+        rows = stale_sites(session)
+    for r in rows:
+        table.add_row(str(r["site_id"]), r["site_name"], r["last_confirmed_at"][:10], str(r["days_since_confirmed"]),
+                      r["recipient"] or "(no address)", "due" if r["due_to_expire"] else "")
+    Console().print(table)
+    console.print(f"{len(rows)} stale sites")
+
+
+@freshness_cli.command("remind")
+def freshness_remind() -> None:
+    """Queue a reminder per stale site (once a month); deliver with notify deliver."""
+    from app.freshness import remind
+
+    with _session() as session:
+        queued = remind(session)
+    console.print(f"{queued} reminders queued")
+
+
+@freshness_cli.command("expire")
+def freshness_expire() -> None:
+    """Expire published sites unconfirmed past the expiry period."""
+    from app.freshness import expire
+
+    with _session() as session:
+        expired = expire(session)
+    console.print(f"{len(expired)} sites expired" + (f": {', '.join(map(str, expired))}" if expired else ""))
+
+
+@notify_cli.command("deliver")
+def notify_deliver(
+    backend: Annotated[str | None, typer.Option(help="log, file or module:Class (default from settings).")] = None,
+) -> None:
+    """Hand pending notifications to the notifier; failures stay queued for the next run."""
+    from app.notify import deliver, load_notifier
+
+    try:
+        notifier = load_notifier(backend)
+    except (ValueError, ImportError, AttributeError) as exc:
+        raise _fail(str(exc)) from exc
+    with _session() as session:
+        sent, failed = deliver(session, notifier)
+    console.print(f"{sent} sent, {failed} failed")
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ class OpportunityError(Exception):
         self.message = message
         self.message_it = message_it or message
         self.details = details
+        self.headers: dict[str, str] = {}
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -43,6 +44,17 @@ class BadRequestError(OpportunityError):
 class InvalidInputError(OpportunityError):
     status_code = 422
     code = "invalid_input"
+
+
+class UnauthorizedError(OpportunityError):
+    """No credentials, or credentials that are wrong, tampered with or expired."""
+
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str, message_it: str | None = None, details: Any = None):
+        super().__init__(message, message_it, details)
+        self.headers = {"WWW-Authenticate": "Bearer"}
 
 
 class ForbiddenError(OpportunityError):
@@ -68,6 +80,19 @@ class PayloadTooLargeError(OpportunityError):
 class UnsupportedMediaTypeError(OpportunityError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class TooManyRequestsError(OpportunityError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after_s: int):
+        super().__init__(
+            f"Too many attempts; try again in {retry_after_s} seconds.",
+            f"Troppi tentativi; riprovare tra {retry_after_s} secondi.",
+            details={"retry_after_s": retry_after_s},
+        )
+        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 class ServiceUnavailableError(OpportunityError):

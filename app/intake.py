@@ -19,8 +19,8 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.enrichment import enrich
-from app.errors import InvalidInputError, ServiceUnavailableError
+from app.enrichment import enrich, refresh_clusters
+from app.errors import ForbiddenError, InvalidInputError, ServiceUnavailableError
 from app.lookup import PostgisLookup
 from app.models import AuditEvent, Candidacy, Delegation, Owner, Proponent, Site
 from app.settings import storage_settings, upload_settings, validation_settings
@@ -83,23 +83,35 @@ class IntakeOutcome:
         }
 
 
-def _existing(session: Session, digest: str) -> IntakeOutcome | None:
+@dataclass(frozen=True)
+class _Stored:
+    outcome: IntakeOutcome
+    record: dict[str, Any]
+
+
+def _existing(session: Session, digest: str) -> _Stored | None:
     candidacy = session.scalars(select(Candidacy).where(Candidacy.file_sha256 == digest)).first()
     if candidacy is None:
         return None
     site_id = session.scalar(select(Site.id).where(Site.lineage_id == candidacy.lineage_id))
-    return IntakeOutcome(candidacy.id, candidacy.lineage_id, candidacy.version, site_id,
-                         candidacy.status, True, candidacy.validation_report)
+    return _Stored(IntakeOutcome(candidacy.id, candidacy.lineage_id, candidacy.version, site_id,
+                                 candidacy.status, True, candidacy.validation_report), candidacy.record)
 
 
 def submit(session: Session, data: bytes, filename: str | None = None, actor: str | None = None,
            client_address: str | None = None, engine: Engine | None = None,
-           uploads_dir: Path | None = None) -> IntakeOutcome:
-    """Validate and store one workbook in one transaction; idempotent on its bytes."""
+           uploads_dir: Path | None = None, acting_for: str | None = None, draft: bool = False,
+           actor_role: str = "proponent") -> IntakeOutcome:
+    """Validate and store one workbook in one transaction; idempotent on its bytes.
+
+    ``acting_for``: the codice fiscale or partita IVA of the signed-in proponent; the
+    workbook must name it as proponent (staff pass None and may upload for anyone).
+    ``draft``: store without submitting it for review yet."""
     digest = sha256(data)
     existing = _existing(session, digest)
     if existing:
-        return existing
+        _check_identity(acting_for, existing.record.get("proponent_cf"), existing.record.get("proponent_piva"))
+        return existing.outcome
     validation = check_workbook(session, data, engine)
     report = validation.report()
     record = validation.record
@@ -113,18 +125,32 @@ def submit(session: Session, data: bytes, filename: str | None = None, actor: st
             "ricaricarla.",
             details=report,
         )
+    _check_identity(acting_for, record.proponent_cf, record.proponent_piva)
     _, path = store_original(uploads_dir or storage_settings().uploads_dir, data)
     try:
         outcome = _store(session, record, report, digest, path, len(data), filename, actor,
-                         client_address)
+                         client_address, "draft" if draft else "submitted", actor_role)
         session.commit()
     except IntegrityError:
         session.rollback()
         duplicate = _existing(session, digest)  # the same bytes, stored meanwhile
         if duplicate is None:
             raise
-        return duplicate
+        return duplicate.outcome
     return outcome
+
+
+def _check_identity(acting_for: str | None, cf: str | None, piva: str | None) -> None:
+    """A proponent account submits only workbooks that name it as the proponent."""
+    if acting_for is None:
+        return
+    if acting_for not in {codes.clean(c) for c in (cf, piva) if c}:
+        raise ForbiddenError(
+            f"The workbook names another proponent; you can submit only in your own name "
+            f"({acting_for}). A delegate fills in its own details and the delegation sheet (form C).",
+            f"La cartella indica un altro proponente; può inviare solo a proprio nome ({acting_for}). "
+            "Un delegato indica i propri dati e compila il foglio della delega (lettera C).",
+        )
 
 
 def _tax_ids(code: str | None) -> tuple[str | None, str | None]:
@@ -257,7 +283,7 @@ def site_values(r: CandidacyRecord) -> dict[str, Any]:
 
 def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest: str, path: Path,
            size: int, filename: str | None, actor: str | None,
-           client_address: str | None) -> IntakeOutcome:
+           client_address: str | None, status: str, actor_role: str) -> IntakeOutcome:
     proponent = _proponent(session, r)
     owner = _owner(session, r, proponent)
     delegation = _delegation(session, r, owner, proponent)
@@ -269,18 +295,19 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
         lineage_id=previous.lineage_id if previous else uuid.uuid4(),
         version=previous.version + 1 if previous else 1,
         previous_id=previous.id if previous else None,
-        is_current=True, kind=r.kind, status="submitted", proponent_id=proponent.id,
+        is_current=True, kind=r.kind, status=status, proponent_id=proponent.id,
         proponent_role=r.proponent_role, owner_id=owner.id,
         delegation_id=delegation.id if delegation else None,
         publication_consent=r.owner_consent, file_sha256=digest, file_path=str(path),
         file_name=filename, file_size=size, template_version=r.template_version,
         record=r.json_ready(), validation_report=report,
-        submitted_at=dt.datetime.now(dt.UTC),
+        submitted_at=dt.datetime.now(dt.UTC) if status == "submitted" else None,
     )
     session.add(candidacy)
     session.flush()
     site = session.scalars(select(Site).where(Site.lineage_id == candidacy.lineage_id)).first()
     values = site_values(r)
+    was_published = site is not None and site.status == "published"
     if site is None:
         site = Site(lineage_id=candidacy.lineage_id, origin="candidacy", **values)
         session.add(site)
@@ -289,15 +316,17 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
             setattr(site, key, value)
         site.updated_at = func.now()
     site.candidacy_id = candidacy.id
-    site.status = "submitted"
+    site.status = status
     site.last_confirmed_at = func.now()
     session.flush()
     enrich(session.connection(), [site.id])
+    if was_published:  # a new version goes back to review: off the public map until then
+        refresh_clusters(session.connection())
     session.add(AuditEvent(
-        actor=actor or r.proponent_email, actor_role="proponent",
+        actor=actor or r.proponent_email, actor_role=actor_role,
         action="candidacy.new_version" if previous else "candidacy.upload",
         entity_type="candidacy", entity_id=str(candidacy.id),
-        from_status=previous.status if previous else None, to_status="submitted",
+        from_status=previous.status if previous else None, to_status=status,
         client_address=client_address,
         details={"file_sha256": digest, "version": candidacy.version,
                  "candidacy_code": str(candidacy.lineage_id), "warnings": report["warnings"]},

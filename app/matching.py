@@ -34,6 +34,7 @@ from sqlalchemy import Connection, func, select
 
 from app.errors import InvalidInputError
 from app.models import Comune, Province, Site
+from app.settings import freshness_settings
 from app.snapshot import Snapshot, get_snapshot
 from ingest import vocabulary as v
 
@@ -386,6 +387,7 @@ SITE_SUMMARY = {
     "land_area_m2": Site.land_area_m2, "gross_floor_area_m2": Site.gross_floor_area_m2,
     "availability": Site.availability, "price_eur": Site.price_eur, "annual_rent_eur": Site.annual_rent_eur,
     "available_from": Site.available_from, "completeness": Site.completeness,
+    "last_confirmed": func.date(func.timezone("UTC", Site.last_confirmed_at)),
     "lon": func.ST_X(Site.geom), "lat": func.ST_Y(Site.geom),
 }
 
@@ -418,6 +420,8 @@ def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | No
     weights = {c.name: float(r.weights.get(c.name, 1.0)) for c in parts}
     total_weight = sum(weights.values()) or 1.0
     score = 100 * sum(weights[c.name] * c.score for c in parts) / total_weight
+    stale = stale_mask(s)
+    score = np.where(stale, score * freshness_settings().stale_score_factor, score)
     fails = sum((~c.passes).astype(np.int16) for c in parts if c.name not in soft)
     if isinstance(fails, int):  # no hard constraint at all
         fails = np.zeros(len(s), dtype=np.int16)
@@ -429,24 +433,34 @@ def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | No
         .where(Site.id.in_(wanted), Site.status == "published")).mappings()}
     if len(rows) != len(wanted):
         return None  # the snapshot is older than the rows: reload it
-    explain = [(_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, rank))
+    explain = [(_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, stale, rank))
                for rank, i in enumerate(results, 1)]
-    misses = [_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score) for i in near]
+    misses = [_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, stale) for i in near]
     return {
         "requirement": r.model_dump(mode="json", exclude_none=True),
         "criteria": [{"criterion": c.name, "hard": c.name not in soft, "weight": weights[c.name]} for c in parts],
         "matching": int((fails == 0).sum()),
         "results": explain,
         "near_misses": misses,
-        "method": "score = 100 × Σ weight × criterion score / Σ weight; distances are straight-line",
+        "method": ("score = 100 × Σ weight × criterion score / Σ weight, × "
+                   f"{freshness_settings().stale_score_factor} for stale sites (not confirmed for "
+                   f"{freshness_settings().stale_after_days} days); distances are straight-line"),
     }
 
 
+def stale_mask(s: Snapshot, today: np.datetime64 | None = None) -> np.ndarray:
+    """Sites whose data nobody confirmed within the stale period: they rank lower."""
+    today = today if today is not None else np.datetime64(dt.date.today(), "D")
+    return s.confirmed < today - np.timedelta64(freshness_settings().stale_after_days, "D")
+
+
 def _explain(row: Any, i: int, parts: list[Clause], soft: set[str], weights: dict[str, float],
-             total_weight: float, score: np.ndarray, rank: int | None = None) -> dict[str, Any]:
+             total_weight: float, score: np.ndarray, stale: np.ndarray,
+             rank: int | None = None) -> dict[str, Any]:
     site = {name: row[f"site_{name}"] for name in SITE_SUMMARY}
     site["public_id"] = str(site["public_id"])
-    site["available_from"] = site["available_from"].isoformat() if site["available_from"] else None
+    for key in ("available_from", "last_confirmed"):
+        site[key] = site[key].isoformat() if site[key] else None
     for key in ("price_eur", "annual_rent_eur"):
         site[key] = float(site[key]) if site[key] is not None else None
     criteria, failed = [], []
@@ -464,7 +478,7 @@ def _explain(row: Any, i: int, parts: list[Clause], soft: set[str], weights: dic
         if not ok and c.name not in soft:
             failed.append({"criterion": c.name, "reason": reason_en, "reason_it": reason_it})
     out: dict[str, Any] = {"site": site, "score": round(float(score[i]), 2), "completeness": site["completeness"],
-                           "criteria": criteria}
+                           "stale": bool(stale[i]), "criteria": criteria}
     if rank is not None:
         out["rank"] = rank
     else:

@@ -536,7 +536,10 @@ class AuditEvent(Base):
     """Append-only: a trigger rejects UPDATE and DELETE (see the first migration)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     occurred_at: Mapped[dt.datetime] = _now()
@@ -550,3 +553,80 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     client_address: Mapped[str | None] = mapped_column(INET)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+# -- accounts, notifications, rate limits (migration 0004) ------------------------------------
+
+
+class User(Base):
+    """Someone who signs in. A proponent account acts for the person or company whose
+    codice fiscale or partita IVA it holds (``tax_id``): it sees the candidacies that
+    person submitted, and those where that person is the owner."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        one_of("role", v.USER_ROLES, "ck_users_role"),
+        CheckConstraint("email = lower(email)", name="ck_users_email_lower"),
+        CheckConstraint("role <> 'proponent' OR tax_id IS NOT NULL", name="ck_users_proponent_tax_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    tax_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # bumped to revoke every token issued so far (password change, deactivation)
+    token_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[dt.datetime] = _now()
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """A read-only key for a frontend. Only a SHA-256 of the key is kept: keys are 256-bit
+    random strings, so a slow password hash would add nothing but latency."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """Outbox: messages are written in the same transaction as what caused them and handed
+    to the configured notifier later (``opportunity notify deliver``). ``dedupe_key``
+    keeps a reminder from being queued twice for the same period."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_pending", "id", postgresql_where=text("sent_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[dt.datetime] = _now()
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    dedupe_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RateLimitWindow(Base):
+    """Fixed-window counters shared by every worker (the API keeps no state of its own).
+    UNLOGGED: losing counters in a crash only forgives a few attempts."""
+
+    __tablename__ = "rate_limits"
+    __table_args__ = (Index("ix_rate_limits_window_start", "window_start"), {"prefixes": ["UNLOGGED"]})
+
+    bucket: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, server_default=text("1"))

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,12 +90,50 @@ class ValidationSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
-    """Until user accounts exist (issue 5), staff-only endpoints need this shared token in
-    the X-Staff-Token header; without it configured they are closed to everyone."""
+    """Accounts and tokens. In production (``OPPORTUNITY_ENV=production``) the service
+    refuses to start without a secret key of its own; in development it generates one
+    under ``var/`` so that every worker on the machine signs with the same key."""
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_AUTH_", extra="ignore")
 
-    staff_token: str | None = Field(default=None, min_length=24)
+    environment: Literal["development", "production"] = Field(
+        default="development", validation_alias="OPPORTUNITY_ENV"
+    )
+    secret_key: SecretStr | None = None
+    token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # anonymous reads of the catalogue need a read-only API key (X-API-Key) when true
+    require_api_key: bool = False
+
+
+class LimitSettings(BaseSettings):
+    """Attempts per fixed window, counted in PostgreSQL and shared by all workers."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_LIMIT_", extra="ignore")
+
+    window_seconds: int = Field(default=60, ge=1)
+    logins: int = Field(default=10, ge=1)  # per address and per account
+    uploads: int = Field(default=30, ge=1)  # per account or address
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # every body but uploads
+
+
+class FreshnessSettings(BaseSettings):
+    """When sites count as stale (flagged, ranked lower, owners reminded) and expire."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_FRESHNESS_", extra="ignore")
+
+    stale_after_days: int = Field(default=365, ge=1)
+    expire_after_days: int = Field(default=730, ge=1)
+    stale_score_factor: float = Field(default=0.8, gt=0, le=1)
+
+
+class NotifySettings(BaseSettings):
+    """Where queued notifications go: ``log`` (the service log), ``file`` (JSON lines
+    under the data directory, for tests and pilots) or ``module:Class`` of your own."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_NOTIFY_", extra="ignore")
+
+    backend: str = "log"
+    max_attempts: int = Field(default=5, ge=1)
 
 
 class ApiSettings(BaseSettings):
@@ -133,6 +171,21 @@ def validation_settings() -> ValidationSettings:
 @lru_cache
 def auth_settings() -> AuthSettings:
     return AuthSettings()
+
+
+@lru_cache
+def limit_settings() -> LimitSettings:
+    return LimitSettings()
+
+
+@lru_cache
+def freshness_settings() -> FreshnessSettings:
+    return FreshnessSettings()
+
+
+@lru_cache
+def notify_settings() -> NotifySettings:
+    return NotifySettings()
 
 
 @lru_cache

@@ -40,6 +40,7 @@ class Snapshot:
     y_utm: np.ndarray | None = None
     lon: np.ndarray | None = None
     lat: np.ndarray | None = None
+    confirmed: np.ndarray | None = None  # datetime64[D]: when the owner last confirmed the data
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -91,6 +92,7 @@ def load(conn: Connection, version: tuple[str, int]) -> Snapshot:
         "COALESCE(available_from - DATE '1970-01-01', -2147483648)",
         "array_to_string(zones, ',')", "array_to_string(sectors, ',')",
         "ST_X(geom_utm)", "ST_Y(geom_utm)", "ST_X(geom)", "ST_Y(geom)",
+        "(last_confirmed_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01'",
     ]
     columns = ", ".join(f"c{i}" for i in range(len(expressions)))
     selected = ", ".join(f"{e} AS c{i}" for i, e in enumerate(expressions))
@@ -117,10 +119,11 @@ def load(conn: Connection, version: tuple[str, int]) -> Snapshot:
     available[days == -2147483648] = np.datetime64("NaT")
     zone_text, sector_text = (np.array(rest.pop(0), dtype=object).astype(str) for _ in range(2))
     x_utm, y_utm, lon, lat = (np.array(rest.pop(0), dtype=float) for _ in range(4))
+    confirmed = np.array(rest.pop(0), dtype=np.int64).astype("datetime64[D]")
     return Snapshot(
         version=version, ids=np.array(ids, dtype=np.int64), floats=floats, codes=codes, vocab=vocab,
         flags=flags, available_from=available, zones=_members(zone_text), sectors=_members(sector_text),
-        no_sectors=sector_text == "", x_utm=x_utm, y_utm=y_utm, lon=lon, lat=lat,
+        no_sectors=sector_text == "", x_utm=x_utm, y_utm=y_utm, lon=lon, lat=lat, confirmed=confirmed,
     )
 
 

@@ -33,6 +33,12 @@ CANDIDACY_STATUSES = _vocab(
     expired=("Scaduta", "Expired"),
 )
 
+USER_ROLES = _vocab(
+    proponent=("Proponente (proprietario o delegato)", "Proponent (owner or delegate)"),
+    staff=("Personale dell'agenzia", "Agency staff"),
+    admin=("Amministratore", "Administrator"),
+)
+
 PROPONENT_ROLES = _vocab(
     proprietario=("Proprietario", "Owner"),
     comproprietario=("Comproprietario", "Co-owner"),

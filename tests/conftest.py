@@ -36,6 +36,9 @@ hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
+# a fixed signing key for the tests (named so): tokens are issued the way production does
+os.environ.setdefault("OPPORTUNITY_AUTH_SECRET_KEY", "tests-only-signing-key-" + "0" * 24)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("OPPORTUNITY_SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
 _skipped_db_tests: list[str] = []
@@ -235,3 +238,40 @@ def remove_uploaded_candidacies(engine: Engine) -> None:
 def clean_intake(engine: Engine) -> Iterator[None]:
     yield
     remove_uploaded_candidacies(engine)
+
+
+# -- accounts -----------------------------------------------------------------------------------
+
+PASSWORD = "a-long-test-password-1"
+
+
+def _sample_people() -> dict[str, tuple[str, str, str | None]]:
+    """The people of data/sample (fictional): sample 04 is submitted by an agency for the
+    owner Mario Esempio under a delegation; sample 01 by a company that owns its site."""
+    from ingest.codes import complete_codice_fiscale, complete_partita_iva
+
+    return {
+        "owner": ("mario.esempio@example.org", "proponent", complete_codice_fiscale("SMPMRA70A01D150")),
+        "delegate": ("incarichi@agenzia-esempio.example", "proponent", complete_partita_iva("0000000303")),
+        "other": ("immobili@esempio-logistica.example", "proponent", complete_partita_iva("0000000101")),
+        "staff": ("staff@invest-lombardy.example", "staff", None),
+        "admin": ("admin@invest-lombardy.example", "admin", None),
+    }
+
+
+@pytest.fixture(scope="session")
+def accounts(engine: Engine, reference_loaded: list) -> Iterator[dict[str, dict[str, str]]]:
+    """One account per role, committed: role -> Authorization header."""
+    from app.auth import create_user, issue_token
+
+    headers: dict[str, dict[str, str]] = {}
+    with Session(engine) as db:
+        for role, (email, kind, tax_id) in _sample_people().items():
+            user = create_user(db, email, PASSWORD, kind, role.title(), tax_id)
+            db.flush()
+            headers[role] = {"Authorization": f"Bearer {issue_token(user)[0]}"}
+        db.commit()
+    yield headers
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users"))
+        conn.execute(text("DELETE FROM api_keys"))

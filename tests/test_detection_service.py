@@ -16,7 +16,6 @@ from app import settings
 from app.cli import cli
 from geo.synthetic import BANDS, SyntheticScene, generate
 
-TOKEN = "detection-staff-token-0123456789"
 runner = CliRunner()
 
 
@@ -26,14 +25,11 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> SyntheticScene:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, database_url: str, reference_loaded: list) -> Iterator[dict]:
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, accounts: dict) -> Iterator[dict]:
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("OPPORTUNITY_AUTH_STAFF_TOKEN", TOKEN)
-    for cached in (settings.database_settings, settings.auth_settings):
-        cached.cache_clear()
-    yield {"X-Staff-Token": TOKEN}
-    for cached in (settings.database_settings, settings.auth_settings):
-        cached.cache_clear()
+    settings.database_settings.cache_clear()
+    yield accounts["staff"]
+    settings.database_settings.cache_clear()
 
 
 def _layer(shapes: list, path: Path) -> Path:
@@ -57,7 +53,7 @@ def test_detect_store_list_review_and_evaluate(env: dict, scene: SyntheticScene,
     scored = runner.invoke(cli, ["detect", "evaluate", str(run_id), str(truth)])
     assert scored.exit_code == 0 and json.loads(scored.output)["f1"] == 1.0
 
-    assert api.get(f"/detection/runs/{run_id}/candidates").status_code == 403
+    assert api.get(f"/detection/runs/{run_id}/candidates").status_code == 401
     listing = api.get(f"/detection/runs/{run_id}/candidates", headers=env).json()
     assert len(listing["features"]) == len(scene.truth)
     first, second = listing["features"][0]["id"], listing["features"][1]["id"]

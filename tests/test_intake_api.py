@@ -21,11 +21,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def client(database_url: str, reference_loaded: list, tmp_path: Path,
+def client(database_url: str, reference_loaded: list, tmp_path: Path, accounts: dict,
            monkeypatch: pytest.MonkeyPatch, engine: Engine) -> Iterator[TestClient]:
+    """Signed in as staff, who may submit workbooks in anyone's name (proponents' own
+    uploads are tested in test_access.py)."""
     monkeypatch.setenv("OPPORTUNITY_DATA_DIR", str(tmp_path))
     settings.storage_settings.cache_clear()
-    with TestClient(create_app(database_url)) as client:
+    with TestClient(create_app(database_url), headers=accounts["staff"]) as client:
         yield client
     settings.storage_settings.cache_clear()
     remove_uploaded_candidacies(engine)  # this module's submissions are committed

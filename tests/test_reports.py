@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,39 +11,29 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
-from app import settings
 from app.reports import neutralise
-
-TOKEN = "test-staff-token-0123456789abcdef"
 
 
 @pytest.fixture
-def staff(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    monkeypatch.setenv("OPPORTUNITY_AUTH_STAFF_TOKEN", TOKEN)
-    settings.auth_settings.cache_clear()
-    yield {"X-Staff-Token": TOKEN}
-    settings.auth_settings.cache_clear()
+def staff(accounts: dict[str, dict[str, str]]) -> dict[str, str]:
+    return accounts["staff"]
 
 
 def _two_ids(api: TestClient) -> list[int]:
     return [f["id"] for f in api.get("/collections/sites/items", params={"limit": 2}).json()["features"]]
 
 
-def test_report_needs_staff_credentials(api: TestClient, staff: dict) -> None:
+def test_report_needs_staff_credentials(api: TestClient, staff: dict, accounts: dict) -> None:
     site = _two_ids(api)[0]
-    assert api.get(f"/sites/{site}/report").status_code == 403
-    wrong = api.get(f"/sites/{site}/report", headers={"X-Staff-Token": "x" * 32})
-    assert wrong.status_code == 403 and wrong.json()["error"]["message"] == "Staff credentials are missing or wrong."
+    anonymous = api.get(f"/sites/{site}/report")
+    assert anonymous.status_code == 401 and "Sign in first" in anonymous.json()["error"]["message"]
+    proponent = api.get(f"/sites/{site}/report", headers=accounts["owner"])
+    assert proponent.status_code == 403
+    assert proponent.json()["error"]["message"] == "Only the agency's staff can do this."
     body = api.get(f"/sites/{site}/report", headers=staff).json()
     assert body["site"]["id"] == site and body["site"]["geometry"]["type"] == "Point"
     assert isinstance(body["completeness_missing"], list)
     assert api.get("/sites/99999999/report", headers=staff).status_code == 404
-
-
-def test_staff_endpoints_closed_without_configuration(api: TestClient) -> None:
-    settings.auth_settings.cache_clear()
-    response = api.get("/sites/1/report", headers={"X-Staff-Token": "anything-at-all-long-enough"})
-    assert response.status_code == 403 and "no staff credentials are configured" in response.json()["error"]["message"]
 
 
 def test_report_of_an_uploaded_candidacy(api: TestClient, staff: dict, engine: Engine, tmp_path: Path,

@@ -14,7 +14,7 @@ from app.api.security import StaffDep
 from app.database import SessionDep
 from app.detection import candidates_geojson, review
 
-router = APIRouter(prefix="/detection", tags=["detection"], responses=error_responses(403, 404, 409, 422, 503))
+router = APIRouter(prefix="/detection", tags=["detection"], responses=error_responses(401, 403, 404, 409, 422, 503))
 
 
 class Review(BaseModel):
@@ -42,7 +42,7 @@ def candidates(
 
 
 @router.post("/candidates/{candidate_id}/review", summary="Confirm or reject a candidate (staff)")
-def review_candidate(_: StaffDep, session: SessionDep, candidate_id: int, body: Review) -> OrjsonResponse:
-    outcome = review(session.connection(), candidate_id, body.decision, body.reason, reviewer="staff")
+def review_candidate(staff: StaffDep, session: SessionDep, candidate_id: int, body: Review) -> OrjsonResponse:
+    outcome = review(session.connection(), candidate_id, body.decision, body.reason, reviewer=staff.actor)
     session.commit()
     return OrjsonResponse(outcome)

@@ -10,7 +10,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import OrjsonResponse
@@ -22,7 +22,8 @@ log = logging.getLogger("opportunity.api")
 
 
 def _respond(error: OpportunityError) -> OrjsonResponse:
-    return OrjsonResponse({"error": error.to_dict()}, status_code=error.status_code)
+    return OrjsonResponse({"error": error.to_dict()}, status_code=error.status_code,
+                          headers=error.headers or None)
 
 
 async def _opportunity_error(_: Request, exc: OpportunityError) -> OrjsonResponse:
@@ -56,6 +57,9 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> OrjsonRe
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> OrjsonResponse:
+    carried = getattr(exc, "error", None)
+    if isinstance(carried, OpportunityError):
+        return _respond(carried)
     error = OpportunityError(str(exc.detail), str(exc.detail))
     error.status_code = exc.status_code
     error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -70,6 +74,16 @@ async def _database_down(_: Request, exc: OperationalError) -> OrjsonResponse:
             "Il database del catalogo non è raggiungibile; riprovare tra un minuto.",
         )
     )
+
+
+async def _bad_value(_: Request, exc: DataError) -> OrjsonResponse:
+    """PostgreSQL refused a value the request carried (a NUL character, a number out of
+    range): the caller's input, not a fault of the service."""
+    log.info("value refused by the database: %s", exc.orig)
+    return _respond(InvalidInputError(
+        "A value in the request cannot be used (control characters such as NUL, or a number out of range).",
+        "Un valore della richiesta non è utilizzabile (caratteri di controllo come NUL, o un numero fuori intervallo).",
+    ))
 
 
 async def _unexpected(_: Request, exc: Exception) -> OrjsonResponse:
@@ -89,4 +103,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DataError, _bad_value)
     app.add_exception_handler(Exception, _unexpected)

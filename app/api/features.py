@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import ColumnElement
 
 from app.api.responses import OrjsonResponse, error_responses
+from app.api.security import require_reader
 from app.collections import (
     Collection,
     ItemsQuery,
@@ -30,7 +31,8 @@ from app.errors import BadRequestError
 from app.models import Province, Site
 from ingest import vocabulary as v
 
-router = APIRouter(tags=["features"], responses=error_responses(400, 404, 422, 503))
+router = APIRouter(tags=["features"], dependencies=[Depends(require_reader)],
+                   responses=error_responses(400, 401, 404, 422, 503))
 MAX_LIMIT = 1000
 TENURE = {
     "buy": ("vendita", "vendita_o_locazione"),

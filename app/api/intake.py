@@ -3,21 +3,24 @@ submission of candidacies."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from app.api.responses import OrjsonResponse, error_responses
+from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
+from app.auth import Principal
 from app.database import SessionDep
 from app.errors import PayloadTooLargeError
-from app.intake import check_workbook, submit
-from app.settings import upload_settings
+from app.intake import check_workbook, proponent_prefill, submit
+from app.ratelimit import hit
+from app.settings import limit_settings, upload_settings
 from ingest.annotate import annotate
 from ingest.template import build_template
 
-router = APIRouter(prefix="/intake", tags=["intake"], responses=error_responses(413, 415, 422, 503))
+router = APIRouter(prefix="/intake", tags=["intake"], dependencies=[Depends(require_reader)],
+                   responses=error_responses(401, 413, 415, 422, 429, 503))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UploadDep = Annotated[UploadFile, File(description="The filled-in candidacy workbook (.xlsx)")]
 
@@ -34,13 +37,11 @@ async def read_upload(upload: UploadFile) -> bytes:
     return data
 
 
-def client_ip(request: Request) -> str | None:
-    """The peer's IP address for the audit log; None when it is not an IP (a socket, a test)."""
-    host = request.client.host if request.client else None
-    try:
-        return str(ipaddress.ip_address(host)) if host else None
-    except ValueError:
-        return None
+def limit_uploads(request: Request, principal: Principal) -> None:
+    """Uploads cost a parse each: counted per account, or per address for the public."""
+    limits = limit_settings()
+    who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+    hit(request.app.state.engine, f"upload:{who}", limits.uploads, limits.window_seconds)
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
@@ -50,19 +51,26 @@ def _xlsx(data: bytes, filename: str) -> Response:
 
 @router.get("/template", summary="Download the candidacy template (kind A or B)",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def template(kind: Annotated[Literal["A", "B"], Query(description="A: area/building; B: investment project")] = "A") -> Response:
-    return _xlsx(build_template(kind), f"opportunity-lombardy-candidatura-{kind}.xlsx")
+def template(principal: PrincipalDep, session: SessionDep,
+             kind: Annotated[Literal["A", "B"], Query(description="A: area/building; B: investment project")] = "A",
+             ) -> Response:
+    """Blank for the public; a signed-in proponent gets its registry data filled in."""
+    prefill = proponent_prefill(session, principal.tax_id) if principal.tax_id else None
+    return _xlsx(build_template(kind, prefill), f"opportunity-lombardy-candidatura-{kind}.xlsx")
 
 
 @router.post("/validate", summary="Validate a workbook without storing it")
-async def validate(session: SessionDep, file: UploadDep) -> OrjsonResponse:
+async def validate(request: Request, principal: PrincipalDep, session: SessionDep, file: UploadDep) -> OrjsonResponse:
+    limit_uploads(request, principal)
     data = await read_upload(file)
     return OrjsonResponse(check_workbook(session, data).report())
 
 
 @router.post("/validate/annotated", summary="The workbook back, with every problem marked",
              response_class=Response, responses={200: {"content": {XLSX: {}}}})
-async def validate_annotated(session: SessionDep, file: UploadDep) -> Response:
+async def validate_annotated(request: Request, principal: PrincipalDep, session: SessionDep,
+                             file: UploadDep) -> Response:
+    limit_uploads(request, principal)
     data = await read_upload(file)
     validation = check_workbook(session, data)
     name = (file.filename or "candidatura.xlsx").rsplit(".", 1)[0]
@@ -70,9 +78,16 @@ async def validate_annotated(session: SessionDep, file: UploadDep) -> Response:
 
 
 @router.post("/candidacies", status_code=201, summary="Submit a candidacy workbook")
-async def submit_candidacy(request: Request, session: SessionDep, file: UploadDep) -> OrjsonResponse:
+async def submit_candidacy(
+    request: Request, principal: ProponentDep, session: SessionDep, file: UploadDep,
+    draft: Annotated[bool, Query(description="store as a draft, to submit later")] = False,
+) -> OrjsonResponse:
     """201 with the stored version; 200 when the same file was already stored; 422 with
-    the full report when the workbook has errors (nothing is stored)."""
+    the full report when the workbook has errors (nothing is stored); 403 when a
+    proponent uploads a workbook in someone else's name."""
+    limit_uploads(request, principal)
     data = await read_upload(file)
-    outcome = submit(session, data, filename=file.filename, client_address=client_ip(request))
+    outcome = submit(session, data, filename=file.filename, client_address=client_ip(request),
+                     actor=principal.actor, acting_for=principal.tax_id, draft=draft,
+                     actor_role=principal.role)
     return OrjsonResponse(outcome.to_dict(), status_code=200 if outcome.duplicate else 201)

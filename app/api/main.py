@@ -1,27 +1,34 @@
 """The FastAPI application: a lifespan that opens the connection pool, the routers,
-the error map and CORS. The database is created and migrated by the CLI before the
+the error map, CORS restricted to configured origins, security headers and body limits. The database is created and migrated by the CLI before the
 server starts (``opportunity serve``), never from inside a worker, so any number of
 workers can share one PostGIS."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
-from app.api import detection, features, health, intake, match, sites, tiles
+from app.api import accounts, candidacies, detection, features, health, intake, match, sites, tiles
 from app.api.errors import install_error_handlers
+from app.api.hardening import BodyLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
+from app.api.security import require_account, require_admin, require_proponent, require_staff
+from app.auth import secret_key
 from app.database import make_engine, resolve_database_url
-from app.settings import api_settings
+from app.settings import api_settings, auth_settings, limit_settings, upload_settings
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    secret_key()  # production without a proper secret: refuse to start
     url = getattr(app.state, "database_url", None) or resolve_database_url(start_embedded=False)
     engine = make_engine(url)
     app.state.engine = engine
@@ -49,15 +56,35 @@ def create_app(database_url: str | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
         )
+    app.add_middleware(BodyLimit, default=limit_settings().max_body_bytes, uploads=upload_settings().max_bytes)
+    app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(intake.router)
-    app.include_router(features.router)
-    app.include_router(tiles.router)
-    app.include_router(match.router)
-    app.include_router(sites.router)
-    app.include_router(detection.router)
+    for router in ROUTERS:
+        mark_optional_security(router)
+        app.include_router(router)
     return app
+
+
+ROUTERS = (health.router, accounts.router, candidacies.router, intake.router, features.router, tiles.router,
+           match.router, sites.router, detection.router)
+
+
+def mark_optional_security(router: APIRouter) -> None:
+    """Public operations accept a token or an API key but need neither: say so in the
+    OpenAPI document (an empty requirement, ``{}``) so clients do not think they must
+    sign in."""
+    signed_in = {require_account, require_proponent, require_staff, require_admin}
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not signed_in & _calls(route.dependant):
+            route.openapi_extra = {**(route.openapi_extra or {}), "security": [{}]}
+
+
+def _calls(dependant: Dependant) -> set[Callable[..., Any]]:
+    calls = {dependant.call} if dependant.call else set()
+    for sub in dependant.dependencies:
+        calls |= _calls(sub)
+    return calls

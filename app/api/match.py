@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.api.responses import OrjsonResponse, error_responses
+from app.api.security import require_reader
 from app.database import SessionDep
 from app.matching import Requirement, load_presets, match
 
-router = APIRouter(tags=["matching"], responses=error_responses(422, 503))
+router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
+                   responses=error_responses(401, 422, 503))
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement")

@@ -31,9 +31,10 @@ class ErrorResponse(BaseModel):
 
 
 DESCRIPTIONS = {
-    400: "A parameter cannot be understood", 403: "Not allowed", 404: "Not found",
+    400: "A parameter cannot be understood", 401: "Not signed in, or the token is invalid or expired",
+    403: "Not allowed for this role or this record", 404: "Not found",
     409: "Conflicts with the current state", 413: "Upload too large", 415: "Not a supported file type", 422: "Invalid input",
-    503: "Catalogue temporarily unavailable",
+    429: "Too many attempts: wait for Retry-After seconds", 503: "Catalogue temporarily unavailable",
 }
 
 

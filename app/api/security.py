@@ -1,26 +1,90 @@
-"""Access control for staff-only endpoints, until roles and accounts arrive (issue 5)."""
+"""Who may call what: small dependencies an endpoint declares in its signature.
+
+A bearer token (OAuth2 password flow, ``/auth/token``) identifies an account; an
+``X-API-Key`` header identifies a read-only frontend; anything else is the anonymous
+public. Staff endpoints accept staff and admins; proponent endpoints accept proponents
+and staff (who act on anyone's candidacy), never the public.
+"""
 
 from __future__ import annotations
 
-import secrets
+import ipaddress
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from app.errors import ForbiddenError
+from app.auth import ANONYMOUS, Principal, principal_from_api_key, principal_from_token
+from app.database import SessionDep
+from app.errors import ForbiddenError, UnauthorizedError
 from app.settings import auth_settings
 
-
-def require_staff(x_staff_token: Annotated[str | None, Header()] = None) -> None:
-    expected = auth_settings().staff_token
-    if not expected:
-        raise ForbiddenError(
-            "Staff endpoints are closed: no staff credentials are configured on this server.",
-            "Gli endpoint del personale sono chiusi: nessuna credenziale configurata sul server.",
-        )
-    if not x_staff_token or not secrets.compare_digest(x_staff_token, expected):
-        raise ForbiddenError("Staff credentials are missing or wrong.",
-                             "Credenziali del personale mancanti o errate.")
+oauth2 = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-StaffDep = Annotated[None, Depends(require_staff)]
+def current_principal(session: SessionDep, token: Annotated[str | None, Depends(oauth2)],
+                      api_key: Annotated[str | None, Depends(api_key_header)]) -> Principal:
+    if token:
+        return principal_from_token(session, token)
+    if api_key:
+        return principal_from_api_key(session, api_key)
+    return ANONYMOUS
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def _signed_in(principal: Principal) -> Principal:
+    if principal.role in ("anonymous", "reader"):
+        raise UnauthorizedError("Sign in first (POST /auth/token).", "Accedere prima (POST /auth/token).")
+    return principal
+
+
+def require_reader(principal: PrincipalDep) -> Principal:
+    """The public catalogue: open, unless the deployment asks frontends for an API key."""
+    if principal.role == "anonymous" and auth_settings().require_api_key:
+        raise UnauthorizedError("This catalogue needs an API key (X-API-Key header).",
+                                "Questo catalogo richiede una chiave API (intestazione X-API-Key).")
+    return principal
+
+
+def require_account(principal: PrincipalDep) -> Principal:
+    return _signed_in(principal)
+
+
+def require_proponent(principal: PrincipalDep) -> Principal:
+    _signed_in(principal)
+    if principal.role not in ("proponent", "staff", "admin"):
+        raise ForbiddenError("Only proponents and staff can do this.", "Solo proponenti e personale possono farlo.")
+    return principal
+
+
+def require_staff(principal: PrincipalDep) -> Principal:
+    if not _signed_in(principal).is_staff:
+        raise ForbiddenError("Only the agency's staff can do this.", "Solo il personale dell'agenzia può farlo.")
+    return principal
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    if _signed_in(principal).role != "admin":
+        raise ForbiddenError("Only administrators can do this.", "Solo gli amministratori possono farlo.")
+    return principal
+
+
+ReaderDep = Annotated[Principal, Depends(require_reader)]
+AccountDep = Annotated[Principal, Depends(require_account)]
+ProponentDep = Annotated[Principal, Depends(require_proponent)]
+StaffDep = Annotated[Principal, Depends(require_staff)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer's IP address for the audit log and rate limits; None when it is not an IP
+    (a Unix socket, the test client). Behind a proxy, run uvicorn with
+    --forwarded-allow-ips so that this is the client's address, not the proxy's."""
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None

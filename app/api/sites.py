@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from app.api.responses import OrjsonResponse, error_responses
-from app.api.security import StaffDep
+from app.api.security import StaffDep, require_reader
 from app.database import SessionDep
 from app.errors import BadRequestError
 from app.reports import shortlist_rows, site_report, to_csv, to_geojson, to_xlsx
 
-router = APIRouter(tags=["sites"], responses=error_responses(400, 403, 404, 422, 503))
+router = APIRouter(tags=["sites"], dependencies=[Depends(require_reader)],
+                   responses=error_responses(400, 401, 403, 404, 422, 503))
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

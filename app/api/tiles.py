@@ -13,15 +13,17 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import text
 
 from app.api.responses import OrjsonResponse, error_responses
+from app.api.security import require_reader
 from app.database import SessionDep
 from app.errors import NotFoundError
 
-router = APIRouter(prefix="/tiles", tags=["tiles"], responses=error_responses(404, 422, 503))
+router = APIRouter(prefix="/tiles", tags=["tiles"], dependencies=[Depends(require_reader)],
+                   responses=error_responses(401, 404, 422, 503))
 MVT = "application/vnd.mapbox-vector-tile"
 EXTENT, BUFFER = 4096, 64
 CLUSTER_BELOW_ZOOM = 12  # zooms 0-11 come from the site_clusters view (migration 0003)

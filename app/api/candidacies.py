@@ -1,0 +1,137 @@
+"""A proponent's own candidacies and their lifecycle; the audit log and the freshness
+list for staff."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from app import lifecycle
+from app.api.responses import OrjsonResponse, error_responses
+from app.api.security import ProponentDep, StaffDep, client_ip
+from app.auth import Principal
+from app.database import SessionDep
+from app.errors import ForbiddenError
+from app.freshness import stale_sites
+from app.models import AuditEvent, Candidacy, Site
+from ingest import vocabulary as v
+
+router = APIRouter(tags=["candidacies"], responses=error_responses(401, 403, 404, 409, 422, 503))
+StatusQuery = Annotated[str | None, Query(pattern="^(" + "|".join(v.CANDIDACY_STATUSES) + ")$")]
+
+
+class Move(BaseModel):
+    to: str = Field(description="target status: " + ", ".join(v.CANDIDACY_STATUSES))
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class Consent(BaseModel):
+    consent: bool
+
+
+def _summary(c: Candidacy, site_id: int | None) -> dict[str, Any]:
+    return {"id": c.id, "candidacy_code": str(c.lineage_id), "version": c.version, "is_current": c.is_current,
+            "kind": c.kind, "status": c.status, "site_id": site_id, "site_name": c.record.get("site_name"),
+            "proponent_role": c.proponent_role, "publication_consent": c.publication_consent,
+            "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+            "created_at": c.created_at.isoformat()}
+
+
+def _site_id(session: SessionDep, c: Candidacy) -> int | None:
+    return session.scalar(select(Site.id).where(Site.lineage_id == c.lineage_id))
+
+
+@router.get("/candidacies", summary="Candidacies you may see (yours; all for staff)")
+def list_candidacies(principal: ProponentDep, session: SessionDep, status: StatusQuery = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> OrjsonResponse:
+    query = lifecycle.visible(principal)
+    if status:
+        query = query.where(Candidacy.status == status)
+    rows = session.scalars(query.order_by(Candidacy.id.desc()).limit(limit).offset(offset)).all()
+    sites = dict(session.execute(select(Site.lineage_id, Site.id).where(
+        Site.lineage_id.in_([c.lineage_id for c in rows]))).all()) if rows else {}
+    return OrjsonResponse([_summary(c, sites.get(c.lineage_id)) for c in rows])
+
+
+def _history(session: SessionDep, c: Candidacy, principal: Principal) -> list[dict[str, Any]]:
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "candidacy", AuditEvent.entity_id == str(c.id)).order_by(AuditEvent.id))
+    return [{"at": e.occurred_at.isoformat(), "action": e.action, "from": e.from_status, "to": e.to_status,
+             "reason": e.reason, "by_role": e.actor_role,
+             **({"by": e.actor} if principal.is_staff else {})} for e in events]
+
+
+@router.get("/candidacies/{candidacy_id}", summary="One candidacy: record, history, possible moves")
+def get_candidacy(principal: ProponentDep, session: SessionDep, candidacy_id: int) -> OrjsonResponse:
+    c = lifecycle.get_visible(session, principal, candidacy_id)
+    return OrjsonResponse({
+        **_summary(c, _site_id(session, c)),
+        "relation": "staff" if principal.is_staff else lifecycle.relation(session, principal, c),
+        "allowed_transitions": lifecycle.allowed_targets(c.status, lifecycle.actor_kind(principal)),
+        "record": c.record, "warnings": c.validation_report.get("problems", []),
+        "history": _history(session, c, principal),
+    })
+
+
+@router.post("/candidacies/{candidacy_id}/transitions", summary="Move a candidacy to another status")
+def move(principal: ProponentDep, session: SessionDep, candidacy_id: int, body: Move,
+         request: Request) -> OrjsonResponse:
+    c = lifecycle.get_visible(session, principal, candidacy_id)
+    actor = lifecycle.actor_kind(principal)
+    event = lifecycle.transition(session, c, body.to, actor, lifecycle.Caller.of(principal, client_ip(request)),
+                                 body.reason)
+    session.commit()
+    return OrjsonResponse({**_summary(c, _site_id(session, c)), "audit_event": event.id})
+
+
+@router.post("/candidacies/{candidacy_id}/consent", summary="The owner grants or withdraws consent to publish")
+def consent(principal: ProponentDep, session: SessionDep, candidacy_id: int, body: Consent,
+            request: Request) -> OrjsonResponse:
+    c = lifecycle.get_visible(session, principal, candidacy_id)
+    if lifecycle.relation(session, principal, c) != "owner":
+        raise ForbiddenError("Only the owner can give or withdraw consent to publication.",
+                             "Solo il proprietario può dare o revocare il nulla osta alla pubblicazione.")
+    lifecycle.set_consent(session, c, body.consent, lifecycle.Caller.of(principal, client_ip(request)))
+    session.commit()
+    return OrjsonResponse(_summary(c, _site_id(session, c)))
+
+
+@router.post("/candidacies/{candidacy_id}/confirm", summary="Confirm the site's data are still true")
+def confirm(principal: ProponentDep, session: SessionDep, candidacy_id: int, request: Request) -> OrjsonResponse:
+    c = lifecycle.get_visible(session, principal, candidacy_id)
+    if principal.role != "proponent":
+        raise ForbiddenError("Only the owner or the delegate can confirm a site's data.",
+                             "Solo il proprietario o il delegato possono confermare i dati del sito.")
+    confirmed = lifecycle.confirm(session, c, lifecycle.Caller.of(principal, client_ip(request)))
+    session.commit()
+    return OrjsonResponse({**_summary(c, _site_id(session, c)), "last_confirmed_at": confirmed.isoformat()})
+
+
+@router.get("/audit", summary="The audit log, newest first (staff)")
+def audit_log(_: StaffDep, session: SessionDep,
+              entity_type: Annotated[str | None, Query(max_length=32)] = None,
+              entity_id: Annotated[str | None, Query(max_length=64)] = None,
+              action: Annotated[str | None, Query(max_length=64)] = None,
+              before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OrjsonResponse:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    for column, value in ((AuditEvent.entity_type, entity_type), (AuditEvent.entity_id, entity_id),
+                          (AuditEvent.action, action)):
+        if value is not None:
+            query = query.where(column == value)
+    if before_id:
+        query = query.where(AuditEvent.id < before_id)
+    return OrjsonResponse([{
+        "id": e.id, "at": e.occurred_at.isoformat(), "actor": e.actor, "actor_role": e.actor_role,
+        "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id, "from": e.from_status,
+        "to": e.to_status, "reason": e.reason, "client_address": str(e.client_address) if e.client_address else None,
+        "details": e.details} for e in session.scalars(query)])
+
+
+@router.get("/freshness/stale", summary="Published sites to confirm, and whom to remind (staff)")
+def stale(_: StaffDep, session: SessionDep) -> OrjsonResponse:
+    return OrjsonResponse(stale_sites(session))
