@@ -1,6 +1,12 @@
 # syntax=docker/dockerfile:1
 # Production image: the API only; PostGIS runs in its own container (docker-compose.yml).
 
+# MapLibre GL JS for the map page, from the npm registry (package-lock.json pins it).
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm AS build
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
 RUN pip install --no-cache-dir uv==0.13.8
@@ -14,6 +20,7 @@ COPY geo ./geo
 COPY alembic ./alembic
 COPY alembic.ini ./
 COPY data/presets ./data/presets
+COPY --from=web /web/node_modules/maplibre-gl/dist ./node_modules/maplibre-gl/dist
 RUN uv sync --frozen --no-dev --python /usr/local/bin/python3.11
 
 FROM python:3.11-slim-bookworm AS runtime

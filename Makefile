@@ -1,13 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    serve the API with its own PostGIS and the reference data (http://127.0.0.1:8000)
 #   make test   run the whole test suite against a real PostGIS
-# Both install what is missing first: PostgreSQL/PostGIS (apt), uv, the locked Python packages.
+# Both install what is missing first: PostgreSQL/PostGIS and npm (apt), uv, the locked Python
+# packages, MapLibre for the map page (npm ci); make test also Debian's chromium.
 
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: system setup run test lint clean-db
+.PHONY: system system-browser setup npm run test lint clean-db
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -16,14 +17,22 @@ export UV_PYTHON_DOWNLOADS := never
 system:
 	scripts/setup-system.sh
 
+system-browser:
+	scripts/setup-system.sh --browser
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+npm: node_modules/.package-lock.json
+
 setup: system
-	$(MAKE) --no-print-directory $(UV)
+	$(MAKE) --no-print-directory $(UV) npm
 	$(UV) sync --frozen --python 3.11
 
 run: setup
 	$(UV) run --frozen opportunity serve --demo
 
-test: setup
+test: system-browser setup
 	$(UV) run --frozen pytest --require-db $(PYTEST_ARGS)
 
 lint: setup

@@ -120,34 +120,10 @@ def _enrich_all(conn) -> None:
 
 
 def _load_samples(url: str) -> None:
-    """Store the valid sample workbooks of data/sample (the invalid ones are refused, as
-    they are meant to be) and, for the demo only, publish those whose owner consented, as
-    staff would after checking them, so that the map and the API have something to show."""
-    from app.enrichment import refresh_clusters
-    from app.intake import submit
-    from app.lifecycle import Caller, transition
-    from app.migrations import ROOT
-    from app.models import Candidacy
+    from app.demo import load_samples
 
-    samples = sorted((ROOT / "data" / "sample").glob("*.xlsx"))
-    stored = refused = 0
     with _session(url) as session:
-        for path in samples:
-            try:
-                outcome = submit(session, path.read_bytes(), filename=path.name, actor="demo")
-                stored += 1
-            except OpportunityError:
-                session.rollback()
-                refused += 1
-                continue
-            candidacy = session.get(Candidacy, outcome.candidacy_id)
-            if candidacy.publication_consent and candidacy.status == "submitted":
-                for status in ("validated", "published"):
-                    transition(session, candidacy, status, "staff", Caller("demo", "staff"),
-                               "demo data: published by opportunity serve --demo")
-            session.commit()
-        refresh_clusters(session.connection())
-        session.commit()
+        stored, refused, _ = load_samples(session)
     console.print(f"  samples: {stored} stored and published for the demo, {refused} refused (invalid on purpose)")
 
 

@@ -370,6 +370,7 @@ class Comune(Base):
         CheckConstraint("istat_code ~ '^[0-9]{6}$'", name="ck_comuni_istat_code"),
         CheckConstraint("population >= 0", name="ck_comuni_population_non_negative"),
         gist("comuni"),
+        gist("comuni", "geom_3857"),
         Index("ix_comuni_centroid_geog", text("(centroid::geography)"), postgresql_using="gist"),
     )
 
@@ -385,6 +386,11 @@ class Comune(Base):
         Geometry("POINT", srid=WGS84, spatial_index=False),
         Computed("ST_PointOnSurface(geom)", persisted=True),
     )
+    # Web Mercator copy for the basemap tiles (migration 0005)
+    geom_3857 = mapped_column(
+        Geometry("MULTIPOLYGON", srid=3857, spatial_index=False),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
 
 
 class Province(Base):
@@ -392,12 +398,17 @@ class Province(Base):
     __table_args__ = (
         CheckConstraint("code ~ '^[0-9]{3}$'", name="ck_provinces_code"),
         gist("provinces"),
+        gist("provinces", "geom_3857"),
     )
 
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     abbreviation: Mapped[str] = mapped_column(String(2), unique=True)
     geom = _multipolygon(nullable=False)
+    geom_3857 = mapped_column(
+        Geometry("MULTIPOLYGON", srid=3857, spatial_index=False),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
 
 
 class ReferenceLayer(Base):

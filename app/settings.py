@@ -136,6 +136,14 @@ class NotifySettings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1)
 
 
+class WebSettings(BaseSettings):
+    """The map page: where MapLibre GL JS was installed by npm."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_WEB_", extra="ignore")
+
+    vendor_dir: Path = Path(__file__).resolve().parent.parent / "node_modules" / "maplibre-gl" / "dist"
+
+
 class ApiSettings(BaseSettings):
     """How the HTTP API is exposed."""
 
@@ -186,6 +194,11 @@ def freshness_settings() -> FreshnessSettings:
 @lru_cache
 def notify_settings() -> NotifySettings:
     return NotifySettings()
+
+
+@lru_cache
+def web_settings() -> WebSettings:
+    return WebSettings()
 
 
 @lru_cache

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Install what the service needs from the operating system: PostgreSQL with PostGIS.
-# On Debian/Ubuntu this uses apt (as root, or through sudo); elsewhere it says what to install.
+# Install what the service needs from the operating system: PostgreSQL with PostGIS, and
+# npm for the map page's library. With --browser (make test) also Debian's chromium, which
+# the map page tests drive headless. On Debian/Ubuntu this uses apt (as root, or through
+# sudo); elsewhere it says what to install.
 set -euo pipefail
+browser=""
+[ "${1:-}" = "--browser" ] && browser="yes"
 
 have_postgis() {
     local bindir version
@@ -21,13 +25,18 @@ if ! command -v uv >/dev/null 2>&1 && ! python3 -c "import ensurepip" >/dev/null
     need_venv="python3-venv"  # Debian splits venv out of python3; make bootstraps uv with it
 fi
 
-if have_postgis && [ -z "$need_venv" ]; then
+extra="$need_venv"
+command -v npm >/dev/null 2>&1 || extra="$extra npm"
+if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then extra="$extra chromium"; fi
+
+if have_postgis && [ -z "${extra// /}" ]; then
     exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
     cat >&2 <<'MSG'
-PostgreSQL with PostGIS is missing and this is not a Debian/Ubuntu system.
+PostgreSQL with PostGIS (or npm, or chromium for the tests) is missing and this is not a
+Debian/Ubuntu system.
 Install PostgreSQL >= 14 and PostGIS >= 3 with your package manager (for example
 `brew install postgresql@16 postgis` or `dnf install postgresql-server postgis`), make sure
 initdb and pg_ctl are on PATH, then run this command again.
@@ -44,12 +53,19 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 
-echo "Installing PostgreSQL and PostGIS with apt..." >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib $need_venv >/dev/null
-version=$(ls /usr/lib/postgresql | sort -n | tail -1)
-$SUDO apt-get install -y -qq --no-install-recommends "postgresql-${version}-postgis-3" >/dev/null
-# The Debian package starts a system cluster on 5432; the service runs its own and needs none.
-have_postgis || { echo "PostGIS still not found after installing it" >&2; exit 1; }
-echo "PostgreSQL ${version} with PostGIS installed." >&2
+if [ -n "${extra// /}" ]; then
+    echo "Installing with apt:$extra" >&2
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $extra >/dev/null
+fi
+if ! have_postgis; then
+    echo "Installing PostgreSQL and PostGIS with apt..." >&2
+    $SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib >/dev/null
+    version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+    $SUDO apt-get install -y -qq --no-install-recommends "postgresql-${version}-postgis-3" >/dev/null
+    # The Debian package starts a system cluster on 5432; the service runs its own and needs none.
+    have_postgis || { echo "PostGIS still not found after installing it" >&2; exit 1; }
+    echo "PostgreSQL ${version} with PostGIS installed." >&2
+fi

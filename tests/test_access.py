@@ -133,6 +133,8 @@ def _cases(w: dict[str, Any], site_id: int) -> list[tuple[str, str, str, dict[st
         ("GET", "/tiles/sites.json", "/tiles/sites.json", {}, EVERYONE),
         ("POST", "/match", "/match", {"json": {"activity": "logistics"}}, EVERYONE),
         ("GET", "/match/presets", "/match/presets", {}, EVERYONE),
+        ("GET", "/vocabulary", "/vocabulary", {}, EVERYONE),
+        ("GET", "/tiles/base/{z}/{x}/{y}.pbf", "/tiles/base/7/67/45.pbf", {}, EVERYONE),
         ("GET", "/sites/{site_id}/report", f"/sites/{site_id}/report", {}, STAFF_ONLY),
         ("GET", "/sites/export", "/sites/export", {"params": {"ids": str(site_id)}}, EVERYONE),
         ("GET", "/detection/runs", "/detection/runs", {}, STAFF_ONLY),
@@ -425,7 +427,8 @@ def _public_texts(api: TestClient, ids: list[int]) -> Iterator[tuple[str, str]]:
         return response
 
     for path in ("/", "/conformance", "/collections", "/collections/sites", "/collections/sites/queryables",
-                 "/tiles/sites.json", "/match/presets", "/health"):
+                 "/tiles/sites.json", "/match/presets", "/health", "/vocabulary", "/map", "/static/map.js",
+                 "/tiles/base/7/67/45.pbf"):
         yield path, get(path).text
     for collection in [c["id"] for c in get("/collections").json()["collections"]]:
         yield collection, get(f"/collections/{collection}/items", params={"limit": 1000}).text

@@ -118,6 +118,7 @@ def test_geometries_are_wgs84_with_gist_indexes(conn: Connection) -> None:
     srids = {(table, column): srid for table, column, srid in rows}
     assert srids.pop(("sites", "geom_3857")) == 3857  # the tile copy
     assert srids.pop(("sites", "geom_utm")) == 32632  # metres, for areas of interest
+    assert srids.pop(("comuni", "geom_3857")) == srids.pop(("provinces", "geom_3857")) == 3857  # basemap
     assert set(srids.values()) == {4326}
     gist = conn.execute(
         text("SELECT tablename, indexdef FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")

@@ -16,7 +16,18 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
-from app.api import accounts, candidacies, detection, features, health, intake, match, sites, tiles
+from app.api import (
+    accounts,
+    candidacies,
+    detection,
+    features,
+    health,
+    intake,
+    match,
+    sites,
+    tiles,
+    web,
+)
 from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
@@ -66,11 +77,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
     for router in ROUTERS:
         mark_optional_security(router)
         app.include_router(router)
+    web.mount_static(app)
     return app
 
 
 ROUTERS = (health.router, accounts.router, candidacies.router, intake.router, features.router, tiles.router,
-           match.router, sites.router, detection.router)
+           match.router, sites.router, detection.router, web.router)
 
 
 def mark_optional_security(router: APIRouter) -> None:

@@ -62,12 +62,59 @@ CLUSTER_SQL = text(f"""
 """)
 
 
-def tile_bytes(session: SessionDep, z: int, x: int, y: int) -> bytes:
+# The basemap of the map page: provinces and comuni (with their ZLS / regional-aid
+# membership) simplified to about a pixel, and label points. Comuni appear from zoom 7.
+BASE_SQL = text(f"""
+    WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+                           40075016.69 / (2 ^ :z) / {EXTENT} AS pixel),
+    province_shapes AS (
+        SELECT ST_AsMVTGeom(ST_SimplifyPreserveTopology(p.geom_3857, b.pixel), b.env, {EXTENT}, {BUFFER}, true) AS geom,
+               p.name, p.abbreviation
+        FROM provinces p, bounds b WHERE p.geom_3857 && b.env
+    ),
+    comune_shapes AS (
+        SELECT ST_AsMVTGeom(ST_SimplifyPreserveTopology(c.geom_3857, b.pixel), b.env, {EXTENT}, {BUFFER}, true) AS geom,
+               c.name, c.istat_code,
+               EXISTS (SELECT 1 FROM policy_zones z WHERE z.comune_istat = c.istat_code AND z.zone_type = 'zls') AS zls,
+               EXISTS (SELECT 1 FROM policy_zones z WHERE z.comune_istat = c.istat_code
+                       AND z.zone_type = 'regional_aid') AS regional_aid
+        FROM comuni c, bounds b WHERE :z >= 7 AND c.geom_3857 && b.env
+    ),
+    label_points AS (
+        SELECT ST_AsMVTGeom(ST_Transform(c.centroid, 3857), b.env, {EXTENT}, 0, true) AS geom, c.name,
+               'comune' AS level, c.population
+        FROM comuni c, bounds b WHERE :z >= 9 AND c.geom_3857 && b.env
+        UNION ALL
+        SELECT ST_AsMVTGeom(ST_PointOnSurface(p.geom_3857), b.env, {EXTENT}, 0, true), p.name, 'province', NULL
+        FROM provinces p, bounds b WHERE :z < 10 AND p.geom_3857 && b.env
+    )
+    SELECT (SELECT ST_AsMVT(t, 'provinces', {EXTENT}, 'geom') FROM province_shapes t)
+        || (SELECT ST_AsMVT(t, 'comuni', {EXTENT}, 'geom') FROM comune_shapes t)
+        || (SELECT ST_AsMVT(t, 'labels', {EXTENT}, 'geom') FROM label_points t WHERE geom IS NOT NULL)
+""")
+
+
+def _check_tile(z: int, x: int, y: int) -> None:
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFoundError(f"Tile {z}/{x}/{y} does not exist.", f"La tile {z}/{x}/{y} non esiste.")
+
+
+def tile_bytes(session: SessionDep, z: int, x: int, y: int) -> bytes:
+    _check_tile(z, x, y)
     statement = CLUSTER_SQL if z < CLUSTER_BELOW_ZOOM else DETAIL_SQL
     data = session.execute(statement, {"z": z, "x": x, "y": y}).scalar_one()
     return bytes(data or b"")
+
+
+def _tile_response(data: bytes, if_none_match: str | None, cache_control: str) -> Response:
+    headers = {"Cache-Control": cache_control}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+    headers["ETag"] = etag
+    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
 
 
 @router.get("/sites/{z}/{x}/{y}.pbf", summary="A vector tile of published sites",
@@ -79,15 +126,22 @@ def sites_tile(
     y: Annotated[int, Path(ge=0)],
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    data = tile_bytes(session, z, x, y)
-    headers = {"Cache-Control": CACHE_CONTROL}
-    if not data:
-        return Response(status_code=204, headers=headers)
-    etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
-    headers["ETag"] = etag
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=MVT, headers=headers)
+    return _tile_response(tile_bytes(session, z, x, y), if_none_match, CACHE_CONTROL)
+
+
+@router.get("/base/{z}/{x}/{y}.pbf", summary="Basemap tile: provinces, comuni (ZLS, regional aid), labels",
+            response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
+def base_tile(
+    session: SessionDep,
+    z: Annotated[int, Path(ge=0, le=22)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The map page's own basemap, so that it needs nothing from outside the service."""
+    _check_tile(z, x, y)
+    data = bytes(session.execute(BASE_SQL, {"z": z, "x": x, "y": y}).scalar_one() or b"")
+    return _tile_response(data, if_none_match, "public, max-age=3600")
 
 
 @router.get("/sites.json", summary="TileJSON for the sites tiles")
