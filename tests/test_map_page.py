@@ -8,6 +8,7 @@ for docs/benchmarks.md, not a threshold: these machines are noisy)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -217,6 +218,7 @@ def test_tablet_layout(browser: Any, server: str) -> None:
 
 def test_first_screen_with_ten_thousand_sites(browser: Any, server: str, engine: Engine) -> None:
     """Measured, written to test-artifacts/map/first_screen.json; not asserted."""
+    from bench.machine import describe
     from bench.synthetic import generate_sites
 
     with engine.begin() as conn:
@@ -236,7 +238,9 @@ def test_first_screen_with_ten_thousand_sites(browser: Any, server: str, engine:
                 watched.close()
         result = {"metric": "map first screen (sites, filter panel, legend)", "published_sites": published,
                   "runs_ms": [round(t) for t in timings], "median_ms": round(statistics.median(timings)),
-                  "viewport": "1280x800", "browser": "Debian chromium headless (SwiftShader WebGL)"}
+                  "viewport": "1280x800", "browser": "Debian chromium headless (SwiftShader WebGL)",
+                  "server": "uvicorn, 1 worker, in the test process", "machine": describe(),
+                  "date": dt.date.today().isoformat()}
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "first_screen.json").write_text(json.dumps(result, indent=2))
         print("\n" + json.dumps(result))
