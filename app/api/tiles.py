@@ -11,6 +11,7 @@ cache lifetime.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -94,6 +95,17 @@ BASE_SQL = text(f"""
 """)
 
 
+@dataclass
+class TileAddress:
+    z: Annotated[int, Path(ge=0, le=22)]
+    x: Annotated[int, Path(ge=0)]
+    y: Annotated[int, Path(ge=0)]
+
+
+TileDep = Annotated[TileAddress, Depends()]
+IfNoneMatch = Annotated[str | None, Header()]
+
+
 def _check_tile(z: int, x: int, y: int) -> None:
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFoundError(f"Tile {z}/{x}/{y} does not exist.", f"La tile {z}/{x}/{y} non esiste.")
@@ -119,28 +131,16 @@ def _tile_response(data: bytes, if_none_match: str | None, cache_control: str) -
 
 @router.get("/sites/{z}/{x}/{y}.pbf", summary="A vector tile of published sites",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
-def sites_tile(
-    session: SessionDep,
-    z: Annotated[int, Path(ge=0, le=22)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    return _tile_response(tile_bytes(session, z, x, y), if_none_match, CACHE_CONTROL)
+def sites_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
+    return _tile_response(tile_bytes(session, tile.z, tile.x, tile.y), if_none_match, CACHE_CONTROL)
 
 
 @router.get("/base/{z}/{x}/{y}.pbf", summary="Basemap tile: provinces, comuni (ZLS, regional aid), labels",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
-def base_tile(
-    session: SessionDep,
-    z: Annotated[int, Path(ge=0, le=22)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Response:
+def base_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
     """The map page's own basemap, so that it needs nothing from outside the service."""
-    _check_tile(z, x, y)
-    data = bytes(session.execute(BASE_SQL, {"z": z, "x": x, "y": y}).scalar_one() or b"")
+    _check_tile(tile.z, tile.x, tile.y)
+    data = bytes(session.execute(BASE_SQL, {"z": tile.z, "x": tile.x, "y": tile.y}).scalar_one() or b"")
     return _tile_response(data, if_none_match, "public, max-age=3600")
 
 
