@@ -245,15 +245,16 @@ def clean_intake(engine: Engine) -> Iterator[None]:
 PASSWORD = "a-long-test-password-1"
 
 
-def _sample_people() -> dict[str, tuple[str, str, str | None]]:
-    """The people of data/sample (fictional): sample 04 is submitted by an agency for the
-    owner Mario Esempio under a delegation; sample 01 by a company that owns its site."""
-    from ingest.codes import complete_codice_fiscale, complete_partita_iva
+def _people() -> dict[str, tuple[str, str, str | None]]:
+    """Accounts for the people of tests/workbooks.py (fictional): delegate_writer() is
+    submitted by an agency for the owner Anna Esempio under a delegation; valid_writer()
+    by a company that owns its site ("other" to the delegated candidacy)."""
+    from tests.workbooks import AGENT, OWNER_COMPANY, OWNER_PERSON
 
     return {
-        "owner": ("mario.esempio@example.org", "proponent", complete_codice_fiscale("SMPMRA70A01D150")),
-        "delegate": ("incarichi@agenzia-esempio.example", "proponent", complete_partita_iva("0000000303")),
-        "other": ("immobili@esempio-logistica.example", "proponent", complete_partita_iva("0000000101")),
+        "owner": ("anna.esempio@example.org", "proponent", OWNER_PERSON[1]),
+        "delegate": ("incarichi@agenzia-test.example", "proponent", AGENT[1]),
+        "other": ("sedi@esempio-test.example", "proponent", OWNER_COMPANY[1]),
         "staff": ("staff@invest-lombardy.example", "staff", None),
         "admin": ("admin@invest-lombardy.example", "admin", None),
     }
@@ -266,7 +267,7 @@ def accounts(engine: Engine, reference_loaded: list) -> Iterator[dict[str, dict[
 
     headers: dict[str, dict[str, str]] = {}
     with Session(engine) as db:
-        for role, (email, kind, tax_id) in _sample_people().items():
+        for role, (email, kind, tax_id) in _people().items():
             user = create_user(db, email, PASSWORD, kind, role.title(), tax_id)
             db.flush()
             headers[role] = {"Authorization": f"Bearer {issue_token(user)[0]}"}

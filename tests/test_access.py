@@ -1,9 +1,10 @@
 """Who may do what: every endpoint for every role, IDOR attempts, tokens and API keys,
 the lifecycle table, and the public responses scanned for personal data.
 
-The actors are the people of data/sample (fictional): the agency that submitted sample
-04 as delegate of its owner Mario Esempio, and the company that submitted sample 01 as
-owner of its own site ("other" to the first candidacy, and the other way round)."""
+The actors are the people of tests/workbooks.py (fictional): the agency that submits
+delegate_writer() as delegate of its owner Anna Esempio, and the company that submits
+valid_writer() as owner of its own site ("other" to the first candidacy, and the other
+way round). Both workbooks carry coordinates, so nothing here needs ../shared/data."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import io
 import math
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -29,18 +29,17 @@ from app.enrichment import refresh_clusters
 from app.lifecycle import TRANSITIONS
 from app.models import User
 from ingest import vocabulary as v
-from tests.conftest import PASSWORD, _sample_people, remove_uploaded_candidacies
+from tests.conftest import PASSWORD, _people, remove_uploaded_candidacies
+from tests.workbooks import AGENT, OWNER_PERSON, delegate_writer, valid_writer
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "sample"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DELEGATED = "04_delegato_lettera_c_viadana.xlsx"  # agency for Mario Esempio
-OWN = "01_area_libera_cremona.xlsx"  # the logistics company, owner of its site
+DELEGATED = delegate_writer().to_bytes()  # the agency for Anna Esempio
+OWN = valid_writer(name="Sede propria Esempio Test").to_bytes()  # the company, owner of its site
 ROLES = ("anonymous", "reader", "owner", "delegate", "other", "staff", "admin")
 
 
-def _upload(api: TestClient, name: str, headers: dict[str, str]):
-    return api.post("/intake/candidacies", headers=headers,
-                    files={"file": (name, (SAMPLES / name).read_bytes(), XLSX)})
+def _upload(api: TestClient, data: bytes, headers: dict[str, str]):
+    return api.post("/intake/candidacies", headers=headers, files={"file": ("candidatura.xlsx", data, XLSX)})
 
 
 @pytest.fixture(scope="module")
@@ -48,22 +47,24 @@ def world(api: TestClient, accounts: dict, engine: Engine,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two committed candidacies (one delegated, one submitted by its owner) and a
     read-only API key; removed afterwards."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPPORTUNITY_DATA_DIR", str(tmp_path_factory.mktemp("uploads")))
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("OPPORTUNITY_DATA_DIR", str(tmp_path_factory.mktemp("uploads")))
+            settings.storage_settings.cache_clear()
+            delegated = _upload(api, DELEGATED, accounts["delegate"])
+            own = _upload(api, OWN, accounts["other"])
+            assert delegated.status_code == 201 and own.status_code == 201, (delegated.text, own.text)
+            with Session(engine) as db:
+                _, key = create_api_key(db, "tests frontend")
+                db.commit()
+            headers = {**accounts, "anonymous": {}, "reader": {"X-API-Key": key}}
+            yield {"headers": headers, "delegated": delegated.json(), "own": own.json()}
+    finally:
         settings.storage_settings.cache_clear()
-        delegated = _upload(api, DELEGATED, accounts["delegate"])
-        own = _upload(api, OWN, accounts["other"])
-        assert delegated.status_code == 201 and own.status_code == 201, (delegated.text, own.text)
-        with Session(engine) as db:
-            _, key = create_api_key(db, "tests frontend")
-            db.commit()
-        headers = {**accounts, "anonymous": {}, "reader": {"X-API-Key": key}}
-        yield {"headers": headers, "delegated": delegated.json(), "own": own.json()}
-    settings.storage_settings.cache_clear()
-    remove_uploaded_candidacies(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM notifications"))
-        refresh_clusters(conn)
+        remove_uploaded_candidacies(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM notifications"))
+            refresh_clusters(conn)
 
 
 def _set_status(engine: Engine, candidacy_id: int, status: str, consent: bool = True,
@@ -89,8 +90,7 @@ ADMIN_ONLY = {**STAFF_ONLY, "staff": FORBIDDEN}
 def _cases(w: dict[str, Any], site_id: int) -> list[tuple[str, str, str, dict[str, Any], dict[str, int]]]:
     """(method, OpenAPI path, concrete path, request keywords, expected status per role)."""
     d, o = w["delegated"]["candidacy_id"], w["own"]["candidacy_id"]
-    sample = (SAMPLES / DELEGATED).read_bytes()
-    upload = {"files": {"file": (DELEGATED, sample, XLSX)}}
+    upload = {"files": {"file": ("candidatura.xlsx", DELEGATED, XLSX)}}
     on_d = {**SIGNED_IN, "owner": OK, "delegate": OK, "other": HIDDEN, "staff": OK, "admin": OK}
     return [
         ("GET", "/health", "/health", {}, EVERYONE),
@@ -190,7 +190,7 @@ def test_signed_in_proponent_gets_a_prefilled_template(api: TestClient, world: d
         book = load_workbook(io.BytesIO(api.get("/intake/template", headers=headers).content))
         return {str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None}
 
-    agency = "Agenzia Immobiliare Esempio S.a.s."
+    agency = AGENT[0]
     assert agency in values(world["headers"]["delegate"])
     assert agency not in values({})
 
@@ -199,7 +199,7 @@ def test_signed_in_proponent_gets_a_prefilled_template(api: TestClient, world: d
 
 
 def _user(engine: Engine, role: str) -> User:
-    email = _sample_people()[role][0]
+    email = _people()[role][0]
     with Session(engine) as db:
         user = db.query(User).filter(User.email == email).one()
         db.expunge(user)
@@ -211,13 +211,13 @@ def _me(api: TestClient, token: str):
 
 
 def test_sign_in_and_use_the_token(api: TestClient, accounts: dict) -> None:
-    response = api.post("/auth/token", data={"username": "Mario.Esempio@example.org ", "password": PASSWORD})
+    response = api.post("/auth/token", data={"username": "Anna.Esempio@example.org ", "password": PASSWORD})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "bearer" and body["role"] == "proponent" and body["expires_in"] == 3600
     me = _me(api, body["access_token"]).json()
-    assert me["email"] == "mario.esempio@example.org" and "password_hash" not in me
-    wrong = api.post("/auth/token", data={"username": "mario.esempio@example.org", "password": "nope" * 4})
+    assert me["email"] == "anna.esempio@example.org" and "password_hash" not in me
+    wrong = api.post("/auth/token", data={"username": "anna.esempio@example.org", "password": "nope" * 4})
     assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "Wrong e-mail or password."
     assert wrong.headers["www-authenticate"] == "Bearer"
     nobody = api.post("/auth/token", data={"username": "nobody@example.org", "password": "nope" * 4})
@@ -249,7 +249,7 @@ def test_password_change_and_deactivation_revoke_tokens(api: TestClient, account
     with Session(engine) as db:
         from app.auth import create_user, deactivate, set_password
 
-        user = create_user(db, "temp.proponent@example.org", PASSWORD, "proponent", None, _sample_people()["other"][2])
+        user = create_user(db, "temp.proponent@example.org", PASSWORD, "proponent", None, _people()["other"][2])
         db.commit()
         token = issue_token(user)[0]
         assert _me(api, token).status_code == 200
@@ -343,7 +343,7 @@ def test_each_transition_for_each_role(api: TestClient, world: dict, engine: Eng
             assert [tuple(e)[1:] for e in events] == [
                 ("staff" if role == "staff" else role if role == "admin" else "proponent", frm, to,
                  "checked by the transition test")]
-            assert events[0].actor == _sample_people()[role][0]
+            assert events[0].actor == _people()[role][0]
         else:
             assert tuple(statuses) == (frm, frm) and events == []
             assert response.json()["error"]["message_it"]
@@ -393,7 +393,7 @@ def test_publishing_puts_the_site_on_the_public_map_and_consent_takes_it_off(
     assert [h["action"] for h in history[-2:]] == ["candidacy.consent_withdrawn", "candidacy.withdrawn"]
     assert all("by" not in h for h in history)  # staff names stay with staff
     log = api.get("/audit", headers=world["headers"]["staff"], params={"entity_id": str(d)}).json()
-    assert log[0]["action"] == "candidacy.withdrawn" and log[0]["actor"] == "mario.esempio@example.org"
+    assert log[0]["action"] == "candidacy.withdrawn" and log[0]["actor"] == "anna.esempio@example.org"
 
 
 def test_an_old_version_cannot_be_moved(api: TestClient, world: dict, engine: Engine) -> None:
@@ -463,7 +463,7 @@ def test_public_responses_carry_no_personal_data(api: TestClient, world: dict, e
     for key in ("delegated", "own"):
         _set_status(engine, world[key]["candidacy_id"], "published")
     ids = [world["delegated"]["site_id"], world["own"]["site_id"], *catalogue[:20]]
-    names = ["Mario Esempio", "Esempio Mario", "SMPMRA70A01D150", "CA00000AA", "incarichi@", "immobili@"]
+    names = [OWNER_PERSON[0], "Esempio Anna", OWNER_PERSON[1][:15], "CA99999ZZ", "incarichi@", "sedi@"]
     seen = 0
     for label, body in _public_texts(api, ids):
         seen += 1

@@ -18,7 +18,7 @@ from app.cli import cli
 from app.freshness import expire, remind, stale_sites
 from app.notify import FileNotifier, Message, deliver, load_notifier
 from tests.conftest import remove_uploaded_candidacies
-from tests.test_access import DELEGATED, SAMPLES, XLSX
+from tests.test_access import DELEGATED, XLSX
 
 runner = CliRunner()
 
@@ -26,11 +26,12 @@ runner = CliRunner()
 @pytest.fixture
 def published(api: TestClient, accounts: dict, engine: Engine, tmp_path: Path,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
-    """Sample 04 submitted by its delegate and published by staff, confirmed 400 days ago."""
+    """The delegated workbook submitted by its delegate, published by staff, confirmed
+    400 days ago."""
     monkeypatch.setenv("OPPORTUNITY_DATA_DIR", str(tmp_path))
     settings.storage_settings.cache_clear()
     stored = api.post("/intake/candidacies", headers=accounts["delegate"],
-                      files={"file": (DELEGATED, (SAMPLES / DELEGATED).read_bytes(), XLSX)}).json()
+                      files={"file": ("candidatura.xlsx", DELEGATED, XLSX)}).json()
     for status in ("validated", "published"):
         api.post(f"/candidacies/{stored['candidacy_id']}/transitions", headers=accounts["staff"], json={"to": status})
     with engine.begin() as conn:
@@ -66,7 +67,7 @@ def test_stale_sites_rank_lower_until_confirmed(api: TestClient, accounts: dict,
 def test_staff_list_of_owners_to_remind(api: TestClient, accounts: dict, published: dict) -> None:
     rows = api.get("/freshness/stale", headers=accounts["staff"]).json()
     row = next(r for r in rows if r["site_id"] == published["site_id"])
-    assert row["recipient"] == "incarichi@agenzia-esempio.example" and row["days_since_confirmed"] >= 400
+    assert row["recipient"] == "sedi@esempio-test.example" and row["days_since_confirmed"] >= 400
     assert row["due_to_expire"] is False
 
 
@@ -80,8 +81,8 @@ def test_reminders_are_queued_once_a_month_and_delivered(engine: Engine, publish
         assert deliver(db, FileNotifier(outbox)) == (2, 0)
         assert deliver(db, FileNotifier(outbox)) == (0, 0)
     lines = [json.loads(line) for line in outbox.read_text().splitlines()]
-    assert {m["recipient"] for m in lines} == {"incarichi@agenzia-esempio.example"}
-    assert "Capannone Esempio Viadana" in lines[0]["subject"] and "confirm" in lines[0]["body"]
+    assert {m["recipient"] for m in lines} == {"sedi@esempio-test.example"}
+    assert "Sito di prova Milano" in lines[0]["subject"] and "confirm" in lines[0]["body"]
 
 
 class Broken:
