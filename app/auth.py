@@ -26,6 +26,7 @@ from app.errors import ConflictError, InvalidInputError, UnauthorizedError
 from app.models import ApiKey, User
 from app.settings import auth_settings, storage_settings
 from ingest import codes
+from ingest import vocabulary as v
 
 Role = Literal["anonymous", "reader", "proponent", "staff", "admin"]
 ALGORITHM = "HS256"
@@ -128,10 +129,21 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def find_user(session: Session, email: str) -> User | None:
+    """The account of an e-mail address, however it was typed."""
+    email = normalise_email(email)
+    if "\x00" in email:  # PostgreSQL text cannot hold it: no account can match
+        return None
+    return session.scalars(select(User).where(User.email == email)).first()
+
+
 def create_user(session: Session, email: str, password: str, role: str, full_name: str | None = None,
                 tax_id: str | None = None) -> User:
     """A new account; proponents need the codice fiscale or partita IVA they act for."""
     email = normalise_email(email)
+    if role not in v.USER_ROLES:
+        raise InvalidInputError(f"'{role}' is not a role; use one of: {', '.join(v.USER_ROLES)}.",
+                                f"'{role}' non è un ruolo; usare uno tra: {', '.join(v.USER_ROLES)}.")
     if "@" not in email:
         raise InvalidInputError(f"'{email}' is not an e-mail address.", f"'{email}' non è un indirizzo e-mail.")
     code = codes.clean(tax_id) if tax_id else None
@@ -143,7 +155,7 @@ def create_user(session: Session, email: str, password: str, role: str, full_nam
     if code and codes.tax_id_problem(code) is not None:
         raise InvalidInputError(f"'{tax_id}' is neither a valid codice fiscale nor a partita IVA.",
                                 f"'{tax_id}' non è un codice fiscale né una partita IVA validi.")
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
+    if find_user(session, email) is not None:
         raise ConflictError(f"An account for {email} already exists.", f"Esiste già un account per {email}.")
     user = User(email=email, password_hash=hash_password(password), role=role, full_name=full_name,
                 tax_id=code)
@@ -154,8 +166,7 @@ def create_user(session: Session, email: str, password: str, role: str, full_nam
 
 def authenticate(session: Session, email: str, password: str) -> User:
     """The active account with these credentials; one message for every failure."""
-    email = normalise_email(email)
-    user = None if "\x00" in email else session.scalars(select(User).where(User.email == email)).first()
+    user = find_user(session, email)
     if user is None or not user.is_active:
         _hasher().verify(password, _dummy_hash())
         raise _bad_credentials()
@@ -172,13 +183,13 @@ def _bad_credentials() -> UnauthorizedError:
     return UnauthorizedError("Wrong e-mail or password.", "E-mail o password errate.")
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(user: User, password: str) -> None:
     """New password; tokens issued before it stop working."""
     user.password_hash = hash_password(password)
     user.token_version = User.token_version + 1
 
 
-def deactivate(session: Session, user: User) -> None:
+def deactivate(user: User) -> None:
     user.is_active = False
     user.token_version = User.token_version + 1
 

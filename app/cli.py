@@ -143,6 +143,12 @@ def serve(
     """Start the catalogue (embedded PostGIS unless DATABASE_URL), migrate, then serve."""
     import uvicorn
 
+    from app.auth import SecretKeyError, secret_key
+
+    try:  # before anything starts: production refuses a missing or weak signing key
+        secret_key()
+    except SecretKeyError as exc:
+        raise _fail(str(exc)) from exc
     settings = api_settings()
     embedded = None if database_settings().url else embedded_cluster()
     started_here = embedded is not None and not embedded.status().running
@@ -155,12 +161,6 @@ def serve(
             _load_samples(url)
     except OpportunityError as exc:
         raise _fail(exc.message) from exc
-    try:
-        from app.auth import SecretKeyError, secret_key
-
-        secret_key()
-    except SecretKeyError as exc:
-        raise _fail(str(exc)) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Serving on http://{bind_host}:{bind_port}  (docs: /docs, health: /health)")
     try:
@@ -608,8 +608,6 @@ def users_create(
     from app.auth import create_user
     from app.models import AuditEvent
 
-    if role not in ("proponent", "staff", "admin"):
-        raise _fail(f"role must be proponent, staff or admin, not {role!r}")
     secret = _password(password)
     with _session() as session:
         try:
@@ -638,12 +636,9 @@ def users_list() -> None:
 
 
 def _user(session: Session, email: str):
-    from sqlalchemy import select
+    from app.auth import find_user
 
-    from app.auth import normalise_email
-    from app.models import User
-
-    user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    user = find_user(session, email)
     if user is None:
         raise _fail(f"no account for {email}")
     return user
@@ -657,7 +652,7 @@ def users_password(email: str, password: Annotated[str | None, typer.Option()] =
     secret = _password(password)
     with _session() as session:
         try:
-            set_password(session, _user(session, email), secret)
+            set_password(_user(session, email), secret)
         except OpportunityError as exc:
             raise _fail(exc.message) from exc
         session.commit()
@@ -670,7 +665,7 @@ def users_deactivate(email: str) -> None:
     from app.auth import deactivate
 
     with _session() as session:
-        deactivate(session, _user(session, email))
+        deactivate(_user(session, email))
         session.commit()
     console.print(f"{email} deactivated")
 

@@ -448,9 +448,9 @@ def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | No
     }
 
 
-def stale_mask(s: Snapshot, today: np.datetime64 | None = None) -> np.ndarray:
+def stale_mask(s: Snapshot) -> np.ndarray:
     """Sites whose data nobody confirmed within the stale period: they rank lower."""
-    today = today if today is not None else np.datetime64(dt.date.today(), "D")
+    today = np.datetime64(dt.date.today(), "D")
     return s.confirmed < today - np.timedelta64(freshness_settings().stale_after_days, "D")
 
 

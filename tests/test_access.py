@@ -253,13 +253,13 @@ def test_password_change_and_deactivation_revoke_tokens(api: TestClient, account
         db.commit()
         token = issue_token(user)[0]
         assert _me(api, token).status_code == 200
-        set_password(db, user, "another-long-password")
+        set_password(user, "another-long-password")
         db.commit()
         revoked = _me(api, token)
         assert revoked.status_code == 401 and "revoked" in revoked.json()["error"]["message"]
         db.refresh(user)
         token = issue_token(user)[0]
-        deactivate(db, user)
+        deactivate(user)
         db.commit()
         assert _me(api, token).status_code == 401
         login = api.post("/auth/token", data={"username": user.email, "password": "another-long-password"})

@@ -127,6 +127,8 @@ def test_account_and_key_commands(database_url: str, accounts: dict, engine: Eng
     assert "created staff account lucia.staff@invest-lombardy.example" in created.output
     again = runner.invoke(cli, ["users", "create", "lucia.staff@invest-lombardy.example", "--role", "staff"])
     assert again.exit_code == 1 and "already exists" in again.output
+    bad_role = runner.invoke(cli, ["users", "create", "r@example.org", "--role", "owner"])
+    assert bad_role.exit_code == 1 and "'owner' is not a role; use one of: proponent, staff, admin" in bad_role.output
     no_tax = runner.invoke(cli, ["users", "create", "p@example.org"])
     assert no_tax.exit_code == 1 and "needs the codice fiscale or partita IVA" in no_tax.output
     bad_tax = runner.invoke(cli, ["users", "create", "p@example.org", "--tax-id", "12345678901"])

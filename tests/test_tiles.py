@@ -56,8 +56,11 @@ def test_etag_and_cache(api: TestClient) -> None:
 
 def test_empty_and_impossible_tiles(api: TestClient) -> None:
     assert api.get("/tiles/sites/10/0/0.pbf").status_code == 204  # mid-Pacific
-    assert api.get("/tiles/sites/3/8/0.pbf").status_code == 404
-    assert api.get("/tiles/sites/23/0/0.pbf").status_code == 422
+    for layer in ("sites", "base"):
+        outside = api.get(f"/tiles/{layer}/3/8/0.pbf")
+        assert outside.status_code == 404 and outside.json()["error"]["message"] == "Tile 3/8/0 does not exist."
+        assert api.get(f"/tiles/{layer}/23/0/0.pbf").status_code == 422
+    assert api.get("/tiles/base/10/0/0.pbf").status_code == 204
 
 
 def test_tilejson(api: TestClient) -> None:

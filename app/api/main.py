@@ -1,6 +1,7 @@
-"""The FastAPI application: a lifespan that opens the connection pool, the routers,
-the error map, CORS restricted to configured origins, security headers and body limits. The database is created and migrated by the CLI before the
-server starts (``opportunity serve``), never from inside a worker, so any number of
+"""The FastAPI application: a lifespan that checks the signing key and opens the
+connection pool, the routers, the error map, CORS restricted to configured origins,
+security headers and body limits. The database is created and migrated by the CLI before
+the server starts (``opportunity serve``), never from inside a worker, so any number of
 workers can share one PostGIS."""
 
 from __future__ import annotations

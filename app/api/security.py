@@ -35,12 +35,6 @@ def current_principal(session: SessionDep, token: Annotated[str | None, Depends(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def _signed_in(principal: Principal) -> Principal:
-    if principal.role in ("anonymous", "reader"):
-        raise UnauthorizedError("Sign in first (POST /auth/token).", "Accedere prima (POST /auth/token).")
-    return principal
-
-
 def require_reader(principal: PrincipalDep) -> Principal:
     """The public catalogue: open, unless the deployment asks frontends for an API key."""
     if principal.role == "anonymous" and auth_settings().require_api_key:
@@ -50,29 +44,31 @@ def require_reader(principal: PrincipalDep) -> Principal:
 
 
 def require_account(principal: PrincipalDep) -> Principal:
-    return _signed_in(principal)
+    """Any signed-in account (an API key is not one)."""
+    if principal.role in ("anonymous", "reader"):
+        raise UnauthorizedError("Sign in first (POST /auth/token).", "Accedere prima (POST /auth/token).")
+    return principal
 
 
 def require_proponent(principal: PrincipalDep) -> Principal:
-    _signed_in(principal)
+    require_account(principal)
     if principal.role not in ("proponent", "staff", "admin"):
         raise ForbiddenError("Only proponents and staff can do this.", "Solo proponenti e personale possono farlo.")
     return principal
 
 
 def require_staff(principal: PrincipalDep) -> Principal:
-    if not _signed_in(principal).is_staff:
+    if not require_account(principal).is_staff:
         raise ForbiddenError("Only the agency's staff can do this.", "Solo il personale dell'agenzia può farlo.")
     return principal
 
 
 def require_admin(principal: PrincipalDep) -> Principal:
-    if _signed_in(principal).role != "admin":
+    if require_account(principal).role != "admin":
         raise ForbiddenError("Only administrators can do this.", "Solo gli amministratori possono farlo.")
     return principal
 
 
-ReaderDep = Annotated[Principal, Depends(require_reader)]
 AccountDep = Annotated[Principal, Depends(require_account)]
 ProponentDep = Annotated[Principal, Depends(require_proponent)]
 StaffDep = Annotated[Principal, Depends(require_staff)]

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
@@ -30,6 +30,7 @@ EXTENT, BUFFER = 4096, 64
 CLUSTER_BELOW_ZOOM = 12  # zooms 0-11 come from the site_clusters view (migration 0003)
 GRID_CELLS = 64
 CACHE_CONTROL = "public, max-age=300"
+BASE_CACHE_CONTROL = "public, max-age=3600"  # comuni and provinces change once a year
 # Lombardy with a margin, for TileJSON bounds and centre
 BOUNDS = [8.45, 44.65, 11.45, 46.65]
 FIELDS = {
@@ -97,24 +98,24 @@ BASE_SQL = text(f"""
 
 @dataclass
 class TileAddress:
+    """z/x/y of a Web Mercator tile; 404 for a tile outside the grid of its zoom."""
+
     z: Annotated[int, Path(ge=0, le=22)]
     x: Annotated[int, Path(ge=0)]
     y: Annotated[int, Path(ge=0)]
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.x < 2**self.z and 0 <= self.y < 2**self.z):
+            raise NotFoundError(f"Tile {self.z}/{self.x}/{self.y} does not exist.",
+                                f"La tile {self.z}/{self.x}/{self.y} non esiste.")
 
 
 TileDep = Annotated[TileAddress, Depends()]
 IfNoneMatch = Annotated[str | None, Header()]
 
 
-def _check_tile(z: int, x: int, y: int) -> None:
-    if not (0 <= x < 2**z and 0 <= y < 2**z):
-        raise NotFoundError(f"Tile {z}/{x}/{y} does not exist.", f"La tile {z}/{x}/{y} non esiste.")
-
-
-def tile_bytes(session: SessionDep, z: int, x: int, y: int) -> bytes:
-    _check_tile(z, x, y)
-    statement = CLUSTER_SQL if z < CLUSTER_BELOW_ZOOM else DETAIL_SQL
-    data = session.execute(statement, {"z": z, "x": x, "y": y}).scalar_one()
+def _render(session: SessionDep, statement: TextClause, tile: TileAddress) -> bytes:
+    data = session.execute(statement, {"z": tile.z, "x": tile.x, "y": tile.y}).scalar_one()
     return bytes(data or b"")
 
 
@@ -132,16 +133,15 @@ def _tile_response(data: bytes, if_none_match: str | None, cache_control: str) -
 @router.get("/sites/{z}/{x}/{y}.pbf", summary="A vector tile of published sites",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
 def sites_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
-    return _tile_response(tile_bytes(session, tile.z, tile.x, tile.y), if_none_match, CACHE_CONTROL)
+    statement = CLUSTER_SQL if tile.z < CLUSTER_BELOW_ZOOM else DETAIL_SQL
+    return _tile_response(_render(session, statement, tile), if_none_match, CACHE_CONTROL)
 
 
 @router.get("/base/{z}/{x}/{y}.pbf", summary="Basemap tile: provinces, comuni (ZLS, regional aid), labels",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
 def base_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
     """The map page's own basemap, so that it needs nothing from outside the service."""
-    _check_tile(tile.z, tile.x, tile.y)
-    data = bytes(session.execute(BASE_SQL, {"z": tile.z, "x": tile.x, "y": tile.y}).scalar_one() or b"")
-    return _tile_response(data, if_none_match, "public, max-age=3600")
+    return _tile_response(_render(session, BASE_SQL, tile), if_none_match, BASE_CACHE_CONTROL)
 
 
 @router.get("/sites.json", summary="TileJSON for the sites tiles")

@@ -57,7 +57,7 @@ const TEXT = {
 };
 
 const state = { lang: "it", vocabulary: {}, presets: [], token: sessionStorage.getItem("ol.token"),
-  role: sessionStorage.getItem("ol.role"), results: [], active: null, infra: {} };
+  role: sessionStorage.getItem("ol.role"), results: [] };
 const $ = (selector) => document.querySelector(selector);
 const t = (key, ...args) => { const v = TEXT[state.lang][key]; return typeof v === "function" ? v(...args) : v ?? key; };
 const fmt = (n, digits = 0) => n == null ? "–" : new Intl.NumberFormat(state.lang === "it" ? "it-IT" : "en-GB",
@@ -106,7 +106,7 @@ function applyLanguage() {
   document.title = t("title");
   fillChoices();
   updateSignIn();
-  if (state.results.length || state.lastMatch) renderMatch(state.lastMatch);
+  renderMatch(state.lastMatch);
   refreshFilters();
 }
 
@@ -387,7 +387,6 @@ function renderMatch(answer) {
 }
 
 function setActive(id) {
-  state.active = id;
   document.querySelectorAll("#match-results li, #match-misses li").forEach((li) => {
     li.setAttribute("aria-current", String(Number(li.dataset.siteId) === id));
   });
