@@ -171,6 +171,9 @@ def serve(
             port=bind_port,
             workers=workers or settings.workers,
             log_level="info",
+            # X-Forwarded-For is read by app.api.security.client_ip, from trusted proxies only
+            proxy_headers=False,
+            server_header=False,
         )
     finally:
         if started_here and embedded is not None:

@@ -43,6 +43,7 @@ def make_engine(url: str, settings: DatabaseSettings | None = None) -> Engine:
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
         connect_args={"application_name": "opportunity-lombardy"},
     )

@@ -104,3 +104,25 @@ class DatabaseSetupError(ServiceUnavailableError):
     """The catalogue database cannot be created, started or reached."""
 
     code = "database_setup"
+
+
+class ServiceBusyError(ServiceUnavailableError):
+    """Every worker slot or database connection is taken: try again shortly."""
+
+    code = "service_busy"
+
+    def __init__(self, retry_after_s: int = 5):
+        super().__init__(
+            f"The service is busy with other requests; nothing was done. Try again in {retry_after_s} seconds.",
+            f"Il servizio è occupato da altre richieste; non è stato fatto nulla. "
+            f"Riprovare tra {retry_after_s} secondi.",
+            details={"retry_after_s": retry_after_s},
+        )
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class InsufficientStorageError(ServiceUnavailableError):
+    """The upload store is full (HTTP 507)."""
+
+    status_code = 507
+    code = "insufficient_storage"

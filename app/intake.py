@@ -2,9 +2,11 @@
 candidacy version and site, all in one transaction.
 
 Re-uploading the same bytes returns the stored candidacy and writes nothing. A
-corrected file for the same candidacy (same "Codice candidatura", or same proponent,
-comune and site name) becomes its next version; the previous version stays, no
-longer current.
+corrected file for the same candidacy (same "Codice candidatura", or same comune and
+site name) becomes its next version when it comes from that application's proponent,
+its owner's account or staff; the previous version stays, no longer current. From
+anyone else it is a new candidacy flagged "possible duplicate of ..." for staff. Who
+may write which registry row is decided in ``app.registry``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.enrichment import enrich, refresh_clusters
-from app.errors import ForbiddenError, InvalidInputError, ServiceUnavailableError
+from app.errors import InvalidInputError, ServiceUnavailableError
 from app.lookup import PostgisLookup
-from app.models import AuditEvent, Candidacy, Delegation, Owner, Proponent, Site
+from app.models import AuditEvent, Candidacy, Owner, Proponent, Site
 from app.settings import storage_settings, upload_settings, validation_settings
-from app.storage import sha256, store_original
+from app.registry import (
+    check_identity,
+    declared_proponent_ids,
+    delegation_row,
+    owner_row,
+    proponent_row,
+)
+from app.storage import path_for, remove_original, sha256, store_original
 from ingest import codes
 from ingest.checks import Thresholds, Validation, validate_workbook
 from ingest.fields import SHEET_CANDIDACY, SHEET_DELEGATION, SHEET_PERIMETER
@@ -38,7 +47,7 @@ class ValidationFailed(InvalidInputError):
 
 def limits() -> Limits:
     s = upload_settings()
-    return Limits(s.max_bytes, s.max_uncompressed_bytes, s.max_compression_ratio, s.max_rows)
+    return Limits(s.max_bytes, s.max_uncompressed_bytes, s.max_compression_ratio, s.max_rows, s.parse_seconds)
 
 
 def thresholds() -> Thresholds:
@@ -70,6 +79,7 @@ class IntakeOutcome:
     status: str
     duplicate: bool
     report: dict[str, Any]
+    possible_duplicate_of: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +89,7 @@ class IntakeOutcome:
             "site_id": self.site_id,
             "status": self.status,
             "duplicate": self.duplicate,
+            "possible_duplicate_of": self.possible_duplicate_of,
             "report": self.report,
         }
 
@@ -95,7 +106,8 @@ def _existing(session: Session, digest: str) -> _Stored | None:
         return None
     site_id = session.scalar(select(Site.id).where(Site.lineage_id == candidacy.lineage_id))
     return _Stored(IntakeOutcome(candidacy.id, candidacy.lineage_id, candidacy.version, site_id,
-                                 candidacy.status, True, candidacy.validation_report), candidacy.record)
+                                 candidacy.status, True, candidacy.validation_report,
+                                 candidacy.duplicate_of_id), candidacy.record)
 
 
 def submit(session: Session, data: bytes, filename: str | None = None, actor: str | None = None,
@@ -104,13 +116,18 @@ def submit(session: Session, data: bytes, filename: str | None = None, actor: st
            actor_role: str = "proponent") -> IntakeOutcome:
     """Validate and store one workbook in one transaction; idempotent on its bytes.
 
-    ``acting_for``: the codice fiscale or partita IVA of the signed-in proponent; the
-    workbook must name it as proponent (staff pass None and may upload for anyone).
-    ``draft``: store without submitting it for review yet."""
+    ``acting_for``: the codice fiscale or partita IVA of the signed-in proponent; every
+    proponent identifier of the workbook must be it (staff pass None and may upload for
+    anyone). ``draft``: store without submitting it for review yet.
+
+    The original is written after the rows are flushed and removed again when the commit
+    fails, so a client told "not stored" leaves nothing behind."""
     digest = sha256(data)
+    root = uploads_dir or storage_settings().uploads_dir
     existing = _existing(session, digest)
     if existing:
-        _check_identity(acting_for, existing.record.get("proponent_cf"), existing.record.get("proponent_piva"))
+        check_identity(acting_for, existing.record.get("proponent_cf"), existing.record.get("proponent_piva"))
+        store_original(root, data)  # reclaims the file when a crash lost it
         return existing.outcome
     validation = check_workbook(session, data, engine)
     report = validation.report()
@@ -125,126 +142,72 @@ def submit(session: Session, data: bytes, filename: str | None = None, actor: st
             "ricaricarla.",
             details=report,
         )
-    _check_identity(acting_for, record.proponent_cf, record.proponent_piva)
-    _, path = store_original(uploads_dir or storage_settings().uploads_dir, data)
+    check_identity(acting_for, *declared_proponent_ids(record))
+    created = False
+    path = path_for(root, digest)
     try:
         outcome = _store(session, record, report, digest, path, len(data), filename, actor,
-                         client_address, "draft" if draft else "submitted", actor_role)
+                         client_address, "draft" if draft else "submitted", actor_role, acting_for)
+        path, created = store_original(root, data)
         session.commit()
     except IntegrityError:
         session.rollback()
+        if created:
+            remove_original(path)
         duplicate = _existing(session, digest)  # the same bytes, stored meanwhile
         if duplicate is None:
             raise
         return duplicate.outcome
+    except BaseException:
+        session.rollback()
+        if created:
+            remove_original(path)
+        raise
     return outcome
 
 
-def _check_identity(acting_for: str | None, cf: str | None, piva: str | None) -> None:
-    """A proponent account submits only workbooks that name it as the proponent."""
-    if acting_for is None:
-        return
-    if acting_for not in {codes.clean(c) for c in (cf, piva) if c}:
-        raise ForbiddenError(
-            f"The workbook names another proponent; you can submit only in your own name "
-            f"({acting_for}). A delegate fills in its own details and the delegation sheet (form C).",
-            f"La cartella indica un altro proponente; può inviare solo a proprio nome ({acting_for}). "
-            "Un delegato indica i propri dati e compila il foglio della delega (lettera C).",
-        )
-
-
-def _tax_ids(code: str | None) -> tuple[str | None, str | None]:
-    """(codice_fiscale, partita_iva) from one tax code: 11 digits are both for a company."""
-    if not code:
-        return None, None
-    code = codes.clean(code)
-    return (code, None) if len(code) == 16 else (code, code)
-
-
-def _upsert_person(session: Session, model: type, cf: str | None, piva: str | None,
-                   **values: Any) -> Any:
-    conditions = []
-    if cf:
-        conditions.append(model.codice_fiscale == cf)
-    if piva:
-        conditions.append(model.partita_iva == piva)
-    person = session.scalars(select(model).where(or_(*conditions))).first()
-    if person is None:
-        person = model(codice_fiscale=cf, partita_iva=piva, **values)
-        session.add(person)
-    else:
-        for key, value in values.items():
-            if value is not None:
-                setattr(person, key, value)
-        person.codice_fiscale = person.codice_fiscale or cf
-        person.partita_iva = person.partita_iva or piva
-        if hasattr(person, "updated_at"):
-            person.updated_at = func.now()
-    session.flush()
-    return person
-
-
-def _proponent(session: Session, r: CandidacyRecord) -> Proponent:
-    cf, piva = r.proponent_cf, r.proponent_piva
-    if cf and len(cf) == 11 and not piva:
-        piva = cf
-    email = r.proponent_email
-    return _upsert_person(
-        session, Proponent, cf, piva, name=r.proponent_name,
-        legal_nature=r.proponent_legal_nature, email=email,
-        pec=email if email and "pec" in email.split("@")[-1] else None, phone=r.proponent_phone,
-    )
-
-
-def _owner(session: Session, r: CandidacyRecord, proponent: Proponent) -> Owner:
-    if r.proponent_role == "delegato":
-        cf, piva = _tax_ids(r.owner_tax_id)
-        return _upsert_person(session, Owner, cf, piva, name=r.owner_name)
-    return _upsert_person(session, Owner, proponent.codice_fiscale, proponent.partita_iva,
-                          name=proponent.name, legal_nature=proponent.legal_nature)
-
-
-def _delegation(session: Session, r: CandidacyRecord, owner: Owner, delegate: Proponent) -> Delegation | None:
-    d = r.delegation
-    if r.proponent_role != "delegato" or d is None:
+def _lineage_code(r: CandidacyRecord) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(r.candidacy_code) if r.candidacy_code else None
+    except ValueError:
         return None
-    found = session.scalars(select(Delegation).where(
-        Delegation.owner_id == owner.id, Delegation.delegate_id == delegate.id,
-        Delegation.site_comune_istat == r.comune_istat, Delegation.site_foglio == d.site_foglio,
-        Delegation.id_document_number == d.id_doc_number,
-    )).first()
-    if found:
-        return found
-    delegation = Delegation(
-        owner_id=owner.id, delegate_id=delegate.id, delegate_category=d.delegato_category,
-        delegate_email=d.delegato_email, legal_representative=d.delegante_legal_rep,
-        id_document_type=d.id_doc_type, id_document_number=d.id_doc_number,
-        id_document_expiry=d.id_doc_expiry, scope=d.scope, site_name=d.site_name,
-        site_comune_istat=r.comune_istat, site_foglio=d.site_foglio,
-        site_mappali=d.site_mappali, place=d.place, signed_on=d.signed_on, signed=bool(d.signed),
-    )
-    session.add(delegation)
-    session.flush()
-    return delegation
 
 
-def _previous_version(session: Session, r: CandidacyRecord, proponent: Proponent) -> Candidacy | None:
-    current = select(Candidacy).where(Candidacy.is_current, Candidacy.proponent_id == proponent.id)
-    if r.candidacy_code:
-        try:
-            lineage = uuid.UUID(r.candidacy_code)
-        except ValueError:
-            lineage = None
-        if lineage:
-            found = session.scalars(current.where(Candidacy.lineage_id == lineage)).first()
-            if found:
-                return found
-    return session.scalars(
-        current.join(Site, Site.lineage_id == Candidacy.lineage_id).where(
-            Site.declared_comune_istat == r.comune_istat,
-            func.lower(func.trim(Site.name)) == (r.site_name or "").strip().lower(),
-        )
-    ).first()
+def _same_site(r: CandidacyRecord) -> Any:
+    return (Site.declared_comune_istat == r.comune_istat) & (
+        func.lower(func.trim(Site.name)) == (r.site_name or "").strip().lower())
+
+
+def _previous_version(session: Session, r: CandidacyRecord, proponent: Proponent, owner: Owner,
+                      speaks_for_owner: bool, by_staff: bool) -> Candidacy | None:
+    """The application this upload continues: one of the uploader's own (as proponent, or
+    as the owner of what its delegate submitted), found by candidacy code or by comune
+    and site name. Staff may continue any application by its code."""
+    current = select(Candidacy).where(Candidacy.is_current)
+    own = Candidacy.proponent_id == proponent.id
+    if speaks_for_owner:
+        own = or_(own, Candidacy.owner_id == owner.id)
+    lineage = _lineage_code(r)
+    if lineage:
+        by_code = current.where(Candidacy.lineage_id == lineage)
+        found = session.scalars(by_code if by_staff else by_code.where(own)).first()
+        if found:
+            return found
+    return session.scalars(current.where(own).join(Site, Site.lineage_id == Candidacy.lineage_id)
+                           .where(_same_site(r))).first()
+
+
+def _possible_duplicate(session: Session, r: CandidacyRecord) -> Candidacy | None:
+    """Someone else's current application that this upload names (its code) or looks like
+    (same comune and site name): kept apart, flagged for staff."""
+    current = select(Candidacy).where(Candidacy.is_current)
+    lineage = _lineage_code(r)
+    if lineage:
+        found = session.scalars(current.where(Candidacy.lineage_id == lineage)).first()
+        if found:
+            return found
+    return session.scalars(current.join(Site, Site.lineage_id == Candidacy.lineage_id)
+                           .where(_same_site(r)).order_by(Candidacy.id)).first()
 
 
 def site_values(r: CandidacyRecord) -> dict[str, Any]:
@@ -283,11 +246,13 @@ def site_values(r: CandidacyRecord) -> dict[str, Any]:
 
 def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest: str, path: Path,
            size: int, filename: str | None, actor: str | None,
-           client_address: str | None, status: str, actor_role: str) -> IntakeOutcome:
-    proponent = _proponent(session, r)
-    owner = _owner(session, r, proponent)
-    delegation = _delegation(session, r, owner, proponent)
-    previous = _previous_version(session, r, proponent)
+           client_address: str | None, status: str, actor_role: str,
+           acting_for: str | None) -> IntakeOutcome:
+    proponent = proponent_row(session, r)
+    owner, speaks_for_owner = owner_row(session, r, proponent)
+    delegation = delegation_row(session, r, owner, proponent)
+    previous = _previous_version(session, r, proponent, owner, speaks_for_owner, by_staff=acting_for is None)
+    duplicate_of = None if previous else _possible_duplicate(session, r)
     if previous is not None:
         previous.is_current = False
         session.flush()
@@ -302,6 +267,8 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
         file_name=filename, file_size=size, template_version=r.template_version,
         record=r.json_ready(), validation_report=report,
         submitted_at=dt.datetime.now(dt.UTC) if status == "submitted" else None,
+        owner_confirmed_at=func.now() if speaks_for_owner else None,
+        duplicate_of_id=duplicate_of.id if duplicate_of else None,
     )
     session.add(candidacy)
     session.flush()
@@ -329,11 +296,12 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
         from_status=previous.status if previous else None, to_status=status,
         client_address=client_address,
         details={"file_sha256": digest, "version": candidacy.version,
-                 "candidacy_code": str(candidacy.lineage_id), "warnings": report["warnings"]},
+                 "candidacy_code": str(candidacy.lineage_id), "warnings": report["warnings"],
+                 "possible_duplicate_of": duplicate_of.id if duplicate_of else None},
     ))
     session.flush()
     return IntakeOutcome(candidacy.id, candidacy.lineage_id, candidacy.version, site.id,
-                         candidacy.status, False, report)
+                         candidacy.status, False, report, candidacy.duplicate_of_id)
 
 
 def proponent_prefill(session: Session, tax_id: str) -> dict[str, Any] | None:

@@ -190,6 +190,14 @@ def set_consent(session: Session, candidacy: Candidacy, consent: bool, caller: C
                    "The owner withdrew consent to publication.")
 
 
+def confirm_owner(session: Session, candidacy: Candidacy, caller: Caller) -> None:
+    """The owner's account stands behind a candidacy its delegate submitted (idempotent)."""
+    if candidacy.owner_confirmed_at is not None:
+        return
+    candidacy.owner_confirmed_at = dt.datetime.now(dt.UTC)
+    audit(session, caller, "candidacy.owner_confirmed", candidacy)
+
+
 def confirm(session: Session, candidacy: Candidacy, caller: Caller) -> dt.datetime:
     """The proponent confirms the data are still true: the site is fresh again."""
     if candidacy.status not in CONFIRMABLE or not candidacy.is_current:

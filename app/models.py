@@ -177,6 +177,8 @@ class Candidacy(Base):
             unique=True,
             postgresql_where=text("is_current"),
         ),
+        Index("ix_candidacies_duplicate_of_id", "duplicate_of_id",
+              postgresql_where=text("duplicate_of_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -208,6 +210,11 @@ class Candidacy(Base):
     )
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
+    # when the owner's account stood behind this application: at upload for the owner's
+    # own files, on confirmation for what a delegate declared (None until then)
+    owner_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # an upload that looks like another party's application is kept apart and flagged
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("candidacies.id", ondelete="SET NULL"))
 
 
 class Site(Base):

@@ -7,6 +7,7 @@ default: the embedded database generates its own password under ``var/``.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,8 @@ class DatabaseSettings(BaseSettings):
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # a request that cannot get a connection this soon answers 503 with Retry-After
+    pool_timeout_s: float = Field(default=10, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -77,6 +80,12 @@ class UploadSettings(BaseSettings):
     # python-calamine (Rust) reads our workbooks about 3x faster than openpyxl and gives
     # the same cells (tested); openpyxl stays available as the reference reader.
     reader: Literal["calamine", "openpyxl"] = "calamine"
+    # parsing is CPU work: a few at once per worker keep reads answered; the rest wait
+    # for a slot up to queue_seconds, then get 503 with Retry-After
+    concurrency: int = Field(default=2, ge=1, le=64)
+    queue_seconds: float = Field(default=20, gt=0)
+    # one workbook may take this long to read before it is refused (422)
+    parse_seconds: float = Field(default=10, gt=0)
 
 
 class ValidationSettings(BaseSettings):
@@ -111,7 +120,14 @@ class LimitSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_LIMIT_", extra="ignore")
 
     window_seconds: int = Field(default=60, ge=1)
-    logins: int = Field(default=10, ge=1)  # per address and per account
+    logins: int = Field(default=10, ge=1)  # sign-in attempts per address
+    # wrong passwords for one account from one address before that pair is refused (429)
+    login_failures_per_address: int = Field(default=5, ge=1)
+    # wrong passwords for one account, all addresses together, before each further attempt
+    # is slowed down (never refused: an attacker must not lock the real user out)
+    login_failures_before_slowdown: int = Field(default=5, ge=1)
+    login_slowdown_step_s: float = Field(default=0.25, ge=0)
+    login_slowdown_max_s: float = Field(default=3.0, ge=0)
     uploads: int = Field(default=30, ge=1)  # per account or address
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # every body but uploads
 
@@ -154,6 +170,28 @@ class ApiSettings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     root_path: str = ""
+    # proxies whose X-Forwarded-For is believed (addresses or networks); nobody else's
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Host names the service answers to; any other Host header gets 400
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "[::1]", "testserver"])
+    # where links in answers point (https://sites.example.org); else the request's own host
+    public_base_url: str | None = None
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=10)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a typo must not start the service
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("public_base_url must start with http:// or https://")
+        return value.rstrip("/") if value else value
 
 
 @lru_cache

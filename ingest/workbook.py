@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import posixpath
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Limits:
     max_uncompressed_bytes: int = 100 * 1024 * 1024
     max_compression_ratio: float = 100.0
     max_rows: int = 5_000
+    max_seconds: float = 10.0  # reading one workbook; past it the file is refused
 
 
 @dataclass
@@ -173,10 +175,13 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def check_sheet_xml(package: zipfile.ZipFile, name: str, part: str, limits: Limits) -> None:
-    """Row count and formulas without a cached value. Counting tags in the raw XML is
-    enough for the row limit; the XML is parsed only when it holds formulas at all."""
-    xml = package.read(part)
+WIDE_CELL = re.compile(rb'<(?:\w+:)?c [^>]*?r="[A-Z]{3}')
+
+
+def check_sheet_size(name: str, xml: bytes, limits: Limits) -> None:
+    """Every sheet, read or not, within the row limit, and no sheet wider than column ZZ
+    (a cell far to the right makes a reader build millions of empty cells). Counting
+    tags in the raw XML is enough; nothing is parsed."""
     if xml.count(b"<row ") + xml.count(b"<row>") > limits.max_rows:
         raise _reject(
             "too_many_rows",
@@ -186,6 +191,19 @@ def check_sheet_xml(package: zipfile.ZipFile, name: str, part: str, limits: Limi
             "richiede molte meno. Eliminare le righe in eccesso.",
             sheet=name,
         )
+    if WIDE_CELL.search(xml):
+        raise _reject(
+            "too_many_columns",
+            f"Sheet '{name}' uses columns beyond ZZ; the template needs far fewer. Delete the "
+            "columns on the right and upload again.",
+            f"Il foglio '{name}' usa colonne oltre ZZ; il modello ne richiede molte meno. "
+            "Eliminare le colonne a destra e ricaricare.",
+            sheet=name,
+        )
+
+
+def check_formulas(name: str, xml: bytes) -> None:
+    """Formulas without a cached value; the XML is parsed only when it holds formulas at all."""
     if b"<f>" not in xml and b"<f " not in xml and b":f>" not in xml and b":f " not in xml:
         return
     cell_tag, formula_tag, value_tag = (f"{{{MAIN_NS}}}{t}" for t in ("c", "f", "v"))
@@ -261,18 +279,38 @@ def _calamine_values(rows: list[list[Any]]) -> Iterator[list[Any]]:
         ]
 
 
+def _deadline(started: float, limits: Limits) -> None:
+    if time.monotonic() - started > limits.max_seconds:
+        raise _reject(
+            "too_slow_to_read",
+            f"Reading the workbook took longer than {limits.max_seconds:g} seconds, the limit; a "
+            "filled-in template reads in a fraction of a second. Copy the candidacy sheets into "
+            "a new template and upload that.",
+            f"La lettura della cartella ha superato {limits.max_seconds:g} secondi, il limite; un "
+            "modello compilato si legge in una frazione di secondo. Copiare i fogli della "
+            "candidatura in un modello nuovo e caricare quello.",
+        )
+
+
 def read_workbook(data: bytes, limits: Limits = Limits(), engine: Engine = "openpyxl",
                   wanted: tuple[str, ...] = ()) -> Workbook:
-    """Check the package, then read the sheets named in ``wanted`` (all when empty)."""
+    """Check the package and every sheet's size, then read the sheets named in
+    ``wanted`` (all when empty), within the time budget of ``limits``."""
+    started = time.monotonic()
     package = check_package(data, limits)
     reader = _read_calamine if engine == "calamine" else _read_openpyxl
     try:
         parts = sheet_parts(package)
         wanted_keys = {normalise(w) for w in wanted}
         names = [n for n in parts if not wanted_keys or normalise(n) in wanted_keys]
-        for name in names:
-            check_sheet_xml(package, name, parts[name], limits)
+        for name, part in parts.items():
+            xml = package.read(part)
+            check_sheet_size(name, xml, limits)
+            if name in names:
+                check_formulas(name, xml)
+            _deadline(started, limits)
         sheets = reader(data, names)
+        _deadline(started, limits)
     except WorkbookRejected:
         raise
     except Exception as exc:  # a package that passed the checks but cannot be parsed

@@ -36,6 +36,7 @@ def _summary(c: Candidacy, site_id: int | None) -> dict[str, Any]:
     return {"id": c.id, "candidacy_code": str(c.lineage_id), "version": c.version, "is_current": c.is_current,
             "kind": c.kind, "status": c.status, "site_id": site_id, "site_name": c.record.get("site_name"),
             "proponent_role": c.proponent_role, "publication_consent": c.publication_consent,
+            "owner_confirmed": c.owner_confirmed_at is not None, "possible_duplicate_of": c.duplicate_of_id,
             "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
             "created_at": c.created_at.isoformat()}
 
@@ -96,6 +97,19 @@ def consent(principal: ProponentDep, session: SessionDep, candidacy_id: int, bod
         raise ForbiddenError("Only the owner can give or withdraw consent to publication.",
                              "Solo il proprietario può dare o revocare il nulla osta alla pubblicazione.")
     lifecycle.set_consent(session, c, body.consent, lifecycle.Caller.of(principal, client_ip(request)))
+    session.commit()
+    return OrjsonResponse(_summary(c, _site_id(session, c)))
+
+
+@router.post("/candidacies/{candidacy_id}/owner-confirmation",
+             summary="The owner confirms what its delegate declared on its behalf")
+def confirm_owner(principal: ProponentDep, session: SessionDep, candidacy_id: int,
+                  request: Request) -> OrjsonResponse:
+    c = lifecycle.get_visible(session, principal, candidacy_id)
+    if lifecycle.relation(session, principal, c) != "owner":
+        raise ForbiddenError("Only the owner's own account can confirm what a delegate declared for it.",
+                             "Solo l'account del proprietario può confermare quanto dichiarato dal delegato.")
+    lifecycle.confirm_owner(session, c, lifecycle.Caller.of(principal, client_ip(request)))
     session.commit()
     return OrjsonResponse(_summary(c, _site_id(session, c)))
 

@@ -11,10 +11,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import OrjsonResponse
-from app.errors import InvalidInputError, OpportunityError, ServiceUnavailableError
+from app.errors import InvalidInputError, OpportunityError, ServiceBusyError, ServiceUnavailableError
 from geo.layers import LayerError
 from ingest.problems import WorkbookRejected
 
@@ -68,12 +69,18 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> OrjsonResponse
 
 async def _database_down(_: Request, exc: OperationalError) -> OrjsonResponse:
     log.error("database unavailable: %s", exc)
-    return _respond(
-        ServiceUnavailableError(
-            "The catalogue database is not reachable; try again in a minute.",
-            "Il database del catalogo non è raggiungibile; riprovare tra un minuto.",
-        )
+    error = ServiceUnavailableError(
+        "The catalogue database is not reachable; nothing was changed. Try again in a minute.",
+        "Il database del catalogo non è raggiungibile; non è stato modificato nulla. Riprovare tra un minuto.",
     )
+    error.headers = {"Retry-After": "30"}
+    return _respond(error)
+
+
+async def _pool_exhausted(_: Request, exc: PoolTimeout) -> OrjsonResponse:
+    """Every connection of the pool is in use: the caller should come back shortly."""
+    log.warning("connection pool exhausted: %s", exc)
+    return _respond(ServiceBusyError())
 
 
 async def _bad_value(_: Request, exc: DataError) -> OrjsonResponse:
@@ -104,4 +111,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(DataError, _bad_value)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

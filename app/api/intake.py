@@ -1,18 +1,28 @@
 """Excel intake over HTTP: the template, validation (JSON or annotated workbook) and
-submission of candidacies."""
+submission of candidacies.
+
+Parsing and storing a workbook is blocking work: it never runs on the event loop. Each
+upload endpoint reads the file, counts the attempt, then waits (without holding a
+thread or a database connection) for one of a few parsing slots per worker and runs the
+work in a thread. When no slot frees up in time the client gets 503 with Retry-After
+and nothing is stored, so reads stay answered during any burst of uploads."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from app.api.responses import OrjsonResponse, error_responses
+from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
 from app.auth import Principal
 from app.database import SessionDep
-from app.errors import PayloadTooLargeError
+from app.errors import PayloadTooLargeError, ServiceBusyError
 from app.intake import check_workbook, proponent_prefill, submit
 from app.ratelimit import hit
 from app.settings import limit_settings, upload_settings
@@ -20,9 +30,10 @@ from ingest.annotate import annotate
 from ingest.template import build_template
 
 router = APIRouter(prefix="/intake", tags=["intake"], dependencies=[Depends(require_reader)],
-                   responses=error_responses(401, 413, 415, 422, 429, 503))
+                   responses=error_responses(401, 413, 415, 422, 429, 503, 507))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UploadDep = Annotated[UploadFile, File(description="The filled-in candidacy workbook (.xlsx)")]
+T = TypeVar("T")
 
 
 async def read_upload(upload: UploadFile) -> bytes:
@@ -37,16 +48,37 @@ async def read_upload(upload: UploadFile) -> bytes:
     return data
 
 
-def limit_uploads(request: Request, principal: Principal) -> None:
+def limit_uploads(session: Session, request: Request, principal: Principal) -> None:
     """Uploads cost a parse each: counted per account, or per address for the public."""
     limits = limit_settings()
     who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
-    hit(request.app.state.engine, f"upload:{who}", limits.uploads, limits.window_seconds)
+    hit(session, f"upload:{who}", limits.uploads, limits.window_seconds)
+
+
+def parsing_slots(request: Request) -> asyncio.Semaphore:
+    """This worker's parsing slots (made on first use, on the worker's own event loop)."""
+    state = request.app.state
+    if getattr(state, "parsing_slots", None) is None:
+        state.parsing_slots = asyncio.Semaphore(upload_settings().concurrency)
+    return state.parsing_slots
+
+
+async def offload(request: Request, session: Session, principal: Principal, work: Callable[[], T]) -> T:
+    """Count the upload, wait for a parsing slot, run ``work`` in a thread."""
+    await to_thread.run_sync(limit_uploads, session, request, principal)
+    slots, wait = parsing_slots(request), upload_settings().queue_seconds
+    try:
+        await asyncio.wait_for(slots.acquire(), timeout=wait)
+    except TimeoutError:
+        raise ServiceBusyError(max(int(wait // 2), 1)) from None
+    try:
+        return await to_thread.run_sync(work)
+    finally:
+        slots.release()
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    return Response(data, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": attachment(filename)})
 
 
 @router.get("/template", summary="Download the candidacy template (kind A or B)",
@@ -61,33 +93,39 @@ def template(principal: PrincipalDep, session: SessionDep,
 
 @router.post("/validate", summary="Validate a workbook without storing it")
 async def validate(request: Request, principal: PrincipalDep, session: SessionDep, file: UploadDep) -> OrjsonResponse:
-    limit_uploads(request, principal)
     data = await read_upload(file)
-    return OrjsonResponse(check_workbook(session, data).report())
+    report = await offload(request, session, principal, lambda: check_workbook(session, data).report())
+    return OrjsonResponse(report)
 
 
 @router.post("/validate/annotated", summary="The workbook back, with every problem marked",
              response_class=Response, responses={200: {"content": {XLSX: {}}}})
 async def validate_annotated(request: Request, principal: PrincipalDep, session: SessionDep,
                              file: UploadDep) -> Response:
-    limit_uploads(request, principal)
     data = await read_upload(file)
-    validation = check_workbook(session, data)
+
+    def work() -> bytes:
+        validation = check_workbook(session, data)
+        session.close()  # annotating needs no database: give the connection back first
+        return annotate(data, validation.problems)
+
+    annotated = await offload(request, session, principal, work)
     name = (file.filename or "candidatura.xlsx").rsplit(".", 1)[0]
-    return _xlsx(annotate(data, validation.problems), f"{name}-verificato.xlsx")
+    return _xlsx(annotated, f"{name}-verificato.xlsx")
 
 
-@router.post("/candidacies", status_code=201, summary="Submit a candidacy workbook")
+@router.post("/candidacies", status_code=201, summary="Submit a candidacy workbook",
+             responses={507: {"description": "The upload store is full: nothing was stored."}})
 async def submit_candidacy(
     request: Request, principal: ProponentDep, session: SessionDep, file: UploadDep,
     draft: Annotated[bool, Query(description="store as a draft, to submit later")] = False,
 ) -> OrjsonResponse:
     """201 with the stored version; 200 when the same file was already stored; 422 with
     the full report when the workbook has errors (nothing is stored); 403 when a
-    proponent uploads a workbook in someone else's name."""
-    limit_uploads(request, principal)
+    proponent uploads a workbook in someone else's name; 503 when the service is too
+    busy to take it now (nothing is stored; try again after Retry-After)."""
     data = await read_upload(file)
-    outcome = submit(session, data, filename=file.filename, client_address=client_ip(request),
-                     actor=principal.actor, acting_for=principal.tax_id, draft=draft,
-                     actor_role=principal.role)
+    outcome = await offload(request, session, principal, lambda: submit(
+        session, data, filename=file.filename, client_address=client_ip(request), actor=principal.actor,
+        acting_for=principal.tax_id, draft=draft, actor_role=principal.role))
     return OrjsonResponse(outcome.to_dict(), status_code=200 if outcome.duplicate else 201)

@@ -9,6 +9,7 @@ and staff (who act on anyone's candidacy), never the public.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,7 +18,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from app.auth import ANONYMOUS, Principal, principal_from_api_key, principal_from_token
 from app.database import SessionDep
 from app.errors import ForbiddenError, UnauthorizedError
-from app.settings import auth_settings
+from app.settings import api_settings, auth_settings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -76,11 +77,36 @@ AdminDep = Annotated[Principal, Depends(require_admin)]
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer's IP address for the audit log and rate limits; None when it is not an IP
-    (a Unix socket, the test client). Behind a proxy, run uvicorn with
-    --forwarded-allow-ips so that this is the client's address, not the proxy's."""
-    host = request.client.host if request.client else None
+    """The client's IP address for the audit log and rate limits; None when the peer is
+    not an IP (a Unix socket, the test client).
+
+    ``X-Forwarded-For`` is believed only from the proxies listed in
+    ``OPPORTUNITY_API_TRUSTED_PROXIES``: the client is the nearest address in the chain
+    that is not one of them. From anyone else the header is ignored, so it can neither
+    dodge a rate limit nor forge the address written to the audit log."""
+    peer = _ip(request.client.host if request.client else None)
+    if peer is None or not _trusted(peer):
+        return str(peer) if peer else None
+    chain = [_ip(part.strip()) for part in request.headers.get("x-forwarded-for", "").split(",")]
+    for address in reversed(chain):
+        if address is None:
+            return str(peer)  # a malformed hop: stop believing the chain there
+        if not _trusted(address):
+            return str(address)
+    return str(peer)
+
+
+def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return str(ipaddress.ip_address(host)) if host else None
+        return ipaddress.ip_address(value) if value else None
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=1)
+def _proxies(configured: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in configured)
+
+
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(address in net for net in _proxies(tuple(api_settings().trusted_proxies)))
