@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Production image: the API only; PostGIS runs in its own container (docker-compose.yml).
 
-# MapLibre GL JS for the map page, from the npm registry (package-lock.json pins it).
+# MapLibre GL JS for the map page, Swagger UI and ReDoc for the API docs, from the npm
+# registry (package-lock.json pins them).
 FROM node:22-bookworm-slim AS web
 WORKDIR /web
 COPY package.json package-lock.json ./
@@ -21,6 +22,8 @@ COPY alembic ./alembic
 COPY alembic.ini ./
 COPY data/presets ./data/presets
 COPY --from=web /web/node_modules/maplibre-gl/dist ./node_modules/maplibre-gl/dist
+COPY --from=web /web/node_modules/swagger-ui-dist ./node_modules/swagger-ui-dist
+COPY --from=web /web/node_modules/redoc/bundles ./node_modules/redoc/bundles
 RUN uv sync --frozen --no-dev --python /usr/local/bin/python3.11
 
 FROM python:3.11-slim-bookworm AS runtime

@@ -12,12 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pygeofilter import ast as cql_ast
-from pygeofilter.backends.sqlalchemy import to_filter
-from pygeofilter.parsers.cql2_text import parse as parse_cql2
 from sqlalchemy import ColumnElement, Connection, Text, and_, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
+from app import cql2
 from app.errors import BadRequestError, NotFoundError
 from app.models import Comune, Infrastructure, PolicyZone, Province, Site
 
@@ -171,41 +169,7 @@ def cql2_condition(collection: Collection, text: str) -> ColumnElement[bool]:
     """A CQL2 text filter over the collection's queryables (and its geometry)."""
     mapping = {name: collection.properties[name] for name in collection.queryables}
     mapping["geometry"] = collection.geometry
-    try:
-        ast = parse_cql2(text)
-    except Exception as exc:  # the parser raises several kinds of lark errors
-        raise BadRequestError(
-            f"The CQL2 filter cannot be parsed: {_first_line(exc)}",
-            f"Il filtro CQL2 non è interpretabile: {_first_line(exc)}",
-        ) from exc
-    unknown = sorted(_attributes(ast) - set(mapping))
-    if unknown:
-        names = ", ".join(unknown)
-        raise BadRequestError(
-            f"The CQL2 filter uses {names}, not queryable; see /collections/{collection.id}/queryables.",
-            f"Il filtro CQL2 usa {names}, non interrogabile; vedere /collections/{collection.id}/queryables.",
-        )
-    try:
-        return to_filter(ast, mapping)
-    except (ValueError, TypeError, NotImplementedError) as exc:
-        raise BadRequestError(
-            f"The CQL2 filter cannot be applied: {_first_line(exc)}",
-            f"Il filtro CQL2 non è applicabile: {_first_line(exc)}",
-        ) from exc
-
-
-def _attributes(node: Any) -> set[str]:
-    """Every property name a parsed CQL2 expression refers to."""
-    if isinstance(node, cql_ast.Attribute):
-        return {node.name}
-    found: set[str] = set()
-    for child in getattr(node, "get_sub_nodes", lambda: [])() or []:
-        found |= _attributes(child)
-    return found
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or ["syntax error"])[0][:160]
+    return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables")
 
 
 def _order(collection: Collection, sortby: list[str]) -> list[ColumnElement[Any]]:
@@ -277,7 +241,7 @@ def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> 
 def fetch_item(conn: Connection, collection: Collection, fid: str) -> str:
     key: Any = fid
     if collection.fid.type.python_type is int:
-        key = int(fid) if fid.isdigit() else None
+        key = int(fid) if fid.isascii() and fid.isdigit() and len(fid) < 19 else None
     row = None
     if key is not None:
         row = conn.execute(

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
@@ -39,6 +39,7 @@ from app.snapshot import Snapshot, get_snapshot
 from ingest import vocabulary as v
 
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "data" / "presets"
+MAX_LIST = 50  # more provinces, zonings or criteria than exist is an error, not work
 TENURE = {
     "buy": ("vendita", "vendita_o_locazione"),
     "lease": ("locazione", "vendita_o_locazione", "diritto_superficie"),
@@ -96,15 +97,16 @@ class Requirement(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    activity: str | None = Field(default=None, description="a preset: " + ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.json"))))
-    sector: str | None = Field(default=None, description="one of " + ", ".join(v.SECTORS))
+    activity: str | None = Field(default=None, max_length=64, description="a preset: " + ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.json"))))
+    sector: str | None = Field(default=None, max_length=64, description="one of " + ", ".join(v.SECTORS))
     land_area_m2: Range | None = None
     floor_area_m2: Range | None = Field(default=None, description="covered area or SLP")
     building: bool | None = Field(default=None, description="true: needs a building; false: needs land")
     tenure: Literal["buy", "lease"] | None = None
     max_price_eur: float | None = Field(default=None, ge=1, le=1e11)
     max_rent_eur: float | None = Field(default=None, ge=1, le=1e10, description="per year")
-    provinces: list[str] | None = Field(default=None, description="abbreviations, e.g. MI, BG")
+    provinces: list[Annotated[str, Field(max_length=8)]] | None = Field(
+        default=None, max_length=MAX_LIST, description="abbreviations, e.g. MI, BG")
     area: AreaOfInterest | None = None
     max_motorway_km: float | None = Field(default=None, ge=0.1, le=500)
     max_airport_km: float | None = Field(default=None, ge=0.1, le=500)
@@ -116,9 +118,12 @@ class Requirement(BaseModel):
     zls: bool | None = None
     regional_aid: bool | None = None
     available_by: dt.date | None = None
-    zoning: list[str] | None = Field(default=None, description="compatible zoning codes")
-    preferences: list[str] = Field(default_factory=list, description="criteria that rank but do not exclude")
-    weights: dict[str, float] = Field(default_factory=dict, description="criterion -> weight (default 1)")
+    zoning: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=MAX_LIST, description="compatible zoning codes")
+    preferences: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_LIST, description="criteria that rank but do not exclude")
+    weights: dict[Annotated[str, Field(max_length=64)], float] = Field(
+        default_factory=dict, max_length=MAX_LIST, description="criterion -> weight (default 1)")
     limit: int = Field(default=20, ge=1, le=100)
     near_misses: int = Field(default=10, ge=0, le=50)
 

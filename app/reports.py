@@ -1,13 +1,15 @@
 """Everything known about a site (for staff) and short-list exports (public fields).
 
-Exports neutralise spreadsheet formulas: a text cell starting with = + - @ (or a tab or
-carriage return) gets a leading apostrophe, so opening a CSV or XLSX never runs it.
+Exports neutralise spreadsheet formulas: a text cell (or a line in it) starting with
+= + - @ (or a tab or carriage return) gets a leading apostrophe, and every CSV field is
+quoted, so opening a CSV (with ',' or ';' as list separator) or XLSX never runs one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import orjson
@@ -27,13 +29,17 @@ EXPORT_COLUMNS = [
     "rail_siding", "fibre", "dist_motorway_exit_km", "dist_airport_km", "dist_station_km", "zones",
     "pop_10km", "pop_20km", "pop_30km", "completeness",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# where a spreadsheet may start a new cell: the value's start, a line break, and either
+# list separator (a reader whose locale splits on ';' ignores the ',' dialect, and back)
+CELL_START = re.compile(r"(^|[\n\r;,])([=+\-@\t\r])")
 
 
 def neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text that a spreadsheet could read as a formula, made inert: wherever a cell can
+    start inside it, a formula character gets a leading apostrophe."""
+    return CELL_START.sub(r"\1'\2", value) if isinstance(value, str) else value
 
 
 def _row(mapping: Any) -> dict[str, Any]:
@@ -108,7 +114,9 @@ def shortlist_rows(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    # every field quoted: a ';' or ',' inside a value can never start a new cell, whichever
+    # list separator the reader's locale uses (Italian Excel splits on ';')
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for row in rows:
         writer.writerow({k: neutralise(v) for k, v in row.items()})

@@ -152,12 +152,17 @@ class NotifySettings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1)
 
 
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+
+
 class WebSettings(BaseSettings):
-    """The map page: where MapLibre GL JS was installed by npm."""
+    """Pages: where npm installed MapLibre GL JS (the map), Swagger UI and ReDoc (API docs)."""
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_WEB_", extra="ignore")
 
-    vendor_dir: Path = Path(__file__).resolve().parent.parent / "node_modules" / "maplibre-gl" / "dist"
+    vendor_dir: Path = NODE_MODULES / "maplibre-gl" / "dist"
+    swagger_ui_dir: Path = NODE_MODULES / "swagger-ui-dist"
+    redoc_dir: Path = NODE_MODULES / "redoc" / "bundles"
 
 
 class ApiSettings(BaseSettings):

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement
 
+from app.api.links import base_url, this_url
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
 from app.collections import (
@@ -58,7 +59,7 @@ def _link(href: str, rel: str, media: str = "application/json", title: str | Non
 
 @router.get("/", summary="Landing page")
 def landing(request: Request) -> OrjsonResponse:
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     return OrjsonResponse({
         "title": "Opportunity Lombardy site scouting",
         "description": "Land and buildings offered for investment in Lombardy, with reference layers.",
@@ -77,7 +78,7 @@ def conformance() -> OrjsonResponse:
 
 
 def _describe(request: Request, collection: Collection, box: list[float] | None = None) -> dict[str, Any]:
-    base = f"{str(request.base_url).rstrip('/')}/collections/{collection.id}"
+    base = f"{base_url(request)}/collections/{collection.id}"
     body: dict[str, Any] = {
         "id": collection.id, "title": collection.title, "description": collection.description,
         "itemType": "feature", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
@@ -94,7 +95,7 @@ def _describe(request: Request, collection: Collection, box: list[float] | None 
 def collections(request: Request, session: SessionDep) -> OrjsonResponse:
     conn = session.connection()
     items = [_describe(request, c) for c in all_collections(conn)]
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     return OrjsonResponse({"collections": items, "links": [_link(f"{base}/collections", "self")]})
 
 
@@ -110,7 +111,7 @@ def queryables(request: Request, session: SessionDep, collection_id: str) -> Res
     found = get_collection(session.connection(), collection_id)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{str(request.base_url).rstrip('/')}/collections/{collection_id}/queryables",
+        "$id": f"{base_url(request)}/collections/{collection_id}/queryables",
         "type": "object", "title": found.title,
         "properties": {
             "geometry": {"format": "geometry-any"},
@@ -222,12 +223,12 @@ def items(
     )
     matched, features = fetch_items(conn, found, query)
     returned = max(0, min(limit, matched - offset))
-    links = [_link(str(request.url), "self", "application/geo+json")]
+    links = [_link(this_url(request), "self", "application/geo+json")]
     if offset + limit < matched:
-        links.append(_link(str(request.url.include_query_params(offset=offset + limit)), "next",
+        links.append(_link(this_url(request, offset=offset + limit), "next",
                            "application/geo+json"))
     if offset > 0:
-        links.append(_link(str(request.url.include_query_params(offset=max(0, offset - limit))), "prev",
+        links.append(_link(this_url(request, offset=max(0, offset - limit)), "prev",
                            "application/geo+json"))
     body = orjson.dumps({
         "type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,

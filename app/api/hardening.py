@@ -1,4 +1,5 @@
-"""Response headers every answer carries, and a cap on request bodies.
+"""Response headers every answer carries (500s included), caps on request headers and
+bodies.
 
 Pure ASGI middleware (not BaseHTTPMiddleware) so that streaming and the lifespan are
 untouched. The body cap counts the bytes that actually arrive, so a client that sends
@@ -7,11 +8,15 @@ no Content-Length, or a false one, cannot get past it.
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLargeError
+from app.errors import OpportunityError, PayloadTooLargeError
+
+log = logging.getLogger("opportunity.api")
 
 HEADERS = {
     b"x-content-type-options": b"nosniff",
@@ -24,10 +29,10 @@ HEADERS = {
 API_POLICY = b"default-src 'none'; frame-ancestors 'none'"
 PAGE_POLICY = (b"default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; "
                b"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-# Swagger UI loads its script from a CDN; it is the one page allowed to
-DOCS_POLICY = (b"default-src 'self'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-               b"style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
-               b"frame-ancestors 'none'")
+# Swagger UI and ReDoc come from the service's own npm packages; their pages start them
+# with an inline script
+DOCS_POLICY = (b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               b"img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'")
 
 
 class SecurityHeaders:
@@ -45,9 +50,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = self._policy(scope["path"])
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 extra = {**HEADERS, b"content-security-policy": policy}
@@ -57,7 +65,48 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # answered here rather than by Starlette's outermost error middleware, which
+            # sits outside this one and would send a 500 without the headers above
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await _send_json(send_with_headers, 500, OpportunityError(
+                "Internal error. It has been logged; please try again or contact the service.",
+                "Errore interno. È stato registrato; riprovare o contattare il servizio."))
+
+
+async def _send_json(send: Send, status: int, error: OpportunityError, extra: list[tuple[bytes, bytes]] = ()) -> None:
+    body = orjson.dumps({"error": error.to_dict()})
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class HeaderLimit:
+    """431 for requests with too many header lines or too many header bytes, before any
+    of them is looked at by the application."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_count: int) -> None:
+        self.app, self.max_bytes, self.max_count = app, max_bytes, max_count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            size = sum(len(k) + len(v) + 4 for k, v in headers)
+            if len(headers) > self.max_count or size > self.max_bytes:
+                error = OpportunityError(
+                    f"The request headers are too large (at most {self.max_count} headers and "
+                    f"{self.max_bytes // 1024} KB in all).",
+                    f"Le intestazioni della richiesta sono troppo grandi (al massimo {self.max_count} "
+                    f"intestazioni e {self.max_bytes // 1024} KB in tutto).")
+                error.code = "request_header_fields_too_large"
+                await _send_json(send, 431, error, [(b"connection", b"close")])
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -103,11 +152,7 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
-        body = orjson.dumps({"error": _too_large(limit).to_dict()})
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 413, _too_large(limit), [(b"connection", b"close")])
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:

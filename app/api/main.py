@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import sessionmaker
 
@@ -30,7 +31,7 @@ from app.api import (
     web,
 )
 from app.api.errors import install_error_handlers
-from app.api.hardening import BodyLimit, SecurityHeaders
+from app.api.hardening import BodyLimit, HeaderLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
 from app.auth import secret_key
@@ -60,10 +61,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
         root_path=settings.root_path,
-        docs_url="/docs",
+        docs_url=None,  # served by app.api.web from the npm packages, not a CDN
+        redoc_url=None,
         openapi_url="/api",
     )
     app.state.database_url = database_url
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -74,11 +77,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         )
     app.add_middleware(BodyLimit, default=limit_settings().max_body_bytes, uploads=upload_settings().max_bytes)
     app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes, max_count=settings.max_headers)
     install_error_handlers(app)
     for router in ROUTERS:
-        mark_optional_security(router)
         app.include_router(router)
     web.mount_static(app)
+    app.openapi = lambda: openapi_with_security(app)  # type: ignore[method-assign]
     return app
 
 
@@ -86,14 +90,26 @@ ROUTERS = (health.router, accounts.router, candidacies.router, intake.router, fe
            match.router, sites.router, detection.router, web.router)
 
 
-def mark_optional_security(router: APIRouter) -> None:
-    """Public operations accept a token or an API key but need neither: say so in the
-    OpenAPI document (an empty requirement, ``{}``) so clients do not think they must
-    sign in."""
-    signed_in = {require_account, require_proponent, require_staff, require_admin}
-    for route in router.routes:
-        if isinstance(route, APIRoute) and not signed_in & _calls(route.dependant):
-            route.openapi_extra = {**(route.openapi_extra or {}), "security": [{}]}
+SIGNED_IN = {require_account, require_proponent, require_staff, require_admin}
+TOKEN = {"OAuth2PasswordBearer": []}
+API_KEY = {"APIKeyHeader": []}
+
+
+def openapi_with_security(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document with each operation's real requirements: a public operation
+    accepts a token or an API key but needs neither (``{}`` first); one that needs an
+    account accepts a bearer token only (API keys are read-only frontend keys)."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for route in (r for router in ROUTERS for r in router.routes):
+            if not isinstance(route, APIRoute):
+                continue
+            security = [TOKEN] if SIGNED_IN & _calls(route.dependant) else [{}, TOKEN, API_KEY]
+            for method in route.methods:
+                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None:
+                    operation["security"] = security
+    return app.openapi_schema
 
 
 def _calls(dependant: Dependant) -> set[Callable[..., Any]]:

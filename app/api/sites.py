@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from app.api.responses import OrjsonResponse, error_responses
+from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, require_reader
 from app.database import SessionDep
 from app.errors import BadRequestError
@@ -47,4 +47,4 @@ def export(
                               f"Indicare da 1 a {MAX_SHORTLIST} identificativi di siti.")
     rows = shortlist_rows(session.connection(), list(dict.fromkeys(wanted)))
     return Response(WRITERS[format](rows), media_type=MEDIA[format],
-                    headers={"Content-Disposition": f'attachment; filename="short-list.{format}"'})
+                    headers={"Content-Disposition": attachment(f"short-list.{format}")})

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import TextClause, text
 
+from app.api.links import base_url
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
 from app.database import SessionDep
@@ -146,7 +147,7 @@ def base_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = N
 
 @router.get("/sites.json", summary="TileJSON for the sites tiles")
 def tilejson(request: Request) -> OrjsonResponse:
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     return OrjsonResponse({
         "tilejson": "3.0.0",
         "name": "Opportunity Lombardy sites",

@@ -1,16 +1,18 @@
-"""The reference map page (``/map``), its static files, and the vocabularies a
-frontend needs to label codes in Italian and English.
+"""The reference map page (``/map``), the API documentation pages (``/docs``,
+``/redoc``), their static files, and the vocabularies a frontend needs to label codes
+in Italian and English.
 
-MapLibre GL JS comes from the npm registry (package.json, installed by ``make``) and is
-served from ``node_modules`` by the service itself: the page fetches nothing from
-outside the service."""
+MapLibre GL JS, Swagger UI and ReDoc come from the npm registry (package.json, installed
+by ``make``) and are served from ``node_modules`` by the service itself: no page fetches
+anything from outside the service."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api.responses import OrjsonResponse
@@ -48,7 +50,35 @@ def map_page() -> FileResponse:
                         headers={"Cache-Control": "no-cache"})
 
 
+def _root(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+@router.get("/docs", include_in_schema=False)
+def swagger_ui(request: Request) -> HTMLResponse:
+    root = _root(request)
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/api", title="Opportunity Lombardy API",
+        swagger_js_url=f"{root}/static/docs/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}/static/docs/swagger-ui/swagger-ui.css",
+        swagger_favicon_url=f"{root}/static/docs/swagger-ui/favicon-32x32.png")
+
+
+@router.get("/redoc", include_in_schema=False)
+def redoc(request: Request) -> HTMLResponse:
+    root = _root(request)
+    return get_redoc_html(openapi_url=f"{root}/api", title="Opportunity Lombardy API",
+                          redoc_js_url=f"{root}/static/docs/redoc/redoc.standalone.js",
+                          redoc_favicon_url=f"{root}/static/docs/swagger-ui/favicon-32x32.png",
+                          with_google_fonts=False)
+
+
 def mount_static(app: FastAPI) -> None:
-    """``/static``: the page's own files; ``/static/vendor``: MapLibre from node_modules."""
-    app.mount("/static/vendor", StaticFiles(directory=web_settings().vendor_dir, check_dir=False), name="vendor")
+    """``/static``: the pages' own files; ``/static/vendor``: MapLibre; ``/static/docs``:
+    Swagger UI and ReDoc; all from node_modules."""
+    settings = web_settings()
+    app.mount("/static/vendor", StaticFiles(directory=settings.vendor_dir, check_dir=False), name="vendor")
+    app.mount("/static/docs/swagger-ui", StaticFiles(directory=settings.swagger_ui_dir, check_dir=False),
+              name="swagger-ui")
+    app.mount("/static/docs/redoc", StaticFiles(directory=settings.redoc_dir, check_dir=False), name="redoc")
     app.mount("/static", StaticFiles(directory=WEB), name="static")
