@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.errors import ConflictError, ForbiddenError
@@ -64,9 +64,19 @@ def tax_ids(code: str | None) -> tuple[str | None, str | None]:
     return (code, None) if len(code) == 16 else (code, code)
 
 
+def _lock(session: Session, *identifiers: str | None) -> None:
+    """Serialise the uploads that concern one identity until their transaction ends: two
+    first uploads of a new proponent at once must not both insert its row, and two
+    versions of one application must not both become version 2. Locks are taken in a
+    fixed order, so uploads naming the same people never wait on each other in a cycle."""
+    for code in sorted({c for c in identifiers if c}):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"identity:{code}"})
+
+
 def _registered(session: Session, model: type, cf: str | None, piva: str | None) -> Any:
     """The one registry row these identifiers name, or None; 409 when they name two
     different people, or a row whose other identifier differs from the one stated."""
+    _lock(session, cf, piva)
     conditions = []
     if cf:
         conditions.append(model.codice_fiscale == cf)

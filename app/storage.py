@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Connection, text
+
 from app.errors import InsufficientStorageError, ServiceUnavailableError
 
 TEMP_PREFIX = ".upload-"
@@ -115,3 +117,19 @@ def orphans(root: Path, referenced: Iterable[str], older_than: dt.timedelta = dt
         if modified <= cutoff:
             found.append(Orphan(path, kind, modified))
     return found
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """What ``opportunity storage check`` finds: files without a candidacy, and
+    candidacies whose original is gone (a re-upload of the same file brings it back)."""
+
+    orphans: list[Orphan]
+    missing: list[tuple[int, str]]  # (candidacy id, sha256)
+
+
+def check_store(conn: Connection, root: Path, older_than: dt.timedelta) -> StoreCheck:
+    rows = conn.execute(text("SELECT id, file_sha256 FROM candidacies ORDER BY id")).all()
+    digests = {digest for _, digest in rows}
+    missing = [(cid, digest) for cid, digest in rows if not path_for(root, digest).exists()]
+    return StoreCheck(orphans(root, digests, older_than), missing)
