@@ -26,11 +26,13 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 def current_principal(session: SessionDep, token: Annotated[str | None, Depends(oauth2)],
                       api_key: Annotated[str | None, Depends(api_key_header)]) -> Principal:
-    if token:
-        return principal_from_token(session, token)
-    if api_key:
-        return principal_from_api_key(session, api_key)
-    return ANONYMOUS
+    if not token and not api_key:
+        return ANONYMOUS
+    principal = principal_from_token(session, token) if token else principal_from_api_key(session, api_key)
+    # the lookup's transaction ends here: the request does not hold a connection while
+    # it reads its body or waits for a parsing slot
+    session.commit()
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
