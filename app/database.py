@@ -27,14 +27,22 @@ def embedded_cluster(
 
 
 def resolve_database_url(start_embedded: bool = True) -> str:
-    """The URL of the catalogue, starting the embedded cluster when no DATABASE_URL is set."""
+    """The owner's URL of the catalogue (migrations, reference loading, the command
+    line), starting the embedded cluster when no DATABASE_URL is set."""
     settings = database_settings()
-    if settings.url:
-        return settings.url
+    if settings.owner_url or settings.url:
+        return settings.owner_url or settings.url  # type: ignore[return-value]
     cluster = embedded_cluster()
     if start_embedded:
         cluster.start()
     return cluster.url()
+
+
+def resolve_service_url() -> str:
+    """The URL the API connects with: DATABASE_URL, or the embedded cluster's
+    least-privilege service role (the cluster is started by ``serve`` beforehand)."""
+    settings = database_settings()
+    return settings.url or embedded_cluster().service_url()
 
 
 def make_engine(url: str, settings: DatabaseSettings | None = None) -> Engine:

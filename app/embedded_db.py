@@ -26,6 +26,8 @@ from psycopg import sql
 from app.errors import DatabaseSetupError
 
 SERVER_USER = "postgres"
+SERVICE_GROUP = "opportunity_service"  # granted by migration 0007
+SERVICE_LOGIN = "opportunity_app"
 _INSTALL_HINT = (
     "PostgreSQL with PostGIS is needed for the embedded catalogue. "
     "On Debian/Ubuntu run `make setup` (it installs postgresql and postgresql-15-postgis-3 with apt); "
@@ -98,6 +100,7 @@ class EmbeddedCluster:
         self.socket_dir = self.root / "run"
         self.log_file = self.root / "postgresql.log"
         self.password_file = self.root / "superuser-password"
+        self.service_password_file = self.root / "service-password"
 
     # -- running commands as the cluster's owner ---------------------------------------------
 
@@ -233,6 +236,7 @@ class EmbeddedCluster:
             self._remove_stale_pid()
             self._start_server()
         self._ensure_database()
+        self._ensure_service_role()
         return self.status()
 
     def _remove_stale_pid(self) -> None:
@@ -291,6 +295,38 @@ class EmbeddedCluster:
             f"{driver}://{SERVER_USER}:{self.password()}@127.0.0.1:{self.port}/"
             f"{database or self.database}"
         )
+
+    def service_url(self, database: str | None = None, driver: str = "postgresql+psycopg") -> str:
+        """The API's login: a member of ``opportunity_service``, which migration 0007
+        grants what the service needs and no more (no UPDATE or DELETE of the audit log,
+        no ownership of any table)."""
+        try:
+            password = self.service_password_file.read_text().strip()
+        except FileNotFoundError as exc:
+            raise DatabaseSetupError(
+                f"{self.service_password_file} is missing: start the cluster first (opportunity db start)."
+            ) from exc
+        return f"{driver}://{SERVICE_LOGIN}:{password}@127.0.0.1:{self.port}/{database or self.database}"
+
+    def _ensure_service_role(self) -> None:
+        if not self.service_password_file.exists():
+            self.service_password_file.write_text(secrets.token_urlsafe(24))
+            self.service_password_file.chmod(0o600)
+        password = self.service_password_file.read_text().strip()
+        with self._connect("postgres") as conn:
+            conn.execute(sql.SQL("""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {group}) THEN
+        CREATE ROLE {group_id} NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {login}) THEN
+        CREATE ROLE {login_id} LOGIN IN ROLE {group_id};
+    END IF;
+END $$""").format(group=sql.Literal(SERVICE_GROUP), group_id=sql.Identifier(SERVICE_GROUP),
+                  login=sql.Literal(SERVICE_LOGIN), login_id=sql.Identifier(SERVICE_LOGIN)))
+            conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+                sql.Identifier(SERVICE_LOGIN), sql.Literal(password)))
 
     def _connect(self, database: str) -> psycopg.Connection:
         return psycopg.connect(

@@ -153,4 +153,4 @@ def refresh_clusters(conn: Connection) -> None:
     """Recount the low-zoom tile clusters (materialized view ``site_clusters``). Call it
     whenever sites are published, withdrawn or moved: until then the clusters show the
     previous set (detail tiles, from zoom 12, always read the sites table)."""
-    conn.execute(text("REFRESH MATERIALIZED VIEW site_clusters"))
+    conn.execute(text("SELECT refresh_site_clusters()"))  # the owner's right, lent (migration 0007)

@@ -17,15 +17,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DatabaseSettings(BaseSettings):
-    """Where the catalogue lives.
+    """Where the catalogue lives, and as whom the service and its migrations connect.
 
     With ``DATABASE_URL`` unset the service runs its own private PostGIS cluster
-    under ``<data dir>/pg`` on ``embedded_port``.
+    under ``<data dir>/pg`` on ``embedded_port``: migrations and the command line as the
+    cluster's owner, the API as a member of ``opportunity_service`` (least privilege).
+    With ``DATABASE_URL`` set, the API connects with it; ``OPPORTUNITY_DB_OWNER_URL``
+    (default: the same URL) is the role that owns the schema and runs migrations.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_DB_", extra="ignore")
 
     url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    owner_url: str | None = None
     embedded_port: int = Field(default=55432, ge=1024, le=65535)
     embedded_database: str = "opportunity"
     pool_size: int = Field(default=10, ge=1)
@@ -34,7 +38,7 @@ class DatabaseSettings(BaseSettings):
     # a request that cannot get a connection this soon answers 503 with Retry-After
     pool_timeout_s: float = Field(default=10, gt=0)
 
-    @field_validator("url")
+    @field_validator("url", "owner_url")
     @classmethod
     def _normalise_driver(cls, value: str | None) -> str | None:
         """Accept the ``postgres://`` and ``postgresql://`` forms that hosting platforms hand out."""

@@ -148,6 +148,21 @@ def database_url(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def service_url(admin_url: str, database_url: str) -> Iterator[str]:
+    """The catalogue as the API sees it in production: a login role that is a member of
+    ``opportunity_service`` (migration 0007) and owns nothing."""
+    login, password = f"test_app_{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE opportunity_service").format(
+            sql.Identifier(login), sql.Literal(password)))
+    try:
+        yield make_url(database_url).set(username=login, password=password).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
+
+
+@pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, poolclass=pool.NullPool)
     yield engine
@@ -213,12 +228,13 @@ def catalogue(engine: Engine, reference_loaded: list) -> Iterator[list[int]]:
 
 
 @pytest.fixture(scope="session")
-def api(database_url: str, catalogue: list[int]) -> Iterator:
+def api(service_url: str, catalogue: list[int]) -> Iterator:
+    """The API as deployed: connected as the least-privilege service role."""
     from fastapi.testclient import TestClient
 
     from app.api.main import create_app
 
-    with TestClient(create_app(database_url)) as client:
+    with TestClient(create_app(service_url)) as client:
         yield client
 
 

@@ -94,3 +94,21 @@ def test_invalid_database_name_is_refused(cluster: EmbeddedCluster) -> None:
     cluster.start()
     with pytest.raises(DatabaseSetupError, match=r"Invalid database name"):
         cluster.create_database("Robert'); DROP TABLE x;--")
+
+
+@pytest.mark.db
+def test_the_api_connects_as_a_least_privilege_role_after_migration(cluster: EmbeddedCluster) -> None:
+    from app import migrations
+
+    cluster.start()
+    migrations.upgrade(cluster.url())
+    assert (cluster.service_password_file.stat().st_mode & 0o777) == 0o600
+    with psycopg.connect(cluster.service_url(driver="postgresql"), autocommit=True) as conn:
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+        assert conn.execute("SELECT count(*) FROM sites").fetchone() == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="audit_events"):
+            conn.execute("DELETE FROM audit_events")
+    cluster.stop()
+    cluster.start()  # a restart keeps the password the running service was given
+    with psycopg.connect(cluster.service_url(driver="postgresql"), autocommit=True) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("opportunity_app",)

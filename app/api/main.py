@@ -35,14 +35,14 @@ from app.api.hardening import BodyLimit, HeaderLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
 from app.auth import secret_key
-from app.database import make_engine, resolve_database_url
+from app.database import make_engine, resolve_service_url
 from app.settings import api_settings, auth_settings, limit_settings, upload_settings
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     secret_key()  # production without a proper secret: refuse to start
-    url = getattr(app.state, "database_url", None) or resolve_database_url(start_embedded=False)
+    url = getattr(app.state, "database_url", None) or resolve_service_url()
     engine = make_engine(url)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
