@@ -35,6 +35,10 @@ run: setup
 test: system-browser setup
 	$(UV) run --frozen pytest --require-db $(PYTEST_ARGS)
 
+# Benchmarks, with nothing else on PATH: make bench-ingest ARGS="--files 200"
+bench-%: setup
+	$(UV) run --frozen python -m bench.$* $(ARGS)
+
 lint: setup
 	$(UV) run --frozen --with ruff ruff check app ingest geo tests bench
 

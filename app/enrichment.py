@@ -129,7 +129,9 @@ def enrich(conn: Connection, site_ids: list[int] | None = None) -> int:
     """), params)
     scope, params = _scope(site_ids)
     _flag_comune_mismatch(conn, scope, params)
-    return conn.execute(text(f"SELECT count(*) FROM sites s WHERE {scope}"), params).scalar_one()
+    if site_ids is not None:
+        return len(set(site_ids))
+    return conn.execute(text("SELECT count(*) FROM sites")).scalar_one()
 
 
 def _flag_comune_mismatch(conn: Connection, where: str, params: dict) -> None:

@@ -30,6 +30,7 @@ from app.registry import (
     check_identity,
     declared_proponent_ids,
     delegation_row,
+    lock_identities,
     owner_row,
     proponent_row,
 )
@@ -175,7 +176,7 @@ def _lineage_code(r: CandidacyRecord) -> uuid.UUID | None:
 
 def _same_site(r: CandidacyRecord) -> Any:
     return (Site.declared_comune_istat == r.comune_istat) & (
-        func.lower(func.trim(Site.name)) == (r.site_name or "").strip().lower())
+        func.lower(func.btrim(Site.name)) == (r.site_name or "").strip().lower())
 
 
 def _previous_version(session: Session, r: CandidacyRecord, proponent: Proponent, owner: Owner,
@@ -248,6 +249,7 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
            size: int, filename: str | None, actor: str | None,
            client_address: str | None, status: str, actor_role: str,
            acting_for: str | None) -> IntakeOutcome:
+    lock_identities(session, r)
     proponent = proponent_row(session, r)
     owner, speaks_for_owner = owner_row(session, r, proponent)
     delegation = delegation_row(session, r, owner, proponent)

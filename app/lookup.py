@@ -27,7 +27,12 @@ class PostgisLookup:
         self._names: dict[str, str] | None = None
 
     def has_reference_data(self) -> bool:
-        return bool(self.conn.execute(text("SELECT EXISTS (SELECT 1 FROM provinces)")).scalar())
+        """Once seen on a pooled connection, remembered there: reference layers are
+        replaced, never emptied, so every upload need not ask again."""
+        if not self.conn.info.get("reference_loaded"):
+            self.conn.info["reference_loaded"] = bool(
+                self.conn.execute(text("SELECT EXISTS (SELECT 1 FROM provinces)")).scalar())
+        return self.conn.info["reference_loaded"]
 
     def _one(self, where: str, **params: object) -> ComuneRef | None:
         row = self.conn.execute(text(f"SELECT {_COMUNE_COLUMNS} WHERE {where} LIMIT 1"), params).first()

@@ -268,6 +268,8 @@ class Site(Base):
         Index("ix_sites_sectors", "sectors", postgresql_using="gin"),
         Index("ix_sites_zones", "zones", postgresql_using="gin"),
         Index("ix_sites_status_kind", "status", "kind"),
+        # a new upload looks for the application it continues by comune and site name
+        Index("ix_sites_comune_name", "declared_comune_istat", text("lower(btrim(name))")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -379,6 +381,7 @@ class Comune(Base):
         gist("comuni"),
         gist("comuni", "geom_3857"),
         Index("ix_comuni_centroid_geog", text("(centroid::geography)"), postgresql_using="gist"),
+        Index("ix_comuni_lower_name", text("lower(name)")),
     )
 
     istat_code: Mapped[str] = mapped_column(String(6), primary_key=True)

@@ -64,19 +64,23 @@ def tax_ids(code: str | None) -> tuple[str | None, str | None]:
     return (code, None) if len(code) == 16 else (code, code)
 
 
-def _lock(session: Session, *identifiers: str | None) -> None:
-    """Serialise the uploads that concern one identity until their transaction ends: two
+LOCK = text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(CAST(:keys AS text[])) AS k")
+
+
+def lock_identities(session: Session, r: CandidacyRecord) -> None:
+    """Serialise the uploads that concern one person until their transaction ends: two
     first uploads of a new proponent at once must not both insert its row, and two
-    versions of one application must not both become version 2. Locks are taken in a
-    fixed order, so uploads naming the same people never wait on each other in a cycle."""
-    for code in sorted({c for c in identifiers if c}):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"identity:{code}"})
+    versions of one application must not both become version 2. One statement takes the
+    locks of the proponent and the owner in a fixed order, so uploads naming the same
+    people never wait on each other in a cycle."""
+    codes_ = {c for c in (*declared_proponent_ids(r), *tax_ids(r.owner_tax_id)) if c}
+    session.execute(LOCK, {"keys": [f"identity:{c}" for c in sorted(codes_)]})
 
 
 def _registered(session: Session, model: type, cf: str | None, piva: str | None) -> Any:
     """The one registry row these identifiers name, or None; 409 when they name two
-    different people, or a row whose other identifier differs from the one stated."""
-    _lock(session, cf, piva)
+    different people, or a row whose other identifier differs from the one stated.
+    The caller holds the identity's lock (``lock_identities``)."""
     conditions = []
     if cf:
         conditions.append(model.codice_fiscale == cf)
@@ -98,12 +102,14 @@ def _registered(session: Session, model: type, cf: str | None, piva: str | None)
     return rows[0] if rows else None
 
 
-def _write(person: Any, cf: str | None, piva: str | None, values: dict[str, Any]) -> None:
-    for key, value in values.items():
-        if value is not None:
-            setattr(person, key, value)
-    person.codice_fiscale = person.codice_fiscale or cf
-    person.partita_iva = person.partita_iva or piva
+def _write(person: Any, cf: str | None, piva: str | None, values: dict[str, Any]) -> bool:
+    """Fill the row from an upload of its own identity; True when anything changed."""
+    values = {**{k: v for k, v in values.items() if v is not None},
+              "codice_fiscale": person.codice_fiscale or cf, "partita_iva": person.partita_iva or piva}
+    changed = {k: v for k, v in values.items() if getattr(person, k) != v}
+    for key, value in changed.items():
+        setattr(person, key, value)
+    return bool(changed)
 
 
 def proponent_row(session: Session, r: CandidacyRecord) -> Proponent:
@@ -117,8 +123,7 @@ def proponent_row(session: Session, r: CandidacyRecord) -> Proponent:
     if person is None:
         person = Proponent(codice_fiscale=cf, partita_iva=piva, **values)
         session.add(person)
-    else:
-        _write(person, cf, piva, values)
+    elif _write(person, cf, piva, values):
         person.updated_at = func.now()
     session.flush()
     return person

@@ -31,9 +31,14 @@ def upgrade() -> None:
     # owners' own uploads count as confirmed; delegated ones wait for the owner
     op.execute("UPDATE candidacies SET owner_confirmed_at = created_at "
                "WHERE proponent_role IS DISTINCT FROM 'delegato'")
+    # lookups every upload makes, which scanned whole tables
+    op.create_index("ix_sites_comune_name", "sites", ["declared_comune_istat", sa.text("lower(btrim(name))")])
+    op.create_index("ix_comuni_lower_name", "comuni", [sa.text("lower(name)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_comuni_lower_name", table_name="comuni")
+    op.drop_index("ix_sites_comune_name", table_name="sites")
     op.drop_index("ix_candidacies_duplicate_of_id", table_name="candidacies")
     op.drop_column("candidacies", "duplicate_of_id")
     op.drop_column("candidacies", "owner_confirmed_at")
