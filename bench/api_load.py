@@ -1,7 +1,7 @@
 """Load test on loopback: /match, bbox items and vector tiles at N synthetic sites, with
 TiPg serving the same table and the same tiles in the same run.
 
-    uv run python -m bench.api_load --sites 100000
+    make bench-api_load ARGS="--sites 100000"
 
 Builds (once) the benchmark catalogue (bench/catalogue.py), starts this service with
 uvicorn and TiPg (installed by this script into var/tipg-venv from PyPI, never into the
@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,8 @@ from bench.machine import describe
 ROOT = Path(__file__).resolve().parent.parent
 TIPG_VENV = ROOT / "var" / "tipg-venv"
 TIPG_VERSION = "1.6.1"
+# uv as make installs it (.tools/bin), or one on PATH
+UV = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
 TILE_PROPERTIES = "id,public_id,name,kind,site_type,condition,availability,land_area_m2,gross_floor_area_m2,price_eur,annual_rent_eur"
 REQUIREMENTS = [
     {"land_area_m2": {"min": 30000}, "tenure": "buy", "max_motorway_km": 5, "available_by": "2027-12-31"},
@@ -117,8 +120,8 @@ async def run(base: str, requests: list[tuple[str, str, dict | None]], concurren
 def ensure_tipg() -> Path:
     python = TIPG_VENV / "bin" / "python"
     if not python.exists():
-        subprocess.run(["uv", "venv", "-q", "--python", "3.11", str(TIPG_VENV)], check=True)
-    subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), f"tipg=={TIPG_VERSION}", "uvicorn"],
+        subprocess.run([UV, "venv", "-q", "--python", "3.11", str(TIPG_VENV)], check=True)
+    subprocess.run([UV, "pip", "install", "-q", "--python", str(python), f"tipg=={TIPG_VERSION}", "uvicorn"],
                    check=True)
     return TIPG_VENV / "bin" / "uvicorn"
 

@@ -1,7 +1,7 @@
 """A benchmark catalogue: a database ``bench_<N>`` in the embedded cluster with the
 reference layers and N synthetic published sites, built once and reused.
 
-    uv run python -m bench.catalogue --sites 100000
+    make bench-catalogue ARGS="--sites 100000"
 """
 
 from __future__ import annotations

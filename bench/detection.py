@@ -1,7 +1,7 @@
 """Brownfield detection: accuracy on the synthetic benchmark, throughput on a real
 Sentinel-2 scene, memory on rasters larger than a tile, and a projection for Lombardy.
 
-    uv run python -m bench.detection
+    make bench-detection
 
 * accuracy: geo/synthetic.py (planted disused sites among active plants, construction
   sites, quarries, changing fields and a cloud), with and without the productive-land layer;

@@ -1,6 +1,6 @@
 """Time loading every reference layer into a fresh catalogue, then reloading it (no-op).
 
-    uv run python -m bench.reference_load
+    make bench-reference_load
 
 Uses a throwaway database in the embedded cluster (started if needed).
 """

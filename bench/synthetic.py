@@ -3,7 +3,7 @@ inside real Lombardy comuni (more where more people live), with random but plaus
 attributes. Every site is named "Synthetic site N" and carries attributes.synthetic =
 true; nothing here describes a real place's offer.
 
-    uv run python -m bench.synthetic --sites 100000 [--database-url URL]
+    make bench-synthetic ARGS="--sites 100000 [--database-url URL]"
 """
 
 from __future__ import annotations
