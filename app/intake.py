@@ -25,7 +25,6 @@ from app.enrichment import enrich, refresh_clusters
 from app.errors import InvalidInputError, ServiceUnavailableError
 from app.lookup import PostgisLookup
 from app.models import AuditEvent, Candidacy, Owner, Proponent, Site
-from app.settings import storage_settings, upload_settings, validation_settings
 from app.registry import (
     check_identity,
     declared_proponent_ids,
@@ -34,6 +33,7 @@ from app.registry import (
     owner_row,
     proponent_row,
 )
+from app.settings import storage_settings, upload_settings, validation_settings
 from app.storage import path_for, remove_original, sha256, store_original
 from ingest import codes
 from ingest.checks import Thresholds, Validation, validate_workbook

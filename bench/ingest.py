@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import secrets
 import statistics
 import tempfile
 import time
@@ -26,15 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from openpyxl import load_workbook
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrations
-from app.database import embedded_cluster, make_engine, resolve_database_url
+from app.database import make_engine
 from app.intake import check_workbook, submit
-from app.reference import load_all
-from app.settings import storage_settings, upload_settings
+from app.settings import upload_settings
 from bench.machine import describe
+from bench.scratch import scratch_catalogue
 from ingest.fields import SHEET_CANDIDACY
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -77,17 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Excel intake benchmark")
     parser.add_argument("--files", type=int, default=200)
     args = parser.parse_args()
-    shared = storage_settings().shared_data_dir
-    base = make_url(resolve_database_url())
-    name = f"bench_{secrets.token_hex(4)}"
-    cluster = embedded_cluster()
-    cluster.create_database(name)
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrations.upgrade(url)
+    with scratch_catalogue() as url:
         engine = make_engine(url)
-        with engine.begin() as conn:
-            load_all(conn, shared if shared.is_dir() else None)
         files = variants(args.files * 2)
         size_kib = statistics.mean(len(f) for f in files) / 1024
         results = {}
@@ -109,8 +97,6 @@ def main() -> None:
                     list(pool.map(store, batch))
                 end_to_end[workers] = (len(batch), time.perf_counter() - start)
         engine.dispose()
-    finally:
-        cluster.drop_database(name)
     print(f"machine: {describe()}  date: {dt.date.today()}  files: {args.files} (mean {size_kib:.0f} KiB)")
     for reader, times in results.items():
         print(f"parse+validate {reader:<9} median {statistics.median(times):6.1f} ms  "

@@ -30,17 +30,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrations
 from app.auth import create_user, issue_token
-from app.database import embedded_cluster, make_engine, resolve_database_url
-from app.reference import load_all
-from app.settings import storage_settings
+from app.database import make_engine
 from bench.api_load import server
 from bench.ingest import variants
 from bench.machine import describe
+from bench.scratch import scratch_catalogue
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PORT = 8741
@@ -102,17 +99,8 @@ def main() -> None:
     args = parser.parse_args()
     # one signing key for the token issued here and the server that checks it
     os.environ["OPPORTUNITY_AUTH_SECRET_KEY"] = secrets.token_urlsafe(48)
-    shared = storage_settings().shared_data_dir
-    base_url = make_url(resolve_database_url())
-    name = f"bench_{secrets.token_hex(4)}"
-    cluster = embedded_cluster()
-    cluster.create_database(name)
-    url = base_url.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrations.upgrade(url)
+    with scratch_catalogue() as url:
         engine = make_engine(url)
-        with engine.begin() as conn:
-            load_all(conn, shared if shared.is_dir() else None)
         with Session(engine) as db:
             staff = create_user(db, "bench@invest-lombardy.example", secrets.token_urlsafe(16), "staff")
             db.flush()
@@ -133,8 +121,6 @@ def main() -> None:
                 burst_reader.stop.set()
                 burst_reader.join()
                 stream, stream_s = upload_all(base, headers, files[4 + args.burst:], args.clients)
-    finally:
-        cluster.drop_database(name)
     print(f"machine: {describe()}  date: {dt.date.today()}  workers: {args.workers}")
     print(f"reads at rest: p50 {statistics.median(idle.latencies):.1f} ms, p95 {percentile(idle.latencies, .95):.1f} ms "
           f"({len(idle.latencies)} reads, {idle.failures} failed)")

@@ -276,6 +276,18 @@ def _people() -> dict[str, tuple[str, str, str | None]]:
     }
 
 
+def signed_in(engine: Engine, email: str, role: str = "proponent", tax_id: str | None = None) -> dict[str, str]:
+    """A committed account (password PASSWORD) and the Authorization header of a token."""
+    from app.auth import create_user, issue_token
+
+    with Session(engine) as db:
+        user = create_user(db, email, PASSWORD, role, None, tax_id)
+        db.flush()
+        headers = {"Authorization": f"Bearer {issue_token(user)[0]}"}
+        db.commit()
+    return headers
+
+
 @pytest.fixture(scope="session")
 def accounts(engine: Engine, reference_loaded: list) -> Iterator[dict[str, dict[str, str]]]:
     """One account per role, committed: role -> Authorization header."""

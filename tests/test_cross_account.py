@@ -16,12 +16,18 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from app import settings
-from app.auth import create_user, issue_token
-from tests.conftest import PASSWORD, remove_uploaded_candidacies
-from tests.workbooks import AGENT, OWNER_COMPANY, OWNER_PERSON, cf, delegate_writer, piva, valid_writer
+from tests.conftest import remove_uploaded_candidacies, signed_in
+from tests.workbooks import (
+    AGENT,
+    OWNER_COMPANY,
+    OWNER_PERSON,
+    cf,
+    delegate_writer,
+    piva,
+    valid_writer,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMPANY_B = ("Beta Prova S.p.A.", piva("0000009303"))
@@ -43,11 +49,7 @@ def _b_writer(name: str = B_SITE, **overrides: object):
 def parties(api: TestClient, accounts: dict, engine: Engine,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A's candidacy published, Anna's delegated candidacy submitted, B's own submitted."""
-    with Session(engine) as db:
-        b = create_user(db, "sedi@beta-prova.example", PASSWORD, "proponent", "Beta", COMPANY_B[1])
-        db.flush()
-        headers = {**accounts, "b": {"Authorization": f"Bearer {issue_token(b)[0]}"}}
-        db.commit()
+    headers = {**accounts, "b": signed_in(engine, "sedi@beta-prova.example", tax_id=COMPANY_B[1])}
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("OPPORTUNITY_DATA_DIR", str(tmp_path_factory.mktemp("uploads")))
@@ -140,6 +142,9 @@ def test_another_companys_name_and_site_with_own_ids_is_a_separate_flagged_candi
     assert parties["a"]["site_id"] in _published_ids(api) and _published_ids(api) == public
     staff_view = api.get(f"/candidacies/{body['candidacy_id']}", headers=parties["headers"]["staff"]).json()
     assert staff_view["possible_duplicate_of"] == parties["a"]["candidacy_id"]
+    flagged = api.get("/candidacies", params={"possible_duplicates": "true"}, headers=parties["headers"]["staff"])
+    assert body["candidacy_id"] in {c["id"] for c in flagged.json()}
+    assert parties["a"]["candidacy_id"] not in {c["id"] for c in flagged.json()}
 
 
 def test_another_lineages_candidacy_code_does_not_make_a_new_version_of_it(

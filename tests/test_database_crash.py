@@ -17,15 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.orm import Session
 
 from app import migrations, settings
 from app.api.main import create_app
-from app.auth import create_user, issue_token
 from app.embedded_db import EmbeddedCluster
 from app.errors import DatabaseSetupError
 from app.reference import load_all
-from tests.conftest import ROOT, SHARED_DATA, free_port
+from tests.conftest import ROOT, SHARED_DATA, free_port, signed_in
 from tests.live import serving
 from tests.workbooks import OWNER_COMPANY, valid_writer
 
@@ -71,12 +69,7 @@ def test_killing_postgres_mid_upload_leaves_no_orphan_and_no_half_candidacy(
         migrations.upgrade(url)
         with engine.begin() as conn:
             load_all(conn, SHARED_DATA if SHARED_DATA.is_dir() else None)
-        with Session(engine) as db:
-            user = create_user(db, "crash@esempio-test.example", "a-long-test-password-1", "proponent", None,
-                               OWNER_COMPANY[1])
-            db.flush()
-            headers = {"Authorization": f"Bearer {issue_token(user)[0]}"}
-            db.commit()
+        headers = signed_in(engine, "crash@esempio-test.example", tax_id=OWNER_COMPANY[1])
         books = [valid_writer(name=f"Sito crash {i}").to_bytes() for i in range(UPLOADS)]
         first_stored = threading.Event()
         with serving(create_app(url)) as base, httpx.Client(base_url=base, timeout=60) as client:

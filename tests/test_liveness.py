@@ -15,12 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from app import settings
 from app.api.main import create_app
-from app.auth import create_user, issue_token
-from tests.conftest import remove_uploaded_candidacies
+from tests.conftest import remove_uploaded_candidacies, signed_in
 from tests.live import serving
 from tests.workbooks import OWNER_COMPANY, rebuild_zip, valid_writer
 
@@ -44,12 +42,7 @@ def test_reads_stay_answered_during_an_upload_burst(database_url: str, catalogue
     settings.storage_settings.cache_clear()
     bomb = instructions_bomb()
     assert len(bomb) < upload_limit()
-    with Session(engine) as db:
-        user = create_user(db, "burst@esempio-test.example", "a-long-test-password-1", "proponent", None,
-                           OWNER_COMPANY[1])
-        db.flush()
-        headers = {"Authorization": f"Bearer {issue_token(user)[0]}"}
-        db.commit()
+    headers = signed_in(engine, "burst@esempio-test.example", tax_id=OWNER_COMPANY[1])
     books = [valid_writer(name=f"Sito raffica {i}").to_bytes() for i in range(UPLOADS)]
     reads: list[tuple[str, int | str, float]] = []
     done = threading.Event()

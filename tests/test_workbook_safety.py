@@ -148,6 +148,36 @@ def test_absurd_row_count() -> None:
     assert error.code == "too_many_rows" and "more than 5000 rows" in error.message_en
 
 
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def test_rows_in_a_sheet_the_parser_never_reads_count_too(valid: bytes) -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 5_002))
+    bloated = rebuild_zip(valid, {"xl/worksheets/sheet4.xml":  # Istruzioni
+                                  f'<worksheet xmlns="{NS}"><sheetData>{rows}</sheetData></worksheet>'.encode()})
+    error = rejected(bloated, engine="calamine")
+    assert error.code == "too_many_rows" and error.sheet == "Istruzioni"
+    assert "Sheet 'Istruzioni' has more than 5000 rows" in error.message_en
+    assert "Il foglio 'Istruzioni' ha più di 5000 righe" in error.message_it
+
+
+def test_a_cell_far_to_the_right_is_refused(valid: bytes) -> None:
+    wide = rebuild_zip(valid, {"xl/worksheets/sheet2.xml":  # Perimetro
+                               f'<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="XFD1" t="inlineStr">'
+                               f'<is><t>x</t></is></c></row></sheetData></worksheet>'.encode()})
+    error = rejected(wide, engine="calamine")
+    assert error.code == "too_many_columns" and "uses columns beyond ZZ" in error.message_en
+    assert "usa colonne oltre ZZ" in error.message_it
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_workbook_past_the_time_budget_is_refused(valid: bytes, engine: str) -> None:
+    error = rejected(valid, Limits(max_seconds=1e-9), engine)
+    assert error.code == "too_slow_to_read" and error.status == 422
+    assert "took longer than 1e-09 seconds" in error.message_en
+    assert "ha superato 1e-09 secondi" in error.message_it
+
+
 def test_damaged_package(valid: bytes) -> None:
     data = rebuild_zip(valid, replace={"xl/worksheets/sheet1.xml": b"<worksheet><broken"})
     error = rejected(data)

@@ -47,11 +47,15 @@ def _site_id(session: SessionDep, c: Candidacy) -> int | None:
 
 @router.get("/candidacies", summary="Candidacies you may see (yours; all for staff)")
 def list_candidacies(principal: ProponentDep, session: SessionDep, status: StatusQuery = None,
+                     possible_duplicates: Annotated[bool, Query(
+                         description="only uploads that name or look like another party's application")] = False,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> OrjsonResponse:
     query = lifecycle.visible(principal)
     if status:
         query = query.where(Candidacy.status == status)
+    if possible_duplicates:
+        query = query.where(Candidacy.duplicate_of_id.is_not(None))
     rows = session.scalars(query.order_by(Candidacy.id.desc()).limit(limit).offset(offset)).all()
     sites = dict(session.execute(select(Site.lineage_id, Site.id).where(
         Site.lineage_id.in_([c.lineage_id for c in rows]))).all()) if rows else {}

@@ -15,7 +15,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import OrjsonResponse
-from app.errors import InvalidInputError, OpportunityError, ServiceBusyError, ServiceUnavailableError
+from app.errors import (
+    InvalidInputError,
+    OpportunityError,
+    ServiceBusyError,
+    ServiceUnavailableError,
+)
 from geo.layers import LayerError
 from ingest.problems import WorkbookRejected
 
