@@ -1,22 +1,26 @@
 """Alembic environment: migrations run against the URL the service itself resolves.
 
 A caller may hand over an open connection (``config.attributes["connection"]``), as
-the tests and ``app.migrations`` do, so that a migration runs inside their transaction.
+the tests and ``app.core.migrations`` do, so that a migration runs inside their transaction.
 """
 
 from __future__ import annotations
 
-from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from app.models import Base
+import app.accounts.models
+import app.candidacies.models
+import app.catalogue.models
+import app.detection.models  # noqa: F401
+from alembic import context
+from app.core.schema import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+def _configure(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -37,7 +41,7 @@ def run_migrations_online() -> None:
         return
     url = config.attributes.get("url")
     if url is None:
-        from app.database import resolve_database_url
+        from app.core.database import resolve_database_url
 
         url = resolve_database_url()
     engine = create_engine(url, poolclass=pool.NullPool)

@@ -27,9 +27,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from app.database import make_engine
-from app.intake import check_workbook, submit
-from app.settings import upload_settings
+from app.candidacies.intake import check_workbook, submit
+from app.core.database import make_engine
+from app.core.settings import upload_settings
 from bench.machine import describe
 from bench.scratch import scratch_catalogue
 from ingest.fields import SHEET_CANDIDACY

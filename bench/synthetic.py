@@ -14,7 +14,7 @@ import time
 import numpy as np
 from sqlalchemy import Connection, create_engine, pool, text
 
-from app.enrichment import enrich
+from app.catalogue.enrichment import enrich
 
 SYNTHETIC_NAME = "Synthetic site"
 
@@ -79,7 +79,7 @@ def remove_synthetic(conn: Connection) -> int:
 
 
 def main() -> None:
-    from app.database import resolve_database_url
+    from app.core.database import resolve_database_url
 
     parser = argparse.ArgumentParser(description="Add a synthetic catalogue")
     parser.add_argument("--sites", type=int, default=10_000)

@@ -32,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy.orm import Session
 
-from app.auth import create_user, issue_token
-from app.database import make_engine
+from app.accounts.auth import create_user, issue_token
+from app.core.database import make_engine
 from bench.api_load import server
 from bench.ingest import variants
 from bench.machine import describe

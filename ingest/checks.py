@@ -1,15 +1,15 @@
-"""Checks across fields: tax codes, where the site is, surfaces, dates, admissibility
-thresholds and the delegation rules of form C.
+"""Checks across fields: tax codes, where the site is, surfaces, dates and admissibility
+thresholds; the delegation rules of form C (``ingest.form_c``) and personal data in
+public text (``ingest.public_text``) are mixed in.
 
 Reference data (comuni, the region, cadastral sheets) comes in through the
 :class:`ReferenceLookup` protocol so that this module stays free of the database; the
-service implements it on PostGIS (``app.lookup``).
+service implements it on PostGIS (``app.catalogue.lookup``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,10 +17,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point
 
-from ingest import codes
 from ingest.coordinates import ValueProblem, parse_wkt_perimeter, xy_to_lonlat
+from ingest.form_c import DelegationChecks
 from ingest.parser import ParsedWorkbook, SheetValues, parse_workbook
 from ingest.problems import Problem, Severity
+from ingest.public_text import PublicTextChecks
 from ingest.record import CandidacyRecord, DelegationRecord
 from ingest.values import normalise
 from ingest.workbook import Workbook
@@ -79,7 +80,7 @@ class Validation:
         }
 
 
-class _Checker:
+class _Checker(DelegationChecks, PublicTextChecks):
     def __init__(self, parsed: ParsedWorkbook, lookup: ReferenceLookup, thresholds: Thresholds,
                  today: dt.date):
         self.parsed = parsed
@@ -341,104 +342,6 @@ class _Checker:
                       f"'Available from' {available:%d/%m/%Y} is not plausible.",
                       f"'Disponibile dal' {available:%d/%m/%Y} non è plausibile.")
 
-    # -- public text -----------------------------------------------------------------------------
-
-    def public_text(self) -> None:
-        """Fields published as typed must not carry an owner's contact or tax code: the
-        owner sees a warning at the cell, staff see it before publishing."""
-        for key in PUBLIC_TEXT:
-            value = self.v.get(key)
-            found = personal_data(value) if isinstance(value, str) else []
-            if found:
-                kinds_en = ", ".join(en for en, _ in found)
-                kinds_it = ", ".join(it for _, it in found)
-                self.flag(Severity.WARNING, "personal_data_in_public_text", key,
-                          f"This text is published on the public map and seems to contain {kinds_en}. "
-                          "Remove it: investors contact the agency, never the owner directly.",
-                          f"Questo testo è pubblicato sulla mappa pubblica e sembra contenere {kinds_it}. "
-                          "Eliminarlo: gli investitori contattano l'agenzia, mai direttamente il proprietario.",
-                          "text without e-mail addresses, phone numbers or tax codes")
-
-    # -- delegation (form C) -------------------------------------------------------------------
-
-    def delegation(self, comune: ComuneRef | None) -> None:
-        role = self.v.get("proponent_role")
-        d = self.parsed.delegation
-        consent = self.v.get("publication_consent")
-        if role != "delegato":
-            self.resolved["owner_consent"] = bool(consent)
-            return
-        self.resolved["owner_consent"] = bool(d and d.values.get("owner_publication_consent"))
-        if d is None:
-            self.c.problem(Severity.ERROR, "missing_delegation", "proponent_role", "delegato",
-                           "a filled-in sheet Delega", None,
-                           "The proponent is a delegate, but sheet Delega (form C) is not filled "
-                           "in. The owner must delegate you there, signed, with an ID document.",
-                           "Il proponente è un delegato, ma il foglio Delega (lettera C) non è "
-                           "compilato. Il proprietario deve delegarla lì, firmando, con un "
-                           "documento d'identità.")
-            return
-        dv = d.values
-        owner = codes.clean(self.v.get("owner_tax_id", ""))
-        if dv.get("delegante_tax_id") and owner and dv["delegante_tax_id"] != owner:
-            self.flag(Severity.ERROR, "delegation_wrong_owner", "delegante_tax_id",
-                      f"The delegation is signed by {dv['delegante_tax_id']}, not by the owner "
-                      f"declared in sheet Candidatura ({owner}).",
-                      f"La delega è firmata da {dv['delegante_tax_id']}, non dal proprietario "
-                      f"dichiarato nel foglio Candidatura ({owner}).", owner, sheet=d)
-        proponent_ids = {self.v.get("proponent_cf"), self.v.get("proponent_piva")} - {None}
-        if dv.get("delegato_tax_id") and dv["delegato_tax_id"] not in proponent_ids:
-            self.flag(Severity.ERROR, "delegation_wrong_delegate", "delegato_tax_id",
-                      f"The delegation names {dv['delegato_tax_id']} as delegate, not the "
-                      "proponent of this candidacy.",
-                      f"La delega nomina come delegato {dv['delegato_tax_id']}, non il "
-                      "proponente di questa candidatura.", ", ".join(sorted(proponent_ids)), sheet=d)
-        expiry = dv.get("id_doc_expiry")
-        reference_day = self.v.get("compiled_on") or self.today
-        if expiry and expiry < reference_day:
-            self.flag(Severity.ERROR, "id_document_expired", "id_doc_expiry",
-                      f"The owner's ID document expired on {expiry:%d/%m/%Y}; attach a valid one.",
-                      f"Il documento d'identità del delegante è scaduto il {expiry:%d/%m/%Y}; "
-                      "allegarne uno valido.", f"a date after {reference_day:%d/%m/%Y}", sheet=d)
-        if dv.get("signed") is False:
-            self.flag(Severity.ERROR, "delegation_not_signed", "signed",
-                      "The delegation is not signed by the owner.",
-                      "La delega non è firmata dal delegante.", "Sì", sheet=d)
-        self._delegation_covers(d, comune)
-        if consent and not dv.get("owner_publication_consent"):
-            self.flag(Severity.WARNING, "consent_not_owner", "publication_consent",
-                      "A delegation covers only handling the application: the consent to publish "
-                      "must be the owner's ('Nulla osta alla pubblicazione del delegante' in "
-                      "sheet Delega). The site will not be published until the owner consents.",
-                      "La delega copre solo la gestione operativa della domanda: il nulla osta "
-                      "alla pubblicazione spetta al proprietario ('Nulla osta alla pubblicazione "
-                      "del delegante' nel foglio Delega). Il sito non sarà pubblicato senza.")
-
-    def _delegation_covers(self, d: SheetValues, comune: ComuneRef | None) -> None:
-        dv = d.values
-        site_comune = dv.get("site_comune")
-        if site_comune and comune:
-            delegated = self.lookup.comune(str(site_comune))
-            if delegated is None or delegated.istat_code != comune.istat_code:
-                self.flag(Severity.ERROR, "delegation_other_site", "site_comune",
-                          f"The delegation covers a site in '{site_comune}', not in {comune.name}.",
-                          f"La delega riguarda un sito a '{site_comune}', non a {comune.name}.",
-                          comune.name, sheet=d)
-                return
-        foglio, mappali = self.v.get("foglio"), set(self.v.get("mappali", []))
-        if dv.get("site_foglio") and foglio and normalise(dv["site_foglio"]).lstrip("0") != normalise(foglio).lstrip("0"):
-            self.flag(Severity.ERROR, "delegation_other_site", "site_foglio",
-                      f"The delegation covers foglio {dv['site_foglio']}, the candidacy foglio {foglio}.",
-                      f"La delega riguarda il foglio {dv['site_foglio']}, la candidatura il foglio {foglio}.",
-                      str(foglio), sheet=d)
-        delegated_mappali = set(dv.get("site_mappali", []))
-        if delegated_mappali and mappali - delegated_mappali:
-            missing = ", ".join(sorted(mappali - delegated_mappali))
-            self.flag(Severity.ERROR, "delegation_other_site", "site_mappali",
-                      f"The delegation does not cover mappali {missing} of the candidacy.",
-                      f"La delega non comprende i mappali {missing} della candidatura.",
-                      ", ".join(sorted(mappali)), sheet=d)
-
     def run(self) -> Validation:
         self.proponent()
         comune = self.comune()
@@ -461,26 +364,6 @@ class _Checker:
 
 
 _TO_UTM32N = Transformer.from_crs(4326, 32632, always_xy=True)
-
-
-PUBLIC_TEXT = ("site_name", "address", "description_it", "description_en", "project_title",
-               "project_timing", "partners_sought")
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Italian landlines (0...) and mobiles (3..), with or without +39, spaced or not
-_PHONE_IN_TEXT = re.compile(r"(?<![\w.,])(?:(?:\+|00)39[\s.-]?)?(?:0\d{1,3}|3\d{2})(?:[\s./-]?\d{2,4}){2,3}(?!\w|[.,]\d)")
-_CF_IN_TEXT = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b")
-
-
-def personal_data(text: str) -> list[tuple[str, str]]:
-    """What personal data a free text seems to hold: (English, Italian) names."""
-    found = []
-    if _EMAIL_IN_TEXT.search(text):
-        found.append(("an e-mail address", "un indirizzo e-mail"))
-    if any(sum(ch.isdigit() for ch in m.group()) >= 8 for m in _PHONE_IN_TEXT.finditer(text)):
-        found.append(("a phone number", "un numero di telefono"))
-    if _CF_IN_TEXT.search(text.upper()):
-        found.append(("a codice fiscale", "un codice fiscale"))
-    return found
 
 
 def metric_area_m2(geometry: MultiPolygon) -> float:

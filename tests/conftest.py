@@ -26,9 +26,9 @@ from sqlalchemy import Connection, Engine, create_engine, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import migrations
-from app.embedded_db import EmbeddedCluster
-from app.errors import DatabaseSetupError
+from app.core import migrations
+from app.core.embedded_db import EmbeddedCluster
+from app.core.errors import DatabaseSetupError
 
 # CI explores the same examples every run (a red build must be reproducible); developers'
 # runs keep exploring new ones.
@@ -172,7 +172,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def reference_loaded(engine: Engine) -> list:
     """Reference layers loaded once (shared-data layers where that folder exists)."""
-    from app.reference import load_all
+    from app.catalogue.reference import load_all
 
     with engine.begin() as conn:
         return load_all(conn, SHARED_DATA if SHARED_DATA.is_dir() else None)
@@ -208,8 +208,8 @@ def catalogue(engine: Engine, reference_loaded: list) -> Iterator[list[int]]:
     API tests (which use the app's own connections) and removed afterwards."""
     from shapely.geometry import Point
 
-    from app.enrichment import enrich, refresh_clusters
-    from app.reference import Feature, replace_infrastructure
+    from app.catalogue.enrichment import enrich, refresh_clusters
+    from app.catalogue.layers import Feature, replace_infrastructure
     from bench.synthetic import generate_sites, remove_synthetic
 
     exits = [Feature(f"X{i}", f"Synthetic exit {i}", None, {"synthetic": True}, Point(lon, lat))
@@ -278,7 +278,7 @@ def _people() -> dict[str, tuple[str, str, str | None]]:
 
 def signed_in(engine: Engine, email: str, role: str = "proponent", tax_id: str | None = None) -> dict[str, str]:
     """A committed account (password PASSWORD) and the Authorization header of a token."""
-    from app.auth import create_user, issue_token
+    from app.accounts.auth import create_user, issue_token
 
     with Session(engine) as db:
         user = create_user(db, email, PASSWORD, role, None, tax_id)
@@ -291,7 +291,7 @@ def signed_in(engine: Engine, email: str, role: str = "proponent", tax_id: str |
 @pytest.fixture(scope="session")
 def accounts(engine: Engine, reference_loaded: list) -> Iterator[dict[str, dict[str, str]]]:
     """One account per role, committed: role -> Authorization header."""
-    from app.auth import create_user, issue_token
+    from app.accounts.auth import create_user, issue_token
 
     headers: dict[str, dict[str, str]] = {}
     with Session(engine) as db:

@@ -22,12 +22,12 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app import settings
+from app.accounts.auth import ALGORITHM, create_api_key, issue_token
+from app.accounts.models import User
 from app.api.main import create_app
-from app.auth import ALGORITHM, create_api_key, issue_token
-from app.enrichment import refresh_clusters
-from app.lifecycle import TRANSITIONS
-from app.models import User
+from app.candidacies.lifecycle import TRANSITIONS
+from app.catalogue.enrichment import refresh_clusters
+from app.core import settings
 from ingest import vocabulary as v
 from tests.conftest import PASSWORD, _people, remove_uploaded_candidacies
 from tests.workbooks import AGENT, OWNER_PERSON, delegate_writer, valid_writer
@@ -250,7 +250,7 @@ def test_tampered_forged_and_expired_tokens_are_refused(api: TestClient, account
 
 def test_password_change_and_deactivation_revoke_tokens(api: TestClient, accounts: dict, engine: Engine) -> None:
     with Session(engine) as db:
-        from app.auth import create_user, deactivate, set_password
+        from app.accounts.auth import create_user, deactivate, set_password
 
         user = create_user(db, "temp.proponent@example.org", PASSWORD, "proponent", None, _people()["other"][2])
         db.commit()
@@ -279,7 +279,7 @@ def test_api_keys_are_read_only_and_revocable(api: TestClient, world: dict, engi
         row, key = create_api_key(db, "short-lived")
         db.commit()
         assert api.get("/collections", headers={"X-API-Key": key}).status_code == 200
-        from app.auth import revoke_api_key
+        from app.accounts.auth import revoke_api_key
 
         assert revoke_api_key(db, row.prefix)
         db.commit()

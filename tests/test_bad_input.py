@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app import settings
 from app.api.main import create_app
+from app.core import settings
 from tests.workbooks import valid_writer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app import settings
 from app.cli import cli
+from app.core import settings
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
-from app import settings
+from app.core import settings
 from tests.conftest import remove_uploaded_candidacies, signed_in
 from tests.workbooks import (
     AGENT,

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from app import settings
 from app.cli import cli
+from app.core import settings
 from geo.synthetic import BANDS, SyntheticScene, generate
 
 runner = CliRunner()

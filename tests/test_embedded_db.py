@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.embedded_db import EmbeddedCluster
-from app.errors import DatabaseSetupError
+from app.core.embedded_db import EmbeddedCluster
+from app.core.errors import DatabaseSetupError
 from tests.conftest import ROOT, free_port
 
 
@@ -98,7 +98,7 @@ def test_invalid_database_name_is_refused(cluster: EmbeddedCluster) -> None:
 
 @pytest.mark.db
 def test_the_api_connects_as_a_least_privilege_role_after_migration(cluster: EmbeddedCluster) -> None:
-    from app import migrations
+    from app.core import migrations
 
     cluster.start()
     migrations.upgrade(cluster.url())

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app import settings
+from app.candidacies.freshness import expire, remind, stale_sites
+from app.candidacies.notify import FileNotifier, Message, deliver, load_notifier
 from app.cli import cli
-from app.freshness import expire, remind, stale_sites
-from app.notify import FileNotifier, Message, deliver, load_notifier
+from app.core import settings
 from tests.conftest import remove_uploaded_candidacies
 from tests.test_access import DELEGATED, XLSX
 
@@ -42,7 +42,7 @@ def published(api: TestClient, accounts: dict, engine: Engine, tmp_path: Path,
     remove_uploaded_candidacies(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM notifications"))
-        from app.enrichment import refresh_clusters
+        from app.catalogue.enrichment import refresh_clusters
 
         refresh_clusters(conn)
 

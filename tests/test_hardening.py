@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from app import settings
+from app.accounts.auth import SecretKeyError, secret_key
 from app.api.main import create_app
-from app.auth import SecretKeyError, secret_key
 from app.cli import cli
+from app.core import settings
 from tests.workbooks import valid_writer
 
 runner = CliRunner()

@@ -12,9 +12,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.intake import ValidationFailed, check_workbook, proponent_prefill, submit
-from app.lookup import PostgisLookup
-from app.models import AuditEvent, Candidacy, Delegation, Proponent, Site
+from app.candidacies.intake import ValidationFailed, check_workbook, proponent_prefill, submit
+from app.candidacies.models import Candidacy, Delegation, Proponent
+from app.catalogue.lookup import PostgisLookup
+from app.catalogue.models import Site
+from app.core.schema import AuditEvent
 from ingest.annotate import REPORT_SHEET, annotate
 from ingest.checks import Thresholds, validate_workbook
 from ingest.template import build_template

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
-from app import settings
 from app.api.main import create_app
+from app.core import settings
 from tests.conftest import remove_uploaded_candidacies
 from tests.workbooks import rebuild_zip, valid_writer
 

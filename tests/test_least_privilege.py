@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.embedded_db import SERVICE_GROUP
+from app.core.embedded_db import SERVICE_GROUP
 
 
 def _connect(url: str) -> psycopg.Connection:

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from app import settings
 from app.api.main import create_app
+from app.core import settings
 from tests.conftest import remove_uploaded_candidacies, signed_in
 from tests.live import serving
 from tests.workbooks import OWNER_COMPANY, rebuild_zip, valid_writer

@@ -23,10 +23,10 @@ import uvicorn
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app import settings
 from app.api.main import create_app
-from app.demo import load_samples
-from app.enrichment import enrich, refresh_clusters
+from app.candidacies.demo import load_samples
+from app.catalogue.enrichment import enrich, refresh_clusters
+from app.core import settings
 from tests.conftest import ROOT, free_port, remove_uploaded_candidacies
 
 playwright = pytest.importorskip("playwright.sync_api")

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from app.matching import Requirement, load_presets, match, resolve
+from app.catalogue.matching import match
+from app.catalogue.requirements import Requirement, load_presets, resolve
 
 LOGISTICS = {"land_area_m2": {"min": 30000}, "tenure": "buy", "max_motorway_km": 15,
              "max_airport_km": 40, "preferences": ["max_airport_km"], "weights": {"max_motorway_km": 3}}

@@ -11,8 +11,12 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection, create_engine, inspect, pool, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app import migrations
-from app.models import Base
+import app.accounts.models
+import app.candidacies.models
+import app.catalogue.models
+import app.detection.models  # noqa: F401
+from app.core import migrations
+from app.core.schema import Base
 from ingest import vocabulary
 from tests.conftest import create_test_database, drop_test_database
 

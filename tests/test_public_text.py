@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app import settings
-from ingest.checks import personal_data
+from app.core import settings
+from ingest.public_text import personal_data
 from tests.conftest import remove_uploaded_candidacies
 from tests.workbooks import candidacy_cell, valid_writer
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-from app.reference import load_all, reference_counts
+from app.catalogue.layers import reference_counts
+from app.catalogue.reference import load_all
 
 MILANO = "015146"
 
@@ -109,7 +110,7 @@ def test_a_changed_source_replaces_its_features(reference_loaded: list, conn: Co
     """A changed hash reloads: features the source no longer has are removed."""
     from shapely.geometry import Point
 
-    from app.reference import Feature, replace_infrastructure
+    from app.catalogue.layers import Feature, replace_infrastructure
 
     source = "synthetic test source"
     first = [Feature(f"s{i}", f"Synthetic {i}", None, {}, Point(9.1 + i / 100, 45.5)) for i in range(3)]

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
-from app.reports import neutralise
+from app.catalogue.exports import neutralise
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_report_of_an_uploaded_candidacy(api: TestClient, staff: dict, engine: E
                                          clean_intake: None) -> None:
     from sqlalchemy.orm import Session
 
-    from app.intake import submit
+    from app.candidacies.intake import submit
     from tests.workbooks import valid_writer
 
     with Session(engine) as session:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from app.api.main import create_app
-from app.settings import limit_settings
+from app.core.settings import limit_settings
 
 EXAMPLES = 20
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.settings import ApiSettings, DatabaseSettings, StorageSettings, UploadSettings
+from app.core.settings import ApiSettings, DatabaseSettings, StorageSettings, UploadSettings
 
 
 def test_database_url_forms_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app import settings
+from app.accounts.auth import create_user
 from app.api.main import create_app
-from app.auth import create_user
+from app.core import settings
 
 EMAIL = "signin.victim@example.org"
 RIGHT = "the-right-password-42"

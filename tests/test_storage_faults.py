@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from app import settings
 from app.api.main import create_app
 from app.cli import cli
-from app.storage import path_for
+from app.core import settings
+from app.core.storage import path_for
 from tests.conftest import remove_uploaded_candidacies
 from tests.workbooks import valid_writer
 
@@ -59,7 +59,7 @@ def test_a_full_disk_answers_507_and_leaves_nothing(client: TestClient, accounts
     def full(_: int) -> None:  # injected fault: the disk fills up while the file is written
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("app.storage.os.fsync", full)
+    monkeypatch.setattr("app.core.storage.os.fsync", full)
     before = _candidacies(engine)
     answer = _submit(client, accounts["other"], valid_writer(name="Disco pieno").to_bytes())
     assert answer.status_code == 507
@@ -85,9 +85,9 @@ def test_a_failed_commit_removes_the_file_it_wrote(client: TestClient, accounts:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import Session
 
-    import app.intake
+    import app.candidacies.intake
 
-    real_commit, real_store, written = Session.commit, app.intake.store_original, []
+    real_commit, real_store, written = Session.commit, app.candidacies.intake.store_original, []
 
     def store_and_note(root: Path, data: bytes) -> tuple[Path, bool]:
         written.append(real_store(root, data))
@@ -99,7 +99,7 @@ def test_a_failed_commit_removes_the_file_it_wrote(client: TestClient, accounts:
             raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
         real_commit(self)
 
-    monkeypatch.setattr(app.intake, "store_original", store_and_note)
+    monkeypatch.setattr(app.candidacies.intake, "store_original", store_and_note)
     monkeypatch.setattr(Session, "commit", lost)
     before = _candidacies(engine)
     answer = _submit(client, accounts["other"], valid_writer(name="Commit perso").to_bytes())

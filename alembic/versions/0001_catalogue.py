@@ -10,11 +10,11 @@ autogenerate cannot see: the PostGIS extension and the append-only audit trigger
 
 from __future__ import annotations
 
-import geoalchemy2
 import sqlalchemy as sa
-from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -20,8 +20,9 @@ Create Date: 2026-11-21
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 from geoalchemy2 import Geometry
+
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"

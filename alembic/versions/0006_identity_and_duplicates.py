@@ -14,6 +14,7 @@ see flagged (``duplicate_of_id``) instead of a new version of it.
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0006"

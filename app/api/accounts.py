@@ -3,71 +3,28 @@ administration for admins."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app.accounts.auth import create_api_key, create_user
+from app.accounts.models import User
+from app.accounts.signin import sign_in
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import AccountDep, AdminDep, client_ip
-from app.auth import authenticate, create_api_key, create_user, issue_token
-from app.database import SessionDep
-from app.errors import UnauthorizedError
-from app.models import AuditEvent, User
-from app.ratelimit import count, current, hit, refuse
-from app.settings import limit_settings
+from app.core.database import SessionDep
+from app.core.schema import AuditEvent
 
 router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422, 429, 503))
-
-
-def _audit_login(session: Session, request: Request, email: str, ok: bool, role: str | None) -> None:
-    """Committed at once: a failed attempt is recorded although the request then fails."""
-    session.add(AuditEvent(actor=email.replace("\x00", "")[:200], actor_role=role,
-                           action="auth.login" if ok else "auth.login_failed", entity_type="user",
-                           client_address=client_ip(request)))
-    session.commit()
-
-
-def _throttle(session: Session, account: str, address: str | None) -> None:
-    """Limits that stop guessing without letting anyone lock the real user out.
-
-    Per address: every attempt counts (429 past the limit). Per account and address: wrong
-    passwords count (429 for that pair only). Per account, all addresses together: wrong
-    passwords past a threshold slow every further attempt down (up to a few seconds)
-    instead of refusing it, so the user with the right password still gets in."""
-    limits = limit_settings()
-    window = limits.window_seconds
-    if address:  # unknown peers (a Unix socket) would otherwise share one bucket
-        hit(session, f"login:ip:{address}", limits.logins, window)
-        if current(session, f"login-fail:{account}:{address}", window) >= limits.login_failures_per_address:
-            raise refuse(window)
-    excess = current(session, f"login-fail:{account}", window) - limits.login_failures_before_slowdown
-    if excess > 0:
-        time.sleep(min(excess * limits.login_slowdown_step_s, limits.login_slowdown_max_s))
 
 
 @router.post("/auth/token", summary="Sign in: an access token for an e-mail and password")
 def login(request: Request, session: SessionDep,
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> OrjsonResponse:
-    address = client_ip(request)
-    account = form.username.strip().lower()
-    _throttle(session, account, address)
-    try:
-        user = authenticate(session, form.username, form.password)
-    except UnauthorizedError:
-        session.rollback()
-        window = limit_settings().window_seconds
-        count(session, f"login-fail:{account}", window)
-        if address:
-            count(session, f"login-fail:{account}:{address}", window)
-        _audit_login(session, request, form.username, False, None)
-        raise
-    token, lifetime = issue_token(user)
-    _audit_login(session, request, user.email, True, user.role)
+    user, token, lifetime = sign_in(session, form.username, form.password, client_ip(request))
     return OrjsonResponse({"access_token": token, "token_type": "bearer", "expires_in": lifetime,
                            "role": user.role})
 

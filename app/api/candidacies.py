@@ -9,14 +9,15 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app import lifecycle
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import ProponentDep, StaffDep, client_ip
-from app.auth import Principal
-from app.database import SessionDep
-from app.errors import ForbiddenError
-from app.freshness import stale_sites
-from app.models import AuditEvent, Candidacy, Site
+from app.candidacies import lifecycle
+from app.candidacies.freshness import stale_sites
+from app.candidacies.models import Candidacy
+from app.catalogue.models import Site
+from app.core import audit
+from app.core.database import SessionDep
+from app.core.errors import ForbiddenError
 from ingest import vocabulary as v
 
 router = APIRouter(tags=["candidacies"], responses=error_responses(401, 403, 404, 409, 422, 503))
@@ -62,14 +63,6 @@ def list_candidacies(principal: ProponentDep, session: SessionDep, status: Statu
     return OrjsonResponse([_summary(c, sites.get(c.lineage_id)) for c in rows])
 
 
-def _history(session: SessionDep, c: Candidacy, principal: Principal) -> list[dict[str, Any]]:
-    events = session.scalars(select(AuditEvent).where(
-        AuditEvent.entity_type == "candidacy", AuditEvent.entity_id == str(c.id)).order_by(AuditEvent.id))
-    return [{"at": e.occurred_at.isoformat(), "action": e.action, "from": e.from_status, "to": e.to_status,
-             "reason": e.reason, "by_role": e.actor_role,
-             **({"by": e.actor} if principal.is_staff else {})} for e in events]
-
-
 @router.get("/candidacies/{candidacy_id}", summary="One candidacy: record, history, possible moves")
 def get_candidacy(principal: ProponentDep, session: SessionDep, candidacy_id: int) -> OrjsonResponse:
     c = lifecycle.get_visible(session, principal, candidacy_id)
@@ -78,7 +71,7 @@ def get_candidacy(principal: ProponentDep, session: SessionDep, candidacy_id: in
         "relation": "staff" if principal.is_staff else lifecycle.relation(session, principal, c),
         "allowed_transitions": lifecycle.allowed_targets(c.status, lifecycle.actor_kind(principal)),
         "record": c.record, "warnings": c.validation_report.get("problems", []),
-        "history": _history(session, c, principal),
+        "history": lifecycle.history(session, c, with_actors=principal.is_staff),
     })
 
 
@@ -136,18 +129,8 @@ def audit_log(_: StaffDep, session: SessionDep,
               action: Annotated[str | None, Query(max_length=64)] = None,
               before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OrjsonResponse:
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    for column, value in ((AuditEvent.entity_type, entity_type), (AuditEvent.entity_id, entity_id),
-                          (AuditEvent.action, action)):
-        if value is not None:
-            query = query.where(column == value)
-    if before_id:
-        query = query.where(AuditEvent.id < before_id)
-    return OrjsonResponse([{
-        "id": e.id, "at": e.occurred_at.isoformat(), "actor": e.actor, "actor_role": e.actor_role,
-        "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id, "from": e.from_status,
-        "to": e.to_status, "reason": e.reason, "client_address": str(e.client_address) if e.client_address else None,
-        "details": e.details} for e in session.scalars(query)])
+    return OrjsonResponse(audit.search(session, entity_type=entity_type, entity_id=entity_id, action=action,
+                                       before_id=before_id, limit=limit))
 
 
 @router.get("/freshness/stale", summary="Published sites to confirm, and whom to remind (staff)")

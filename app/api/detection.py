@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import StaffDep
-from app.database import SessionDep
-from app.detection import candidates_geojson, review
+from app.core.database import SessionDep
+from app.detection.runs import candidates_geojson, review
 
 router = APIRouter(prefix="/detection", tags=["detection"], responses=error_responses(401, 403, 404, 409, 422, 503))
 

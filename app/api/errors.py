@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import OrjsonResponse
-from app.errors import (
+from app.core.errors import (
     InvalidInputError,
     OpportunityError,
     ServiceBusyError,

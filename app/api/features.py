@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement
 from app.api.links import base_url, this_url
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
-from app.collections import (
+from app.catalogue.collections import (
     Collection,
     ItemsQuery,
     all_collections,
@@ -27,9 +27,9 @@ from app.collections import (
     get_collection,
     parse_bbox,
 )
-from app.database import SessionDep
-from app.errors import BadRequestError
-from app.models import Province, Site
+from app.catalogue.models import Province, Site
+from app.core.database import SessionDep
+from app.core.errors import BadRequestError
 from ingest import vocabulary as v
 
 router = APIRouter(tags=["features"], dependencies=[Depends(require_reader)],

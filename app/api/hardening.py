@@ -14,7 +14,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import OpportunityError, PayloadTooLargeError
+from app.core.errors import OpportunityError, PayloadTooLargeError
 
 log = logging.getLogger("opportunity.api")
 

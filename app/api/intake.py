@@ -18,14 +18,14 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from app.accounts.auth import Principal
+from app.accounts.ratelimit import hit
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
-from app.auth import Principal
-from app.database import SessionDep
-from app.errors import PayloadTooLargeError, ServiceBusyError
-from app.intake import check_workbook, proponent_prefill, submit
-from app.ratelimit import hit
-from app.settings import limit_settings, upload_settings
+from app.candidacies.intake import check_workbook, proponent_prefill, submit
+from app.core.database import SessionDep
+from app.core.errors import PayloadTooLargeError, ServiceBusyError
+from app.core.settings import limit_settings, upload_settings
 from ingest.annotate import annotate
 from ingest.template import build_template
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import Request
 
-from app.settings import api_settings
+from app.core.settings import api_settings
 
 
 def base_url(request: Request) -> str:

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
+from app.accounts.auth import secret_key
 from app.api import (
     accounts,
     candidacies,
@@ -34,9 +35,8 @@ from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
-from app.auth import secret_key
-from app.database import make_engine, resolve_service_url
-from app.settings import api_settings, auth_settings, limit_settings, upload_settings
+from app.core.database import make_engine, resolve_service_url
+from app.core.settings import api_settings, auth_settings, limit_settings, upload_settings
 
 
 @asynccontextmanager

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends
 
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
-from app.database import SessionDep
-from app.matching import Requirement, load_presets, match
+from app.catalogue.matching import match
+from app.catalogue.requirements import Requirement, load_presets
+from app.core.database import SessionDep
 
 router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
                    responses=error_responses(401, 422, 503))

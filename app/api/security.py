@@ -15,10 +15,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from app.auth import ANONYMOUS, Principal, principal_from_api_key, principal_from_token
-from app.database import SessionDep
-from app.errors import ForbiddenError, UnauthorizedError
-from app.settings import api_settings, auth_settings
+from app.accounts.auth import ANONYMOUS, Principal, principal_from_api_key, principal_from_token
+from app.core.database import SessionDep
+from app.core.errors import ForbiddenError, UnauthorizedError
+from app.core.settings import api_settings, auth_settings
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, require_reader
-from app.database import SessionDep
-from app.errors import BadRequestError
-from app.reports import shortlist_rows, site_report, to_csv, to_geojson, to_xlsx
+from app.candidacies.reports import site_report
+from app.catalogue.exports import shortlist_rows, to_csv, to_geojson, to_xlsx
+from app.core.database import SessionDep
+from app.core.errors import BadRequestError
 
 router = APIRouter(tags=["sites"], dependencies=[Depends(require_reader)],
                    responses=error_responses(400, 401, 403, 404, 422, 503))

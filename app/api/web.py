@@ -17,8 +17,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api.responses import OrjsonResponse
 from app.api.security import require_reader
-from app.errors import ServiceUnavailableError
-from app.settings import web_settings
+from app.core.errors import ServiceUnavailableError
+from app.core.settings import web_settings
 from ingest import vocabulary as v
 
 WEB = Path(__file__).resolve().parent.parent / "web"

@@ -1,0 +1,60 @@
+"""Signing in: password check, throttling that stops guessing without letting anyone lock
+the real user out, and the audit record of every attempt.
+
+Per address: every attempt counts (429 past the limit). Per account and address: wrong
+passwords count (429 for that pair only). Per account, all addresses together: wrong
+passwords past a threshold slow every further attempt down (up to a few seconds)
+instead of refusing it, so the user with the right password still gets in.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.orm import Session
+
+from app.accounts.auth import authenticate, issue_token
+from app.accounts.models import User
+from app.accounts.ratelimit import count, current, hit, refuse
+from app.core.errors import UnauthorizedError
+from app.core.schema import AuditEvent
+from app.core.settings import limit_settings
+
+
+def _audit(session: Session, email: str, ok: bool, role: str | None, address: str | None) -> None:
+    """Committed at once: a failed attempt is recorded although the request then fails."""
+    session.add(AuditEvent(actor=email.replace("\x00", "")[:200], actor_role=role,
+                           action="auth.login" if ok else "auth.login_failed", entity_type="user",
+                           client_address=address))
+    session.commit()
+
+
+def _throttle(session: Session, account: str, address: str | None) -> None:
+    limits = limit_settings()
+    window = limits.window_seconds
+    if address:  # unknown peers (a Unix socket) would otherwise share one bucket
+        hit(session, f"login:ip:{address}", limits.logins, window)
+        if current(session, f"login-fail:{account}:{address}", window) >= limits.login_failures_per_address:
+            raise refuse(window)
+    excess = current(session, f"login-fail:{account}", window) - limits.login_failures_before_slowdown
+    if excess > 0:
+        time.sleep(min(excess * limits.login_slowdown_step_s, limits.login_slowdown_max_s))
+
+
+def sign_in(session: Session, email: str, password: str, address: str | None) -> tuple[User, str, int]:
+    """The account, an access token and its lifetime in seconds; 401 or 429 otherwise."""
+    account = email.strip().lower()
+    _throttle(session, account, address)
+    try:
+        user = authenticate(session, email, password)
+    except UnauthorizedError:
+        session.rollback()
+        window = limit_settings().window_seconds
+        count(session, f"login-fail:{account}", window)
+        if address:
+            count(session, f"login-fail:{account}:{address}", window)
+        _audit(session, email, False, None, address)
+        raise
+    token, lifetime = issue_token(user)
+    _audit(session, user.email, True, user.role, address)
+    return user, token, lifetime

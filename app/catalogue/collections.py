@@ -1,0 +1,263 @@
+"""The catalogue as OGC API - Features collections: which tables, which public
+properties, which filters. The HTTP layer (``app/api/features.py``) only translates
+requests into :class:`ItemsQuery` and answers with what :func:`fetch_items` returns.
+
+GeoJSON is assembled by PostgreSQL (``json_build_object``/``ST_AsGeoJSON``) and passed
+through as a pre-serialised fragment: no Python object is built per feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Text, and_, func, literal_column, select, true
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+
+from app.catalogue import cql2
+from app.catalogue.models import Comune, Infrastructure, PolicyZone, Province, Site
+from app.core.errors import BadRequestError, NotFoundError
+
+PUBLISHED = "published"
+# Public properties of a site: no people, no file paths, no internal ids of candidacies.
+SITE_PROPERTIES: dict[str, ColumnElement[Any]] = {
+    "public_id": Site.public_id, "name": Site.name, "kind": Site.kind, "site_type": Site.site_type,
+    "condition": Site.condition, "comune_istat": Site.comune_istat, "province_code": Site.province_code,
+    "address": Site.address, "location_precision": Site.location_precision,
+    "land_area_m2": Site.land_area_m2, "covered_area_m2": Site.covered_area_m2,
+    "gross_floor_area_m2": Site.gross_floor_area_m2, "useful_height_m": Site.useful_height_m,
+    "floors": Site.floors, "year_built": Site.year_built, "energy_class": Site.energy_class,
+    "zoning": Site.zoning, "allowed_functions": Site.allowed_functions,
+    "constraints": Site.constraints, "remediation": Site.remediation,
+    "availability": Site.availability, "price_eur": Site.price_eur,
+    "annual_rent_eur": Site.annual_rent_eur, "available_from": Site.available_from,
+    "rail_siding": Site.rail_siding, "power_kw": Site.power_kw, "substation": Site.substation,
+    "gas": Site.gas, "industrial_water": Site.industrial_water, "sewer": Site.sewer,
+    "fibre": Site.fibre, "sectors": Site.sectors, "description_it": Site.description_it,
+    "description_en": Site.description_en, "planning_stage": Site.planning_stage,
+    "project_floor_area_m2": Site.project_floor_area_m2, "investment_eur": Site.investment_eur,
+    "dist_airport_km": Site.dist_airport_km, "dist_station_km": Site.dist_station_km,
+    "dist_motorway_exit_km": Site.dist_motorway_exit_km, "nearest": Site.nearest,
+    "zones": Site.zones, "pop_10km": Site.pop_10km, "pop_20km": Site.pop_20km,
+    "pop_30km": Site.pop_30km, "completeness": Site.completeness,
+    "last_confirmed_at": Site.last_confirmed_at,
+}
+SORTABLE_SITE = (
+    "name", "land_area_m2", "covered_area_m2", "gross_floor_area_m2", "price_eur", "annual_rent_eur",
+    "dist_airport_km", "dist_station_km", "dist_motorway_exit_km", "completeness", "pop_30km",
+    "available_from", "last_confirmed_at",
+)
+# scalar properties CQL2 may filter on, with their JSON Schema type
+QUERYABLE_TYPES = {
+    "name": "string", "kind": "string", "site_type": "string", "condition": "string",
+    "comune_istat": "string", "province_code": "string", "zoning": "string",
+    "availability": "string", "remediation": "string", "energy_class": "string",
+    "location_precision": "string", "land_area_m2": "number", "covered_area_m2": "number",
+    "gross_floor_area_m2": "number", "useful_height_m": "number", "floors": "integer",
+    "year_built": "integer", "price_eur": "number", "annual_rent_eur": "number",
+    "power_kw": "number", "rail_siding": "boolean", "fibre": "boolean", "substation": "boolean",
+    "dist_airport_km": "number", "dist_station_km": "number", "dist_motorway_exit_km": "number",
+    "pop_10km": "integer", "pop_20km": "integer", "pop_30km": "integer", "completeness": "number",
+    "available_from": "string",
+}
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    table: Any  # mapped class
+    geometry: ColumnElement[Any]
+    fid: ColumnElement[Any]
+    properties: dict[str, ColumnElement[Any]]
+    where: Callable[[], ColumnElement[bool]] = true
+    sortable: tuple[str, ...] = ()
+    queryables: dict[str, str] = field(default_factory=dict)
+    precision: int = 6
+    # heavy properties left out of item lists (they stay in /items/{id})
+    detail_only: frozenset[str] = frozenset()
+
+
+def _site_collection() -> Collection:
+    return Collection(
+        "sites", "Sites", "Published land and buildings of the Opportunity Lombardy catalogue.",
+        Site, Site.geom, Site.id, SITE_PROPERTIES, lambda: Site.status == PUBLISHED,
+        SORTABLE_SITE, QUERYABLE_TYPES, detail_only=frozenset({"nearest"}),
+    )
+
+
+def reference_collections(conn: Connection) -> list[Collection]:
+    """Admin units, then one collection per infrastructure layer type and zone type."""
+    collections = [
+        Collection("comuni", "Comuni", "Lombardy municipalities with ISTAT population.", Comune,
+                   Comune.geom, Comune.istat_code,
+                   {"name": Comune.name, "istat_code": Comune.istat_code,
+                    "province_code": Comune.province_code, "population": Comune.population,
+                    "population_year": Comune.population_year},
+                   sortable=("name", "population"), precision=5),
+        Collection("provinces", "Provinces", "The 12 provinces of Lombardy.", Province, Province.geom,
+                   Province.code, {"name": Province.name, "code": Province.code,
+                                   "abbreviation": Province.abbreviation}, sortable=("name",),
+                   precision=5),
+    ]
+    for layer in conn.execute(select(Infrastructure.layer_type).distinct().order_by(Infrastructure.layer_type)).scalars():
+        collections.append(Collection(
+            f"infrastructure.{layer}", layer.replace("_", " ").capitalize(),
+            f"Infrastructure layer '{layer}'.", Infrastructure, Infrastructure.geom, Infrastructure.id,
+            {"name": Infrastructure.name, "code": Infrastructure.code, "layer_type": Infrastructure.layer_type,
+             "source": Infrastructure.source, "properties": Infrastructure.properties},
+            lambda layer=layer: Infrastructure.layer_type == layer, ("name",),
+        ))
+    for zone in conn.execute(select(PolicyZone.zone_type).distinct().order_by(PolicyZone.zone_type)).scalars():
+        collections.append(Collection(
+            f"zones.{zone}", zone.upper() if len(zone) <= 3 else zone.replace("_", " ").capitalize(),
+            f"Policy zone '{zone}': the comuni (or polygons) it covers.", PolicyZone,
+            func.coalesce(PolicyZone.geom, select(Comune.geom).where(Comune.istat_code == PolicyZone.comune_istat).scalar_subquery()),
+            PolicyZone.id,
+            {"zone_type": PolicyZone.zone_type, "name": PolicyZone.name, "comune_istat": PolicyZone.comune_istat,
+             "note": PolicyZone.note},
+            lambda zone=zone: PolicyZone.zone_type == zone, ("comune_istat",), precision=5,
+        ))
+    return collections
+
+
+def all_collections(conn: Connection) -> list[Collection]:
+    return [_site_collection(), *reference_collections(conn)]
+
+
+def get_collection(conn: Connection, collection_id: str) -> Collection:
+    if collection_id == "sites":
+        return _site_collection()
+    for collection in reference_collections(conn):
+        if collection.id == collection_id:
+            return collection
+    raise NotFoundError(f"No collection '{collection_id}'. See /collections.",
+                        f"Nessuna collezione '{collection_id}'. Vedere /collections.")
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemsQuery:
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = 100
+    offset: int = 0
+    sortby: list[str] = field(default_factory=list)
+    cql2: str | None = None
+    conditions: list[ColumnElement[bool]] = field(default_factory=list)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3]):
+        raise BadRequestError(
+            "bbox must be minLon,minLat,maxLon,maxLat in WGS84, e.g. 9.0,45.3,9.4,45.6.",
+            "bbox deve essere minLon,minLat,maxLon,maxLat in WGS84, es. 9.0,45.3,9.4,45.6.",
+        )
+    return values[0], values[1], values[2], values[3]
+
+
+def cql2_condition(collection: Collection, text: str) -> ColumnElement[bool]:
+    """A CQL2 text filter over the collection's queryables (and its geometry)."""
+    mapping = {name: collection.properties[name] for name in collection.queryables}
+    mapping["geometry"] = collection.geometry
+    return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables")
+
+
+def _order(collection: Collection, sortby: list[str]) -> list[ColumnElement[Any]]:
+    order = []
+    for item in sortby:
+        name = item.lstrip("+-")
+        if name not in collection.sortable:
+            raise BadRequestError(
+                f"Cannot sort by '{name}'; sortable: {', '.join(collection.sortable) or 'none'}.",
+                f"Impossibile ordinare per '{name}'; ordinabili: {', '.join(collection.sortable) or 'nessuno'}.",
+            )
+        column = collection.properties[name]
+        order.append(column.desc().nulls_last() if item.startswith("-") else column.asc().nulls_last())
+    # "fid + 0": with a bbox, walking the primary key in order and filtering (what the
+    # planner picks for ORDER BY id LIMIT n) reads thousands of rows; the spatial index
+    # and a top-n sort read only those in the box
+    tiebreak = collection.fid + 0 if collection.fid.type.python_type is int else collection.fid
+    return [*order, tiebreak.asc()]
+
+
+def _conditions(collection: Collection, query: ItemsQuery) -> ColumnElement[bool]:
+    conditions = [collection.where(), *query.conditions]
+    if query.bbox:
+        conditions.append(collection.geometry.op("&&")(func.ST_MakeEnvelope(*query.bbox, 4326)))
+    if query.cql2:
+        conditions.append(cql2_condition(collection, query.cql2))
+    return and_(*conditions)
+
+
+def feature_json(collection: Collection, listing: bool = False) -> ColumnElement[Any]:
+    args: list[Any] = []
+    for name, column in collection.properties.items():
+        if listing and name in collection.detail_only:
+            continue
+        args += [literal_column(f"'{name}'"), column]
+    return func.json_build_object(
+        literal_column("'type'"), literal_column("'Feature'"),
+        literal_column("'id'"), collection.fid,
+        literal_column("'geometry'"), func.ST_AsGeoJSON(collection.geometry, collection.precision).cast(JSON),
+        literal_column("'properties'"), func.json_build_object(*args),
+    )
+
+
+def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> tuple[int, str]:
+    """(numberMatched, JSON array text of the page's features)."""
+    where = _conditions(collection, query)
+    matched = select(func.count()).select_from(collection.table).where(where).scalar_subquery()
+    # pick the page's keys first, then build JSON for those rows only: built above the
+    # sort, json_build_object would run for every row in the bbox, not just the page
+    keys = (
+        select(collection.fid.label("fid"), func.row_number().over(
+            order_by=_order(collection, query.sortby)).label("n"))
+        .select_from(collection.table).where(where)
+        .order_by(*_order(collection, query.sortby)).limit(query.limit).offset(query.offset)
+        .subquery()
+    )
+    page = (
+        select(feature_json(collection, listing=True).label("feature"), keys.c.n)
+        .select_from(collection.table).join(keys, collection.fid == keys.c.fid)
+        .subquery()
+    )
+    features = select(
+        func.coalesce(func.json_agg(aggregate_order_by(page.c.feature, page.c.n)).cast(Text), "[]")
+    ).scalar_subquery()
+    row = conn.execute(select(matched.label("matched"), features.label("features"))).one()  # one round trip
+    return row.matched, row.features
+
+
+def fetch_item(conn: Connection, collection: Collection, fid: str) -> str:
+    key: Any = fid
+    if collection.fid.type.python_type is int:
+        key = int(fid) if fid.isascii() and fid.isdigit() and len(fid) < 19 else None
+    row = None
+    if key is not None:
+        row = conn.execute(
+            select(feature_json(collection).cast(Text)).select_from(collection.table)
+            .where(collection.where(), collection.fid == key)
+        ).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"No feature '{fid}' in collection '{collection.id}'.",
+                            f"Nessun elemento '{fid}' nella collezione '{collection.id}'.")
+    return row
+
+
+def extent(conn: Connection, collection: Collection) -> list[float] | None:
+    box = conn.execute(
+        select(func.ST_XMin(func.ST_Extent(collection.geometry)), func.ST_YMin(func.ST_Extent(collection.geometry)),
+               func.ST_XMax(func.ST_Extent(collection.geometry)), func.ST_YMax(func.ST_Extent(collection.geometry)))
+        .select_from(collection.table).where(collection.where())
+    ).one()
+    return [round(v, 6) for v in box] if box[0] is not None else None

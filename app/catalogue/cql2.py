@@ -1,0 +1,194 @@
+"""CQL2 text filters, checked before they reach SQL.
+
+pygeofilter parses the text and turns the tree into SQLAlchemy expressions with bound
+parameters (never SQL text). What it does not do, and a public endpoint must: bound
+the size of what it accepts, refuse functions it cannot translate, and make sure every
+value has the type of the property it is compared with, so that a typo answers 400
+with a message instead of a database error. Date properties accept ISO date strings
+('2026-06-01'), as clients such as GDAL write them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from pygeofilter import ast, values
+from pygeofilter.backends.evaluator import handle
+from pygeofilter.backends.sqlalchemy import filters
+from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
+from pygeofilter.parsers.cql2_text import parse
+from sqlalchemy import ColumnElement
+
+from app.core.errors import BadRequestError
+
+MAX_CHARS = 4_000
+MAX_NODES = 300  # also bounds the nesting depth, so walking the tree cannot overflow the stack
+FUNCTIONS = frozenset(filters.function_map)
+NUMBER, TEXT, DATE, BOOL, GEOMETRY, OTHER = "number", "text", "date", "boolean", "geometry", "other"
+KIND_IT = {NUMBER: "un numero", TEXT: "un testo", DATE: "una data", BOOL: "un sì/no", GEOMETRY: "una geometria",
+           OTHER: "un valore"}
+
+
+def _bad(en: str, it: str) -> BadRequestError:
+    return BadRequestError(f"The CQL2 filter cannot be used: {en}", f"Il filtro CQL2 non è utilizzabile: {it}")
+
+
+def kind_of(column: Any) -> str:
+    """The family of values a mapped column holds."""
+    if getattr(column.type, "geometry_type", None) is not None:
+        return GEOMETRY
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return OTHER
+    if python_type is bool:
+        return BOOL
+    if issubclass(python_type, int | float) or python_type.__name__ == "Decimal":
+        return NUMBER
+    if issubclass(python_type, dt.date):
+        return DATE
+    return TEXT if python_type is str else OTHER
+
+
+class _Checker:
+    """Walks the parsed tree once: size, functions and value types."""
+
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds, self.nodes = kinds, 0
+
+    def node(self, node: Any) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _bad(f"it is too complex (more than {MAX_NODES} terms); split it or use bbox and the "
+                       "typed filters.",
+                       f"è troppo complesso (più di {MAX_NODES} termini); suddividerlo o usare bbox e i "
+                       "filtri tipizzati.")
+        if isinstance(node, ast.Function) and node.name.lower() in ("bbox", "envelope"):
+            return self._envelope(node)
+        if isinstance(node, ast.Function) and node.name not in FUNCTIONS:
+            raise _bad(f"the function {node.name}() is not supported; available: {', '.join(sorted(FUNCTIONS))}.",
+                       f"la funzione {node.name}() non è supportata; disponibili: {', '.join(sorted(FUNCTIONS))}.")
+        if isinstance(node, ast.Comparison | ast.Between | ast.In | ast.Like):
+            node = self._typed(node)
+        if isinstance(node, ast.Arithmetic):
+            for side in (node.lhs, node.rhs):
+                if self._kind(side) not in (NUMBER, OTHER):
+                    raise _bad("arithmetic (+ - * /) works on numbers only.",
+                               "l'aritmetica (+ - * /) vale solo per i numeri.")
+        if dataclasses.is_dataclass(node):
+            changes = {f.name: self._child(getattr(node, f.name)) for f in dataclasses.fields(node)
+                       if isinstance(getattr(node, f.name), ast.Node | list)}
+            node = dataclasses.replace(node, **changes) if changes else node
+        return node
+
+    @staticmethod
+    def _envelope(node: ast.Function) -> values.Envelope:
+        """CQL2's BBOX(minx, miny, maxx, maxy[, ...]) literal, which the parser reads as a
+        function call; 6 numbers (with heights) keep the horizontal ones."""
+        args = node.arguments
+        if len(args) not in (4, 6) or not all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+            raise _bad("BBOX takes 4 numbers (minLon, minLat, maxLon, maxLat) or 6 with heights.",
+                       "BBOX richiede 4 numeri (minLon, minLat, maxLon, maxLat) o 6 con le quote.")
+        x1, y1, x2, y2 = (args[0], args[1], args[3], args[4]) if len(args) == 6 else args
+        return values.Envelope(x1, x2, y1, y2)
+
+    def _child(self, value: Any) -> Any:
+        return [self.node(v) for v in value] if isinstance(value, list) else self.node(value)
+
+    def _kind(self, value: Any) -> str:
+        if isinstance(value, ast.Attribute):
+            return self.kinds.get(value.name, OTHER)
+        if isinstance(value, bool):
+            return BOOL
+        if isinstance(value, int | float):
+            return NUMBER
+        if isinstance(value, dt.date):
+            return DATE
+        if isinstance(value, str):
+            return TEXT
+        if isinstance(value, values.Geometry | values.Envelope):
+            return GEOMETRY
+        return OTHER
+
+    def _typed(self, node: Any) -> Any:
+        """The comparison with its values made the property's type, or 400."""
+        if not isinstance(node.lhs, ast.Attribute):
+            return node
+        name, kind = node.lhs.name, self.kinds.get(node.lhs.name, OTHER)
+        if kind == GEOMETRY:
+            raise _bad(f"{name} is a geometry: use a spatial predicate, e.g. S_INTERSECTS({name}, "
+                       "BBOX(9.0,45.3,9.4,45.6)).",
+                       f"{name} è una geometria: usare un predicato spaziale, es. S_INTERSECTS({name}, "
+                       "BBOX(9.0,45.3,9.4,45.6)).")
+        if isinstance(node, ast.Like):
+            if kind != TEXT:
+                raise _bad(f"LIKE works on text, and {name} is {kind}.",
+                           f"LIKE vale per i testi, e {name} è {KIND_IT[kind]}.")
+            self._value(name, kind, node.pattern)
+            return node
+        fields = {"rhs": node.rhs} if isinstance(node, ast.Comparison) else (
+            {"low": node.low, "high": node.high} if isinstance(node, ast.Between) else {"sub_nodes": node.sub_nodes})
+        typed = {key: [self._value(name, kind, v) for v in value] if isinstance(value, list)
+                 else self._value(name, kind, value) for key, value in fields.items()}
+        return dataclasses.replace(node, **typed)
+
+    def _value(self, name: str, kind: str, value: Any) -> Any:
+        found = self._kind(value)
+        if kind == OTHER or found == OTHER or found == kind or isinstance(value, ast.Node):
+            return value
+        if kind == DATE and found == TEXT:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        example = {NUMBER: f"{name} > 30000", TEXT: f"{name} = 'Milano'", DATE: f"{name} < DATE('2027-01-01')",
+                   BOOL: f"{name} = true"}.get(kind, name)
+        raise _bad(f"{name} is {kind}, compared here with {found} ({value!r}); write e.g. {example}.",
+                   f"{name} è {KIND_IT[kind]}, confrontato qui con {KIND_IT[found]} ({value!r}); "
+                   f"scrivere ad es. {example}.")
+
+
+class _Evaluator(SQLAlchemyFilterEvaluator):
+    """pygeofilter's SQLAlchemy evaluator, with envelopes in WGS84 like the geometries
+    (its own BBOX literal has no SRID, which PostGIS refuses to compare)."""
+
+    @handle(values.Envelope)
+    def envelope(self, node: values.Envelope) -> Any:
+        return filters.parse_bbox([node.x1, node.y1, node.x2, node.y2], 4326)
+
+
+def condition(text: str, mapping: dict[str, Any], queryables_url: str) -> ColumnElement[bool]:
+    """The SQL condition of a CQL2 text filter over ``mapping`` (property -> column)."""
+    if len(text) > MAX_CHARS:
+        raise _bad(f"it is longer than {MAX_CHARS} characters.", f"supera {MAX_CHARS} caratteri.")
+    try:
+        tree = parse(text)
+    except RecursionError:
+        raise _bad("it is nested too deeply.", "è annidato troppo in profondità.") from None
+    except Exception as exc:  # the parser raises several kinds of lark errors
+        line = (str(exc).strip().splitlines() or ["syntax error"])[0][:160]
+        raise BadRequestError(f"The CQL2 filter cannot be parsed: {line}",
+                              f"Il filtro CQL2 non è interpretabile: {line}") from exc
+    unknown = sorted(_attributes(tree) - set(mapping))
+    if unknown:
+        names = ", ".join(unknown)
+        raise BadRequestError(f"The CQL2 filter uses {names}, not queryable; see {queryables_url}.",
+                              f"Il filtro CQL2 usa {names}, non interrogabile; vedere {queryables_url}.")
+    tree = _Checker({name: kind_of(column) for name, column in mapping.items()}).node(tree)
+    try:
+        return _Evaluator(mapping, None).evaluate(tree)
+    except (ValueError, TypeError, NotImplementedError, KeyError) as exc:
+        line = (str(exc).strip().splitlines() or ["unsupported"])[0][:160]
+        raise _bad(line, line) from exc
+
+
+def _attributes(node: Any) -> set[str]:
+    """Every property name a parsed CQL2 expression refers to."""
+    if isinstance(node, ast.Attribute):
+        return {node.name}
+    found: set[str] = set()
+    for child in getattr(node, "get_sub_nodes", lambda: [])() or []:
+        found |= _attributes(child)
+    return found

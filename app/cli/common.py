@@ -1,0 +1,90 @@
+"""What every command group shares: the console, a failure that exits 1, and sessions
+on the catalogue (the owner's URL), schema migration and reference loading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy.orm import Session
+
+from app.core.database import resolve_database_url
+from app.core.settings import storage_settings
+
+console = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def throwaway_engine(url: str):
+    return create_engine(url, poolclass=pool.NullPool)
+
+
+@contextmanager
+def catalogue_connection(url: str | None = None, write: bool = True) -> Iterator[Connection]:
+    """One connection to the catalogue (a transaction when ``write``), engine disposed after."""
+    engine = throwaway_engine(url or resolve_database_url())
+    try:
+        with (engine.begin() if write else engine.connect()) as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def catalogue_session(url: str | None = None) -> Iterator[Session]:
+    engine = throwaway_engine(url or resolve_database_url())
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def migrate_schema(url: str) -> None:
+    from app.core import migrations
+
+    with console.status("Migrating the catalogue schema to head..."):
+        migrations.upgrade(url)
+
+
+def load_reference(url: str, shared: Path | None) -> None:
+    from app.catalogue.reference import load_all
+
+    shared = shared or storage_settings().shared_data_dir
+    if not shared.is_dir():
+        console.print(
+            f"[yellow]{shared} not found:[/] loading comuni, provinces and airports from the "
+            "PyPI packages only (no stations, cadastral sheets or policy zones)."
+        )
+    with console.status("Loading reference layers..."), catalogue_connection(url) as conn:
+        results = load_all(conn, shared if shared.is_dir() else None)
+        if any(r.changed for r in results):
+            enrich_all(conn)
+    for result in results:
+        console.print("  " + result.describe(), soft_wrap=True)
+
+
+def enrich_all(conn) -> None:
+    """Reference data changed: every site's computed facts may have too."""
+    from app.catalogue.enrichment import enrich, refresh_clusters
+
+    with console.status("Recomputing enrichment of every site..."):
+        count = enrich(conn)
+        refresh_clusters(conn)
+    console.print(f"  enrichment recomputed for {count} sites")
+
+
+def load_demo_samples(url: str) -> None:
+    from app.candidacies.demo import load_samples
+
+    with catalogue_session(url) as session:
+        stored, refused, _ = load_samples(session)
+    console.print(f"  samples: {stored} stored and published for the demo, {refused} refused (invalid on purpose)")

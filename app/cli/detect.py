@@ -1,0 +1,155 @@
+"""``opportunity detect``: brownfield candidates from satellite rasters, stored for staff review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app.cli.common import catalogue_connection, console, fail
+from geo.layers import LayerError
+
+detect_cli = typer.Typer(no_args_is_help=True, help="Brownfield candidates from satellite imagery.")
+
+
+def _scene(path: Path, bands: str, date: str | None):
+    """A stack file (bands in the order given) or a folder of one file per band."""
+    import datetime as dt
+    import re
+
+    from geo.detect import Scene
+    from geo.raster import SEN2R_BANDS
+
+    when = dt.date.fromisoformat(date) if date else None
+    if path.is_dir():
+        files = {}
+        for file in sorted(path.iterdir()):
+            found = re.search(r"B(0[1-9]|1[0-2]|8A)", file.name)
+            if found and file.suffix.lower() in (".tif", ".tiff", ".jp2"):
+                files["B" + found.group(1)] = str(file)
+        return Scene(None, date=when, files=tuple(files.items()))
+    order = tuple(b.strip() for b in bands.split(",")) if bands else SEN2R_BANDS
+    return Scene(str(path), order, when)
+
+
+def _geometries(path: Path | None, crs):
+    if path is None:
+        return None
+    from geo.layers import read_layer
+
+    return list(read_layer(path).to_crs(crs).geometry)
+
+
+def _store_detection(candidates, crs, params, inputs: dict) -> None:
+    """Store a run and its candidates in the catalogue and say which run it is."""
+    from app.detection.runs import store_run
+
+    with catalogue_connection() as conn:
+        run_id = store_run(conn, candidates, crs, params, inputs, created_by="cli")
+    console.print(f"stored as detection run {run_id}")
+
+
+@detect_cli.command("run")
+def detect_run(
+    before: Annotated[Path, typer.Argument(help="First date: band stack, or folder of per-band files.")],
+    after: Annotated[Path, typer.Argument(help="Second date, same form.")],
+    bands: Annotated[str, typer.Option(help="Band order of stacks (default: sen2r 11-band order).")] = "",
+    before_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    after_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    zoning: Annotated[Path | None, typer.Option(help="Productive land (industrial zoning) polygons.")] = None,
+    exclude: Annotated[Path | None, typer.Option(help="Known sites or register polygons to leave out.")] = None,
+    min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
+    tile_size: Annotated[int, typer.Option(help="Pixels per tile side.")] = 1024,
+    out: Annotated[Path | None, typer.Option(help="Write candidates to GeoJSON or GeoPackage.")] = None,
+    store: Annotated[bool, typer.Option(help="Store the run and its candidates in the catalogue.")] = True,
+    dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' or a scheduler address.")] = None,
+) -> None:
+    """Detect candidate disused areas between two dates, with a progress bar."""
+    import geopandas as gpd
+    from rich.progress import Progress
+
+    from geo.detect import DetectionParams, detect, grid_of, tiles
+
+    first, second = _scene(before, bands, before_date), _scene(after, bands, after_date)
+    width, height, _, _, crs = grid_of(first)
+    params = DetectionParams(min_area_m2=min_area, tile_size=tile_size)
+    zones, known = _geometries(zoning, crs), _geometries(exclude, crs)
+    total = len(list(tiles(width, height, tile_size)))
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task(f"detecting over {width}x{height} px", total=total)
+            advance = lambda: progress.advance(task)  # noqa: E731
+            if dask:
+                from geo.distributed import detect_with_dask
+
+                candidates = detect_with_dask(first, second, params, zones, known,
+                                              None if dask == "local" else dask, progress=advance)
+            else:
+                candidates = detect(first, second, params, zones, known, progress=advance)
+    except (ValueError, KeyError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{len(candidates)} candidates")
+    if out:
+        frame = gpd.GeoDataFrame(
+            [{"score": c.score, "area_m2": c.area_m2, **{k: v for k, v in c.evidence.items() if k != "dates"}}
+             for c in candidates], geometry=[c.geometry for c in candidates], crs=crs)
+        frame.to_crs(4326).to_file(out)
+        console.print(f"written to {out}")
+    if store:
+        _store_detection(candidates, crs, params, {
+            "before": str(before), "after": str(after), "zoning": str(zoning) if zoning else None,
+            "exclude": str(exclude) if exclude else None})
+
+
+@detect_cli.command("trend")
+def detect_trend_command(
+    series: Annotated[Path, typer.Argument(help="NDVI series: one band per date.")],
+    dates: Annotated[Path, typer.Argument(help="JSON list of the bands' dates (ISO), in band order.")],
+    zoning: Annotated[Path | None, typer.Option(help="Productive land polygons.")] = None,
+    exclude: Annotated[Path | None, typer.Option(help="Known sites to leave out.")] = None,
+    min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
+    slope: Annotated[float, typer.Option(help="Minimum NDVI gain per year.")] = 0.05,
+    store: Annotated[bool, typer.Option(help="Store the run in the catalogue.")] = True,
+) -> None:
+    """Candidates from an NDVI time series: surfaces that started bare or sealed and green up."""
+    import datetime as dt
+    import json
+
+    import rasterio
+
+    from geo.detect import DetectionParams
+    from geo.timeseries import detect_trend
+
+    try:
+        when = [dt.datetime.fromisoformat(d) for d in json.loads(dates.read_text())]
+        with rasterio.open(series) as src:
+            crs = src.crs
+        params = DetectionParams(min_area_m2=min_area)
+        candidates = detect_trend(str(series), when, params, _geometries(zoning, crs),
+                                  _geometries(exclude, crs), slope_min=slope)
+    except (ValueError, KeyError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{len(candidates)} candidates")
+    if store:
+        _store_detection(candidates, crs, params, {"series": str(series), "dates": str(dates)})
+
+
+@detect_cli.command("evaluate")
+def detect_evaluate(
+    run_id: Annotated[int, typer.Argument(help="A stored detection run.")],
+    reference: Annotated[Path, typer.Argument(help="Reference polygons: register of disused areas, DUSAF 134...")],
+    min_iou: Annotated[float, typer.Option(help="IoU for a match.")] = 0.3,
+) -> None:
+    """Precision, recall, F1 and IoU of a run against a reference layer."""
+    from app.detection.runs import evaluate_run
+    from geo.layers import read_layer
+
+    try:
+        references = list(read_layer(reference).geometry)
+    except LayerError as exc:
+        raise fail(exc.message) from exc
+    with catalogue_connection(write=False) as conn:
+        scores = evaluate_run(conn, run_id, references, min_iou)
+    Console().print_json(data=scores.to_dict())

@@ -1,0 +1,62 @@
+"""``opportunity serve``: start the catalogue, migrate, then serve the API with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.cli.common import console, fail, load_demo_samples, load_reference, migrate_schema
+from app.core.database import embedded_cluster, resolve_database_url
+from app.core.errors import OpportunityError
+from app.core.settings import api_settings, database_settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    demo: Annotated[bool, typer.Option(help="Load reference data and samples first.")] = False,
+    migrate: Annotated[
+        bool, typer.Option(help="Migrate to head first (turn off where a release job migrates).")
+    ] = True,
+) -> None:
+    """Start the catalogue (embedded PostGIS unless DATABASE_URL), migrate, then serve."""
+    import uvicorn
+
+    from app.accounts.auth import SecretKeyError, secret_key
+
+    try:  # before anything starts: production refuses a missing or weak signing key
+        secret_key()
+    except SecretKeyError as exc:
+        raise fail(str(exc)) from exc
+    settings = api_settings()
+    embedded = None if database_settings().url else embedded_cluster()
+    started_here = embedded is not None and not embedded.status().running
+    try:
+        url = resolve_database_url(start_embedded=True)
+        if migrate:
+            migrate_schema(url)
+        if demo:
+            load_reference(url, None)
+            load_demo_samples(url)
+    except OpportunityError as exc:
+        raise fail(exc.message) from exc
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"Serving on http://{bind_host}:{bind_port}  (docs: /docs, health: /health)")
+    try:
+        uvicorn.run(
+            "app.api.main:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers or settings.workers,
+            log_level="info",
+            # X-Forwarded-For is read by app.api.security.client_ip, from trusted proxies only
+            proxy_headers=False,
+            server_header=False,
+        )
+    finally:
+        if started_here and embedded is not None:
+            console.print("Stopping the embedded PostGIS cluster started for this server.")
+            embedded.stop()

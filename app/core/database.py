@@ -1,0 +1,76 @@
+"""Engine and sessions: where the service finds its catalogue.
+
+``resolve_database_url`` is the single place that decides between an external
+server (``DATABASE_URL``) and the embedded cluster, so the CLI, the API and
+Alembic always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.embedded_db import EmbeddedCluster
+from app.core.settings import DatabaseSettings, StorageSettings, database_settings, storage_settings
+
+
+def embedded_cluster(
+    db: DatabaseSettings | None = None, storage: StorageSettings | None = None
+) -> EmbeddedCluster:
+    db = db or database_settings()
+    storage = storage or storage_settings()
+    return EmbeddedCluster(storage.cluster_dir, db.embedded_port, db.embedded_database)
+
+
+def resolve_database_url(start_embedded: bool = True) -> str:
+    """The owner's URL of the catalogue (migrations, reference loading, the command
+    line), starting the embedded cluster when no DATABASE_URL is set."""
+    settings = database_settings()
+    if settings.owner_url or settings.url:
+        return settings.owner_url or settings.url  # type: ignore[return-value]
+    cluster = embedded_cluster()
+    if start_embedded:
+        cluster.start()
+    return cluster.url()
+
+
+def resolve_service_url() -> str:
+    """The URL the API connects with: DATABASE_URL, or the embedded cluster's
+    least-privilege service role (the cluster is started by ``serve`` beforehand)."""
+    settings = database_settings()
+    return settings.url or embedded_cluster().service_url()
+
+
+def make_engine(url: str, settings: DatabaseSettings | None = None) -> Engine:
+    settings = settings or database_settings()
+    engine = create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_s,
+        pool_pre_ping=True,
+        connect_args={"application_name": "opportunity-lombardy"},
+    )
+    timeout = settings.statement_timeout_ms
+
+    @event.listens_for(engine, "connect")
+    def _set_timeout(dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(timeout)}")
+        dbapi_connection.commit()
+
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, from the pool the lifespan opened."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
