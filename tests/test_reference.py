@@ -68,7 +68,7 @@ def test_policy_zones_and_cadastral_sheets(
     reference_loaded: list, conn: Connection, shared_data: Path
 ) -> None:
     counts = reference_counts(conn)
-    assert counts["policy_zones"] == {"regional_aid": 30, "zls": 18}
+    assert counts["policy_zones"] == {"regional_aid": 105, "zls": 18}
     assert counts["cadastral_sheets"] == 34955
     viadana = _scalar(conn, "SELECT istat_code FROM comuni WHERE name = 'Viadana'")
     zones = set(

@@ -107,7 +107,7 @@ def _max_distance(s: Snapshot, name: str, column: str, layer: str, limit: float,
             return (f"distance to the nearest {what_en} unknown (no such layer loaded), asked ≤ {_fmt(limit, 'km')}",
                     f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {_it(_fmt(limit, 'km'))}")
         name, code = nearest.get("name") or "", nearest.get("code") or ""
-        label = f"{name} ({code})" if code and not code.isdigit() and code != name else name
+        label = f"{name} ({code})" if code.isalpha() and len(code) <= 4 and code != name else name  # IATA codes
         km = nearest.get("km")
         return (f"{_fmt(km, 'km')} to the nearest {what_en} {label} (straight line), asked ≤ {_fmt(limit, 'km')}".replace("  ", " "),
                 f"{_it(_fmt(km, 'km'))} {what_it} {label} (in linea d'aria), richiesto ≤ {_it(_fmt(limit, 'km'))}".replace("  ", " "))
@@ -195,7 +195,8 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
     for zone, flag in (("zls", r.zls), ("regional_aid", r.regional_aid)):
         if flag:
             label = ("the ZLS Lombardia", "nella ZLS Lombardia") if zone == "zls" else \
-                ("a regional-aid comune (art. 107.3.c)", "in un comune della carta aiuti 107.3.c")
+                ("a regional-aid comune (art. 107.3.c; the list loaded is still partial)",
+                 "in un comune della carta aiuti 107.3.c (l'elenco caricato è ancora parziale)")
             member = s.zones.get(zone, np.zeros(len(s), dtype=bool))
             out.append(_boolean(zone, member, (f"in {label[0]}", label[1]), (f"not in {label[0]}", f"non {label[1]}")))
     if r.available_by is not None:

@@ -38,6 +38,7 @@ from app.catalogue.layers import (
     replace_zone_members,
     to_wkb,
 )
+from app.catalogue.transport import load_transport
 from geo.layers import LayerError, file_sha256
 
 LOMBARDY_REGION_CODE = 3
@@ -274,12 +275,14 @@ def load_cadastral_sheets(conn: Connection, shared: Path) -> LoadResult:
 
 
 
+SUPERSEDED = {"regional_aid": ("shared/regional_aid_107_3_c_partial.csv",)}
 ZONE_FILES = {
     "zls": ("zls_lombardia.csv", "ZLS Lombardia", None),
     "regional_aid": (
-        "regional_aid_107_3_c_partial.csv",
+        "regional_aid_107_3_c.csv",
         "Carta degli aiuti a finalità regionale 2022-2027 (art. 107.3.c TFUE)",
-        "partial list: comuni named in DGR XII/4959 and Assolombarda's Pavia addendum",
+        "still partial: 105 comuni of the 107.3.c map (DGR XII/4959, Assolombarda, a consultancy excerpt); "
+        "the official list has more",
     ),
 }
 
@@ -302,6 +305,10 @@ def load_zones(conn: Connection, shared: Path) -> list[LoadResult]:
         results.append(
             load_once(conn, zone_type, source, "zone", file_sha256(path), None, write)
         )
+        for old in SUPERSEDED.get(zone_type, ()):  # a newer file replaces an older one
+            conn.execute(text("DELETE FROM policy_zones WHERE zone_type = :t AND source = :s"), {"t": zone_type, "s": old})
+            conn.execute(text("DELETE FROM reference_layers WHERE layer_type = :t AND source = :s"),
+                         {"t": zone_type, "s": old})
     return results
 
 
@@ -312,4 +319,5 @@ def load_all(conn: Connection, shared: Path | None) -> list[LoadResult]:
         results.append(load_stations(conn, shared))
         results.append(load_cadastral_sheets(conn, shared))
         results.extend(load_zones(conn, shared))
+        results.extend(load_transport(conn, shared))
     return results

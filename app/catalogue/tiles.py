@@ -48,7 +48,8 @@ CLUSTER_SQL = text(f"""
 
 
 # The basemap of the map page: provinces and comuni (with their ZLS / regional-aid
-# membership) simplified to about a pixel, and label points. Comuni appear from zoom 7.
+# membership) simplified to about a pixel, motorways and railways (from zoom 6), motorway
+# exits (from zoom 9) and label points. Comuni appear from zoom 7.
 BASE_SQL = text(f"""
     WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,
                            40075016.69 / (2 ^ :z) / {EXTENT} AS pixel),
@@ -73,8 +74,22 @@ BASE_SQL = text(f"""
         SELECT ST_AsMVTGeom(ST_PointOnSurface(p.geom_3857), b.env, {EXTENT}, 0, true), p.name, 'province', NULL
         FROM provinces p, bounds b WHERE :z < 10 AND p.geom_3857 && b.env
     )
+    transport_lines AS (
+        SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(i.geom, 3857), b.pixel), b.env, {EXTENT}, {BUFFER}, true) AS geom,
+               i.layer_type AS kind
+        FROM infrastructure i, bounds b
+        WHERE i.layer_type IN ('motorway', 'railway_line') AND :z >= 6
+          AND i.geom && ST_Transform(b.env, 4326)
+    ),
+    exit_points AS (
+        SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), b.env, {EXTENT}, 0, true) AS geom, i.name
+        FROM infrastructure i, bounds b
+        WHERE i.layer_type = 'motorway_exit' AND :z >= 9 AND i.geom && ST_Transform(b.env, 4326)
+    )
     SELECT (SELECT ST_AsMVT(t, 'provinces', {EXTENT}, 'geom') FROM province_shapes t)
         || (SELECT ST_AsMVT(t, 'comuni', {EXTENT}, 'geom') FROM comune_shapes t)
+        || (SELECT ST_AsMVT(t, 'transport', {EXTENT}, 'geom') FROM transport_lines t WHERE geom IS NOT NULL)
+        || (SELECT ST_AsMVT(t, 'exits', {EXTENT}, 'geom') FROM exit_points t WHERE geom IS NOT NULL)
         || (SELECT ST_AsMVT(t, 'labels', {EXTENT}, 'geom') FROM label_points t WHERE geom IS NOT NULL)
 """)
 
@@ -89,5 +104,5 @@ def sites_tile(conn: Connection, z: int, x: int, y: int) -> bytes:
 
 
 def base_tile(conn: Connection, z: int, x: int, y: int) -> bytes:
-    """Provinces, comuni (with ZLS and regional-aid membership) and label points."""
+    """Provinces, comuni (with ZLS and regional-aid membership), motorways, railways, exits, labels."""
     return _render(conn, BASE_SQL, z, x, y)

@@ -18,7 +18,8 @@ const TEXT = {
     search: "Cerca", near_misses: "Quasi idonei", export: "Esporta la lista", legend: "Legenda",
     legend_area: "Area o edificio", legend_brownfield: "Dismesso (brownfield)", legend_project: "Progetto di investimento",
     legend_cluster: "Gruppo di siti (numero)", layers: "Strati", zls: "ZLS (Zona logistica semplificata)",
-    regional_aid: "Comuni con aiuti a finalità regionale", signin_go: "Entra", cancel: "Annulla", map: "Mappa dei siti",
+    regional_aid: "Comuni con aiuti a finalità regionale (elenco parziale)", motorways: "Autostrade e caselli",
+    railways: "Ferrovie", signin_go: "Entra", cancel: "Annulla", map: "Mappa dei siti",
     all_sites: "Tutti i siti pubblicati; usare i filtri per restringere.", loading: "Caricamento…",
     in_view: (n, shown) => `${n} siti corrispondono nell'area visibile` + (shown < n ? ` (mostrati ${shown}: avvicinarsi)` : ""),
     none_found: "Nessun sito corrisponde: allentare i filtri o spostare la mappa.",
@@ -40,7 +41,8 @@ const TEXT = {
     min_land: "Minimum land area (m²)", min_floor: "Minimum covered/floor area (m²)", search: "Search",
     near_misses: "Near misses", export: "Export the list", legend: "Legend", legend_area: "Land or building",
     legend_brownfield: "Disused (brownfield)", legend_project: "Investment project", legend_cluster: "Group of sites (count)",
-    layers: "Layers", zls: "ZLS (simplified logistics zone)", regional_aid: "Regional-aid comuni", signin_go: "Sign in",
+    layers: "Layers", zls: "ZLS (simplified logistics zone)", regional_aid: "Regional-aid comuni (partial list)",
+    motorways: "Motorways and exits", railways: "Railways", signin_go: "Sign in",
     cancel: "Cancel", map: "Map of sites", all_sites: "All published sites; use the filters to narrow them down.",
     loading: "Loading…",
     in_view: (n, shown) => `${n} sites match in the visible area` + (shown < n ? ` (${shown} shown: zoom in)` : ""),
@@ -177,6 +179,12 @@ function buildStyle() {
         paint: { "line-color": "#b9c2cc", "line-width": 0.6 } },
       { id: "provinces-line", type: "line", source: "base", "source-layer": "provinces",
         paint: { "line-color": "#7d8896", "line-width": 1.4 } },
+      { id: "railways", type: "line", source: "base", "source-layer": "transport", filter: ["==", ["get", "kind"], "railway_line"],
+        paint: { "line-color": "#5b4a7a", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 0.6, 12, 2], "line-dasharray": [3, 2] } },
+      { id: "motorways", type: "line", source: "base", "source-layer": "transport", filter: ["==", ["get", "kind"], "motorway"],
+        paint: { "line-color": "#d9822b", "line-width": ["interpolate", ["linear"], ["zoom"], 6, 1, 12, 3.5] } },
+      { id: "exits", type: "circle", source: "base", "source-layer": "exits",
+        paint: { "circle-radius": 4, "circle-color": "#fff", "circle-stroke-color": "#d9822b", "circle-stroke-width": 2 } },
       { id: "labels-anchor", type: "circle", source: "base", "source-layer": "labels", paint: { "circle-radius": 1, "circle-opacity": 0 } },
       { id: "clusters", type: "circle", source: "sites", "source-layer": "sites", filter: ["==", ["get", "cluster"], true],
         paint: { "circle-color": COLORS.cluster, "circle-opacity": 0.8, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5,
@@ -537,6 +545,10 @@ function wire() {
   $("#login-cancel").addEventListener("click", () => $("#login").close());
   $("#layers [name=zls]").addEventListener("change", (e) => map.setLayoutProperty("zls-fill", "visibility", e.target.checked ? "visible" : "none"));
   $("#layers [name=regional_aid]").addEventListener("change", (e) => map.setLayoutProperty("aid-fill", "visibility", e.target.checked ? "visible" : "none"));
+  for (const [name, ids] of [["motorways", ["motorways", "exits"]], ["railways", ["railways"]]]) {
+    $(`#layers [name=${name}]`).addEventListener("change", (e) =>
+      ids.forEach((id) => map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none")));
+  }
 }
 
 async function start() {
