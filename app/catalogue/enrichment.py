@@ -2,7 +2,8 @@
 
 * comune and province by point in polygon;
 * for each infrastructure layer type, the nearest feature and its straight-line
-  (geodesic) distance in km, by KNN on the geography GiST index;
+  distance in km on the WGS84 ellipsoid: candidates by KNN on the geography GiST index
+  (a sphere), the nearest of them chosen and measured on the ellipsoid;
 * policy zones the site is in (zones defined by comune or by polygon);
 * workforce catchment: people living within 10, 20 and 30 km, summing the ISTAT
   population of every comune whose representative point (ST_PointOnSurface) lies
@@ -27,6 +28,10 @@ DISTANCE_COLUMNS = {
     "motorway_exit": "dist_motorway_exit_km",
 }
 CATCHMENT_KM = (10, 20, 30)
+# The geography index orders by distance on a sphere; the nearest feature is then chosen
+# on the ellipsoid (WGS84) among this many sphere-nearest candidates. The two distances
+# differ by under 0.5%, so the ellipsoid's nearest is always among the first few.
+KNN_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ def enrich(conn: Connection, site_ids: list[int] | None = None) -> int:
     )
     population_sets = ", ".join(f"pop_{km}km = x.pop_{km}" for km in CATCHMENT_KM)
     sums = ", ".join(
-        f"sum(c.population) FILTER (WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {km * 1000})) AS pop_{km}"
+        f"COALESCE(sum(c.population) FILTER (WHERE ST_DWithin(c.centroid::geography, s0.geom::geography, {km * 1000})), 0)"
+        f" AS pop_{km}"
         for km in CATCHMENT_KM
     )
     conn.execute(text(f"""
@@ -110,13 +116,16 @@ def enrich(conn: Connection, site_ids: list[int] | None = None) -> int:
             LEFT JOIN LATERAL (
                 SELECT jsonb_object_agg(t.layer_type, jsonb_build_object(
                            'id', k.id, 'name', k.name, 'code', k.code,
-                           'km', round((ST_Distance(s0.geom::geography, k.geom::geography) / 1000)::numeric, 2),
+                           'km', round((ST_Distance(s0.geom::geography, k.geom::geography, true) / 1000)::numeric, 3),
                            'method', 'straight_line')) AS nearest
                 FROM (SELECT DISTINCT layer_type FROM infrastructure) t
                 CROSS JOIN LATERAL (
-                    SELECT i.id, i.name, i.code, i.geom FROM infrastructure i
-                    WHERE i.layer_type = t.layer_type
-                    ORDER BY i.geom::geography <-> s0.geom::geography LIMIT 1
+                    SELECT c.id, c.name, c.code, c.geom FROM (
+                        SELECT i.id, i.name, i.code, i.geom FROM infrastructure i
+                        WHERE i.layer_type = t.layer_type
+                        ORDER BY i.geom::geography <-> s0.geom::geography LIMIT {KNN_CANDIDATES}
+                    ) c
+                    ORDER BY ST_Distance(c.geom::geography, s0.geom::geography, true), c.id LIMIT 1
                 ) k
             ) n ON TRUE
             LEFT JOIN LATERAL (

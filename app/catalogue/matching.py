@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from shapely.geometry import shape
 from sqlalchemy import Connection, func, select
 
@@ -69,6 +69,17 @@ def _fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
     return f"{text} {unit}".strip()
 
 
+def _vs(value: float | None, limit: float, unit: str = "", digits: int = 1) -> tuple[str, str]:
+    """``value`` and ``limit`` formatted so that a value other than the limit never prints
+    equal to it ("2.03 km, asked ≤ 2 km", not "2 km, asked ≤ 2 km")."""
+    shown = _fmt(value, unit, digits)
+    if value is not None and not (isinstance(value, float) and math.isnan(value)):
+        while digits < 4 and value != limit and shown == _fmt(limit, unit, digits):
+            digits += 1
+            shown = _fmt(value, unit, digits)
+    return shown, _fmt(limit, unit, digits)
+
+
 def _it(text: str) -> str:
     """Italian number format for an English-formatted figure."""
     return text.replace(",", "§").replace(".", ",").replace("§", ".").replace("not stated", "non indicato")
@@ -108,9 +119,9 @@ def _max_distance(s: Snapshot, name: str, column: str, layer: str, limit: float,
                     f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {_it(_fmt(limit, 'km'))}")
         name, code = nearest.get("name") or "", nearest.get("code") or ""
         label = f"{name} ({code})" if code.isalpha() and len(code) <= 4 and code != name else name  # IATA codes
-        km = nearest.get("km")
-        return (f"{_fmt(km, 'km')} to the nearest {what_en} {label} (straight line), asked ≤ {_fmt(limit, 'km')}".replace("  ", " "),
-                f"{_it(_fmt(km, 'km'))} {what_it} {label} (in linea d'aria), richiesto ≤ {_it(_fmt(limit, 'km'))}".replace("  ", " "))
+        km, asked = _vs(nearest.get("km"), limit, "km")
+        return (f"{km} to the nearest {what_en} {label} (straight line), asked ≤ {asked}".replace("  ", " "),
+                f"{_it(km)} {what_it} {label} (in linea d'aria), richiesto ≤ {_it(asked)}".replace("  ", " "))
     return Clause(name, _compare(values, "<=", limit), _graded_max(values, limit), values, explain)
 
 
@@ -127,8 +138,9 @@ def _range(name: str, values: np.ndarray, r: Range, what_en: str, what_it: str) 
                                    f"≤ {_fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
 
     def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-        return (f"{what_en} {_fmt(value, 'm²', 0)}, asked {asked}",
-                f"{what_it} {_it(_fmt(value, 'm²', 0))}, richiesto {_it(asked)}")
+        bound = r.min if r.min is not None and value is not None and value < r.min else r.max
+        shown = _vs(value, bound, "m²", 0)[0] if bound is not None else _fmt(value, "m²", 0)
+        return (f"{what_en} {shown}, asked {asked}", f"{what_it} {_it(shown)}, richiesto {_it(asked)}")
     return Clause(name, passes, score, values, explain)
 
 
@@ -137,8 +149,10 @@ def _limit(name: str, values: np.ndarray, op: str, bound: float, graded: Callabl
     sign = "≤" if op == "<=" else "≥"
 
     def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-        return (f"{label[0]} {_fmt(value, unit[0], 0)}, asked {sign} {_fmt(bound, unit[0], 0)}",
-                f"{label[1]} {_it(_fmt(value, unit[1], 0))}, richiesto {sign} {_it(_fmt(bound, unit[1], 0))}")
+        shown, asked = _vs(value, bound, unit[0], 0)
+        shown_it, asked_it = _vs(value, bound, unit[1], 0)
+        return (f"{label[0]} {shown}, asked {sign} {asked}",
+                f"{label[1]} {_it(shown_it)}, richiesto {sign} {_it(asked_it)}")
     return Clause(name, _compare(values, op, bound), graded(values, bound), values, explain)
 
 
@@ -248,16 +262,31 @@ def _province_codes(conn: Connection, abbreviations: list[str]) -> list[str]:
 _TO_UTM = Transformer.from_crs(4326, 32632, always_xy=True)
 
 
+_GEOD = Geod(ellps="WGS84")
+
+
+def _geodesic_km(s: Snapshot, lon: float, lat: float, radius: float) -> np.ndarray:
+    """Distance on the WGS84 ellipsoid from the point to every site. UTM distances (cheap)
+    screen the sites; those that could be within reach, or near misses, are measured on
+    the ellipsoid, so that the radius means what the investor asked."""
+    cx, cy = _TO_UTM.transform(lon, lat)
+    distance = np.hypot(s.x_utm - cx, s.y_utm - cy) / 1000
+    near = distance <= radius * 2.5 + 1
+    if near.any():
+        _, _, metres = _GEOD.inv(np.full(near.sum(), lon), np.full(near.sum(), lat), s.lon[near], s.lat[near])
+        distance[near] = metres / 1000
+    return distance
+
+
 def _area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
     if area.point is not None:
         radius = float(area.radius_km or 0)
-        cx, cy = _TO_UTM.transform(*area.point)
-        # UTM 32N metres (Lombardy's metric CRS): planar distance from stored coordinates
-        distance_km = np.hypot(s.x_utm - cx, s.y_utm - cy) / 1000
+        distance_km = _geodesic_km(s, *area.point, radius)
 
         def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-            return (f"{_fmt(value, 'km')} from the point of interest, asked ≤ {_fmt(radius, 'km')}",
-                    f"{_it(_fmt(value, 'km'))} dal punto indicato, richiesto ≤ {_it(_fmt(radius, 'km'))}")
+            km, asked = _vs(value, radius, "km")
+            return (f"{km} from the point of interest, asked ≤ {asked}",
+                    f"{_it(km)} dal punto indicato, richiesto ≤ {_it(asked)}")
         return Clause("area", distance_km <= radius, _graded_max(distance_km, radius), distance_km, explain)
     inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
         shape(area.polygon), shapely.points(s.lon, s.lat))

