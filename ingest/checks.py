@@ -1,6 +1,7 @@
 """Checks across fields: tax codes, where the site is, surfaces, dates and admissibility
-thresholds; the delegation rules of form C (``ingest.form_c``) and personal data in
-public text (``ingest.public_text``) are mixed in.
+thresholds; the delegation rules of form C (``ingest.form_c``), values orders of
+magnitude off (``ingest.plausibility``) and personal data in public text
+(``ingest.public_text``) are mixed in.
 
 Reference data (comuni, the region, cadastral sheets) comes in through the
 :class:`ReferenceLookup` protocol so that this module stays free of the database; the
@@ -20,10 +21,11 @@ from shapely.geometry import MultiPolygon, Point
 from ingest.coordinates import ValueProblem, parse_wkt_perimeter, xy_to_lonlat
 from ingest.form_c import DelegationChecks
 from ingest.parser import ParsedWorkbook, SheetValues, parse_workbook
+from ingest.plausibility import PlausibilityChecks
 from ingest.problems import Problem, Severity
 from ingest.public_text import PublicTextChecks
 from ingest.record import CandidacyRecord, DelegationRecord
-from ingest.values import normalise
+from ingest.values import it_number, normalise
 from ingest.workbook import Workbook
 
 
@@ -80,7 +82,7 @@ class Validation:
         }
 
 
-class _Checker(DelegationChecks, PublicTextChecks):
+class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
     def __init__(self, parsed: ParsedWorkbook, lookup: ReferenceLookup, thresholds: Thresholds,
                  today: dt.date):
         self.parsed = parsed
@@ -262,8 +264,8 @@ class _Checker(DelegationChecks, PublicTextChecks):
             self.flag(Severity.WARNING, "perimeter_area_mismatch", "land_area_m2",
                       f"The perimeter encloses {area:,.0f} m², the declared land area is "
                       f"{declared:,.0f} m².",
-                      f"Il perimetro racchiude {area:,.0f} m², la superficie territoriale "
-                      f"dichiarata è {declared:,.0f} m².")
+                      f"Il perimetro racchiude {it_number(area)} m², la superficie territoriale "
+                      f"dichiarata è {it_number(declared)} m².")
 
     # -- characteristics ----------------------------------------------------------------------
 
@@ -283,25 +285,25 @@ class _Checker(DelegationChecks, PublicTextChecks):
         if land is not None and covered is not None and covered > land:
             self.flag(Severity.ERROR, "covered_exceeds_land", "covered_area_m2",
                       f"The covered area ({covered:,.0f} m²) exceeds the land area ({land:,.0f} m²).",
-                      f"La superficie coperta ({covered:,.0f} m²) supera la superficie "
-                      f"territoriale ({land:,.0f} m²).",
+                      f"La superficie coperta ({it_number(covered)} m²) supera la superficie "
+                      f"territoriale ({it_number(land)} m²).",
                       f"at most {land:,.0f} m²")
         floors = v.get("floors")
         if floor is not None and covered and floors and floor > covered * floors * 1.05:
             self.flag(Severity.WARNING, "floor_area_implausible", "gross_floor_area_m2",
                       f"SLP {floor:,.0f} m² is more than covered area × floors "
                       f"({covered:,.0f} × {floors}).",
-                      f"La SLP di {floor:,.0f} m² supera superficie coperta × piani "
-                      f"({covered:,.0f} × {floors}).")
+                      f"La SLP di {it_number(floor)} m² supera superficie coperta × piani "
+                      f"({it_number(covered)} × {floors}).")
         elif floor is not None and land and floor > land * 10:
             self.flag(Severity.WARNING, "floor_area_implausible", "gross_floor_area_m2",
                       f"SLP {floor:,.0f} m² is more than ten times the land area.",
-                      f"La SLP di {floor:,.0f} m² supera dieci volte la superficie territoriale.")
+                      f"La SLP di {it_number(floor)} m² supera dieci volte la superficie territoriale.")
         if site_type == "area_libera" and land is not None and land < self.t.greenfield_min_land_m2:
             self.flag(Severity.WARNING, "below_threshold", "land_area_m2",
                       f"Greenfield land below {self.t.greenfield_min_land_m2:,.0f} m² was not "
                       "admissible in earlier regional calls.",
-                      f"Le aree libere sotto {self.t.greenfield_min_land_m2:,.0f} m² non erano "
+                      f"Le aree libere sotto {it_number(self.t.greenfield_min_land_m2)} m² non erano "
                       "ammissibili nei precedenti bandi regionali.")
         if site_type in ("area_dismessa", "edificio", "area_con_edifici"):
             measure = floor if floor is not None else covered
@@ -309,7 +311,7 @@ class _Checker(DelegationChecks, PublicTextChecks):
                 self.flag(Severity.WARNING, "below_threshold", "gross_floor_area_m2",
                           f"Brownfields and buildings below {self.t.brownfield_min_floor_m2:,.0f} "
                           "m² of SLP were not admissible in earlier regional calls.",
-                          f"Aree dismesse ed edifici sotto {self.t.brownfield_min_floor_m2:,.0f} "
+                          f"Aree dismesse ed edifici sotto {it_number(self.t.brownfield_min_floor_m2)} "
                           "m² di SLP non erano ammissibili nei precedenti bandi regionali.")
 
     def availability(self) -> None:
@@ -347,6 +349,7 @@ class _Checker(DelegationChecks, PublicTextChecks):
         comune = self.comune()
         self.location(comune)
         self.surfaces()
+        self.plausibility()
         self.availability()
         self.dates()
         self.public_text()

@@ -155,12 +155,41 @@ def parse_wkt_perimeter(value: Any) -> MultiPolygon:
     return _valid_multipolygon(geometry)
 
 
+# GEOS says why a polygon is invalid in its own words ("Self-intersection[10.02 45.13]");
+# owners read plain ones
+GEOS_REASONS = {
+    "ring self-intersection": ("its outline crosses itself", "il contorno si interseca"),
+    "self-intersection": ("its outline crosses itself", "il contorno si interseca"),
+    "too few points": ("it has fewer than three distinct vertices", "ha meno di tre vertici distinti"),
+    "hole lies outside shell": ("a hole lies outside the outline", "un foro è fuori dal contorno"),
+    "nested shells": ("one outline lies inside another", "un contorno è dentro un altro"),
+    "nested holes": ("one hole lies inside another", "un foro è dentro un altro"),
+    "interior is disconnected": ("its holes split it into pieces", "i fori lo dividono in parti"),
+    "duplicate rings": ("the same ring appears twice", "lo stesso anello compare due volte"),
+    "invalid coordinate": ("a vertex has no valid coordinates", "un vertice non ha coordinate valide"),
+    "ring is not closed": ("its outline is not closed", "il contorno non è chiuso"),
+}
+_WHERE = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
+
+
+def plain_invalidity(reason: str) -> tuple[str, str]:
+    """A GEOS validity reason in plain English and Italian, with where it happens."""
+    kind = reason.split("[")[0].strip().lower()
+    en, it = GEOS_REASONS.get(kind, ("its geometry is not valid", "la geometria non è valida"))
+    where = _WHERE.search(reason)
+    if where:
+        lon, lat = float(where.group(1)), float(where.group(2))
+        en += f" near longitude {lon:.5f}, latitude {lat:.5f}"
+        it += f" vicino a longitudine {lon:.5f}, latitudine {lat:.5f}".replace(".", ",")
+    return en, it
+
+
 def _valid_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
     if not geometry.is_valid:
-        reason = explain_validity(geometry)
+        en, it = plain_invalidity(explain_validity(geometry))
         raise ValueProblem(
-            f"a valid polygon (this one is not: {reason})",
-            f"un poligono valido (questo non lo è: {reason})",
+            f"a valid polygon (this one is not: {en}); redraw or correct the vertices",
+            f"un poligono valido (questo non lo è: {it}); ridisegnare o correggere i vertici",
         )
     if geometry.area == 0:
         raise ValueProblem("a polygon with an area", "un poligono con un'area")

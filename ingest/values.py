@@ -3,9 +3,12 @@ dates, lists and choices from a vocabulary.
 
 Every parser takes the raw cell value (str, int, float, datetime, bool or None) and
 returns the typed value or raises :class:`ValueProblem` with what was expected, in
-Italian and English. Italian number format (dot thousands, comma decimals) wins where
-a string could be read both ways ("1,250" is 1.25); English is read where unambiguous
-("1,250,000.50").
+Italian and English. Italian number format (dot thousands, comma decimals) is the
+default and English is read where unambiguous ("1,250,000.50"). A surface, an amount of
+money or a power written with one comma and exactly three digits after it ("12,500",
+"€ 850,000", "1,500 kW") reads two ways (twelve and a half, or twelve thousand five
+hundred): that is refused with both readings and how to write it, unless an English
+unit settles it ("12,500 sqm").
 """
 
 from __future__ import annotations
@@ -40,9 +43,8 @@ _NUMBER = re.compile(r"[-+]?\d[\d.,' \u00a0\u202f]*")
 UNITS: dict[str, dict[str, float]] = {
     "area": {"": 1, "mq": 1, "m2": 1, "m 2": 1, "metri quadri": 1, "metri quadrati": 1,
              "sqm": 1, "ha": 10_000, "ettari": 10_000, "ettaro": 10_000, "km2": 1_000_000},
-    "money": {"": 1, "eur": 1, "euro": 1, "mln": 1_000_000, "milioni": 1_000_000,
-              "mln eur": 1_000_000, "mln euro": 1_000_000, "milioni di euro": 1_000_000,
-              "mila": 1_000, "mila euro": 1_000, "k": 1_000, "keur": 1_000},
+    "money": {"": 1, "mln": 1_000_000, "milioni": 1_000_000, "milione": 1_000_000, "m": 1_000_000,
+              "mio": 1_000_000, "mila": 1_000, "k": 1_000, "keur": 1_000},
     "power": {"": 1, "kw": 1, "kva": 1, "mw": 1_000, "mva": 1_000, "w": 0.001},
     "length_km": {"": 1, "km": 1, "m": 0.001, "metri": 0.001, "chilometri": 1},
     "length_m": {"": 1, "m": 1, "metri": 1, "ml": 1, "cm": 0.01},
@@ -56,6 +58,20 @@ _UNIT_NAMES = {
     "length_m": ("metres", "metri"),
     "plain": ("a number", "un numero"),
 }
+
+
+# where one comma and three digits could be a decimal comma (Italian) or a thousands
+# separator (English), for these quantities the two readings differ by a factor of 1,000
+AMBIGUOUS_QUANTITIES = {"area", "money", "power"}
+ENGLISH_UNITS = {"sqm", "sq m", "square metres", "square meters"}
+_ONE_COMMA_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2},\d{3}$")
+_CURRENCY_WORDS = {"eur", "euro", "di"}
+
+
+def it_number(value: float, digits: int = 0) -> str:
+    """A figure as Italians write it: 15.000 (thousands), 2,5 (decimals)."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "§").replace(".", ",").replace("§", ".")
 
 
 def _decimal_string(digits: str) -> str:
@@ -93,17 +109,39 @@ def parse_number(value: Any, quantity: str = "plain") -> float:
         raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}")
     number_text = match.group().strip()
     unit = normalise(text[: match.start()] + " " + text[match.end():])
+    if quantity == "money":  # "€ 12 mln", "1,2 milioni di euro": the multiplier is what counts
+        unit = " ".join(word for word in unit.split() if word not in _CURRENCY_WORDS)
     multipliers = UNITS[quantity]
     if unit not in multipliers:
         raise ValueProblem(
             f"a number in {unit_en} (unit '{unit}' not understood)",
             f"un numero in {unit_it} (unità '{unit}' non riconosciuta)",
         )
+    compact = re.sub(r"[' \u00a0\u202f]", "", number_text)
+    if quantity in AMBIGUOUS_QUANTITIES and _ONE_COMMA_THOUSANDS.match(compact):
+        if unit in ENGLISH_UNITS:
+            return float(compact.replace(",", "")) * multipliers[unit]
+        _ambiguous(compact, unit_en, unit_it, multipliers[unit])
     try:
         number = float(_decimal_string(number_text))
     except ValueError as exc:
         raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}") from exc
     return number * multipliers[unit]
+
+
+def _ambiguous(compact: str, unit_en: str, unit_it: str, multiplier: float) -> None:
+    whole, frac = compact.split(",")
+    small, large = float(f"{whole}.{frac}") * multiplier, float(whole + frac) * multiplier
+    en_small, en_large = f"{small:,.3f}".rstrip("0").rstrip("."), f"{large:,.0f}"
+    it_small, it_large = it_number(small, 3).rstrip("0").rstrip(","), it_number(large)
+    raise ValueProblem(
+        f"an unambiguous number in {unit_en}: '{compact}' reads as {en_small} (Italian decimal comma) or as "
+        f"{en_large} (English thousands); write {it_large.replace('.', '')} or {it_large} for {en_large}, "
+        f"or {it_small} for {en_small}",
+        f"un numero non ambiguo in {unit_it}: '{compact}' si legge {it_small} (virgola decimale) oppure "
+        f"{it_large} (migliaia all'inglese); scrivere {it_large.replace('.', '')} o {it_large} per {it_large}, "
+        f"oppure {it_small} per {it_small}",
+    )
 
 
 def parse_integer(value: Any) -> int:

@@ -17,7 +17,6 @@ activity presets are in ``app.catalogue.requirements``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import shape
 from sqlalchemy import Connection, func, select
 
+from app.catalogue.figures import fmt, italian, versus
 from app.catalogue.models import Comune, Province, Site
 from app.catalogue.requirements import (
     AVAILABLE_NOW,
@@ -62,29 +62,6 @@ class Clause:
     explain: Explain
 
 
-def _fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "not stated"
-    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
-    return f"{text} {unit}".strip()
-
-
-def _vs(value: float | None, limit: float, unit: str = "", digits: int = 1) -> tuple[str, str]:
-    """``value`` and ``limit`` formatted so that a value other than the limit never prints
-    equal to it ("2.03 km, asked ≤ 2 km", not "2 km, asked ≤ 2 km")."""
-    shown = _fmt(value, unit, digits)
-    if value is not None and not (isinstance(value, float) and math.isnan(value)):
-        while digits < 4 and value != limit and shown == _fmt(limit, unit, digits):
-            digits += 1
-            shown = _fmt(value, unit, digits)
-    return shown, _fmt(limit, unit, digits)
-
-
-def _it(text: str) -> str:
-    """Italian number format for an English-formatted figure."""
-    return text.replace(",", "§").replace(".", ",").replace("§", ".").replace("not stated", "non indicato")
-
-
 def _graded_max(v: np.ndarray, limit: float) -> np.ndarray:
     """1 at zero, 0.5 at the limit, 0 at twice the limit; unknown scores 0."""
     with np.errstate(invalid="ignore"):
@@ -115,13 +92,13 @@ def _max_distance(s: Snapshot, name: str, column: str, layer: str, limit: float,
     def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
         nearest = (row["site_nearest"] or {}).get(layer) if row is not None else None
         if not nearest:
-            return (f"distance to the nearest {what_en} unknown (no such layer loaded), asked ≤ {_fmt(limit, 'km')}",
-                    f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {_it(_fmt(limit, 'km'))}")
+            return (f"distance to the nearest {what_en} unknown (no such layer loaded), asked ≤ {fmt(limit, 'km')}",
+                    f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {italian(fmt(limit, 'km'))}")
         name, code = nearest.get("name") or "", nearest.get("code") or ""
         label = f"{name} ({code})" if code.isalpha() and len(code) <= 4 and code != name else name  # IATA codes
-        km, asked = _vs(nearest.get("km"), limit, "km")
+        km, asked = versus(nearest.get("km"), limit, "km")
         return (f"{km} to the nearest {what_en} {label} (straight line), asked ≤ {asked}".replace("  ", " "),
-                f"{_it(km)} {what_it} {label} (in linea d'aria), richiesto ≤ {_it(asked)}".replace("  ", " "))
+                f"{italian(km)} {what_it} {label} (in linea d'aria), richiesto ≤ {italian(asked)}".replace("  ", " "))
     return Clause(name, _compare(values, "<=", limit), _graded_max(values, limit), values, explain)
 
 
@@ -134,13 +111,13 @@ def _range(name: str, values: np.ndarray, r: Range, what_en: str, what_it: str) 
         above = 0.5 * r.max / values if r.max else np.zeros_like(values)
         score = np.where(passes, 1.0, np.where(values < low, below, above))
     score = np.nan_to_num(score, nan=0.0, posinf=0.0)
-    asked = " – ".join(x for x in (f"≥ {_fmt(r.min, 'm²', 0)}" if r.min is not None else "",
-                                   f"≤ {_fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
+    asked = " – ".join(x for x in (f"≥ {fmt(r.min, 'm²', 0)}" if r.min is not None else "",
+                                   f"≤ {fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
 
     def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
         bound = r.min if r.min is not None and value is not None and value < r.min else r.max
-        shown = _vs(value, bound, "m²", 0)[0] if bound is not None else _fmt(value, "m²", 0)
-        return (f"{what_en} {shown}, asked {asked}", f"{what_it} {_it(shown)}, richiesto {_it(asked)}")
+        shown = versus(value, bound, "m²", 0)[0] if bound is not None else fmt(value, "m²", 0)
+        return (f"{what_en} {shown}, asked {asked}", f"{what_it} {italian(shown)}, richiesto {italian(asked)}")
     return Clause(name, passes, score, values, explain)
 
 
@@ -149,10 +126,10 @@ def _limit(name: str, values: np.ndarray, op: str, bound: float, graded: Callabl
     sign = "≤" if op == "<=" else "≥"
 
     def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-        shown, asked = _vs(value, bound, unit[0], 0)
-        shown_it, asked_it = _vs(value, bound, unit[1], 0)
+        shown, asked = versus(value, bound, unit[0], 0)
+        shown_it, asked_it = versus(value, bound, unit[1], 0)
         return (f"{label[0]} {shown}, asked {sign} {asked}",
-                f"{label[1]} {_it(shown_it)}, richiesto {sign} {_it(asked_it)}")
+                f"{label[1]} {italian(shown_it)}, richiesto {sign} {italian(asked_it)}")
     return Clause(name, _compare(values, op, bound), graded(values, bound), values, explain)
 
 
@@ -284,9 +261,9 @@ def _area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
         distance_km = _geodesic_km(s, *area.point, radius)
 
         def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-            km, asked = _vs(value, radius, "km")
+            km, asked = versus(value, radius, "km")
             return (f"{km} from the point of interest, asked ≤ {asked}",
-                    f"{_it(km)} dal punto indicato, richiesto ≤ {_it(asked)}")
+                    f"{italian(km)} dal punto indicato, richiesto ≤ {italian(asked)}")
         return Clause("area", distance_km <= radius, _graded_max(distance_km, radius), distance_km, explain)
     inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
         shape(area.polygon), shapely.points(s.lon, s.lat))
