@@ -207,3 +207,24 @@ def test_openapi_security_matches_what_each_route_accepts(api: TestClient) -> No
     assert paths["/candidacies"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
     public = paths["/collections/{collection_id}/items"]["get"]["security"]
     assert public == [{}, {"OAuth2PasswordBearer": []}, {"APIKeyHeader": []}]
+
+
+@pytest.mark.parametrize("cql, sql_where", [
+    ("NOT (land_area_m2 > 30000 OR kind = 'B')", "NOT (land_area_m2 > 30000 OR kind = 'B')"),
+    ("kind = 'B' OR land_area_m2 > 30000 AND availability = 'locazione'",
+     "kind = 'B' OR (land_area_m2 > 30000 AND availability = 'locazione')"),
+    ("name = 'Synthetic site ''7'''", "name = 'Synthetic site ''7'''"),
+    ("NOT land_area_m2 > 30000 AND kind = 'A'", "(NOT land_area_m2 > 30000) AND kind = 'A'"),
+])
+def test_cql2_follows_the_standard_precedence_and_quotes(api: TestClient, engine: Engine, cql: str,
+                                                         sql_where: str) -> None:
+    answer = _items(api, cql)
+    assert answer.status_code == 200, answer.text
+    with engine.connect() as conn:
+        expected = conn.execute(text(f"SELECT count(*) FROM sites WHERE status = 'published' AND ({sql_where})")).scalar()
+    assert answer.json()["numberMatched"] == expected
+
+
+def test_a_type_mistake_inside_not_is_still_a_400(api: TestClient) -> None:
+    answer = _items(api, "NOT (name > 5)")
+    assert answer.status_code == 400 and "name is text" in _error(answer)["message"]

@@ -12,16 +12,67 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+from pathlib import Path
 from typing import Any
 
+import pygeofilter.parsers.cql2_text.parser as pygeofilter_cql2
+from lark import Lark, v_args
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy import filters
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
-from pygeofilter.parsers.cql2_text import parse
 from sqlalchemy import ColumnElement
 
 from app.core.errors import BadRequestError
+
+# pygeofilter's CQL2 text grammar, with what the standard says and it does not do:
+# AND binds tighter than OR, NOT applies to any condition ("NOT (a OR b)"), and a quote
+# inside a string is doubled ('Sant''Angelo'), as GDAL writes it.
+_CONDITIONS = (
+    '''?condition: condition_1
+          | condition "AND"i condition_1                                 -> and_
+          | condition "OR"i condition_1                                   -> or_
+
+?condition_1: predicate
+            | "NOT"i predicate                                               -> not_
+            | "NOT"i "(" predicate ")"                                       -> not_
+            | "(" condition ")"''',
+    '''?condition: condition_and
+          | condition "OR"i condition_and -> or_
+
+?condition_and: condition_1
+              | condition_and "AND"i condition_1 -> and_
+
+?condition_1: predicate
+            | "NOT"i condition_1 -> not_
+            | "(" condition ")"''',
+)
+_STRINGS = ("""SINGLE_QUOTED: "'" /.*?/ "'\"""", """SINGLE_QUOTED: "'" /(?:[^']|'')*/ "'\"""")
+
+
+def _grammar() -> str:
+    text = Path(pygeofilter_cql2.__file__).with_name("grammar.lark").read_text()
+    for old, new in (_CONDITIONS, _STRINGS):
+        if old not in text:  # a new pygeofilter: the patch must be looked at again
+            raise RuntimeError("pygeofilter's CQL2 grammar changed; update app/catalogue/cql2.py")
+        text = text.replace(old, new)
+    return text
+
+
+@v_args(meta=False, inline=True)
+class _Transformer(pygeofilter_cql2.CQLTransformer):
+    def SINGLE_QUOTED(self, token: str) -> str:
+        return token[1:-1].replace("''", "'")
+
+
+_PARSER = Lark(_grammar(), parser="lalr", maybe_placeholders=False, transformer=_Transformer(),
+               import_paths=[os.path.dirname(os.path.dirname(pygeofilter_cql2.__file__))])
+
+
+def parse(text: str) -> Any:
+    return _PARSER.parse(text)
+
 
 MAX_CHARS = 4_000
 MAX_NODES = 300  # also bounds the nesting depth, so walking the tree cannot overflow the stack
@@ -77,6 +128,8 @@ class _Checker:
                 if self._kind(side) not in (NUMBER, OTHER):
                     raise _bad("arithmetic (+ - * /) works on numbers only.",
                                "l'aritmetica (+ - * /) vale solo per i numeri.")
+        if isinstance(node, ast.Not):  # not a dataclass in pygeofilter
+            return ast.Not(self.node(node.sub_node))
         if dataclasses.is_dataclass(node):
             changes = {f.name: self._child(getattr(node, f.name)) for f in dataclasses.fields(node)
                        if isinstance(getattr(node, f.name), ast.Node | list)}
