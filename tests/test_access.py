@@ -129,6 +129,7 @@ def _cases(w: dict[str, Any], site_id: int) -> list[tuple[str, str, str, dict[st
         ("GET", "/collections", "/collections", {}, EVERYONE),
         ("GET", "/collections/{collection_id}", "/collections/sites", {}, EVERYONE),
         ("GET", "/collections/{collection_id}/queryables", "/collections/sites/queryables", {}, EVERYONE),
+        ("GET", "/collections/{collection_id}/schema", "/collections/sites/schema", {}, EVERYONE),
         ("GET", "/collections/{collection_id}/items", "/collections/sites/items", {}, EVERYONE),
         ("GET", "/collections/{collection_id}/items/{fid}", f"/collections/sites/items/{site_id}", {}, EVERYONE),
         ("GET", "/tiles/sites/{z}/{x}/{y}.pbf", "/tiles/sites/7/67/46.pbf", {}, EVERYONE),

@@ -188,7 +188,7 @@ def test_a_foreign_host_header_is_refused_and_links_use_the_public_base_url(
         settings.api_settings.cache_clear()
     assert forged.status_code == 400 and "evil.example" not in forged.text
     assert tilejson.json()["tiles"][0].startswith("https://siti.example.org/api-base/tiles/sites/")
-    assert all(link["href"].startswith("https://siti.example.org/api-base/collections/sites/items")
+    assert all(link["href"].startswith("https://siti.example.org/api-base/collections/sites")
                for link in items.json()["links"])
 
 

@@ -67,3 +67,13 @@ def test_tilejson(api: TestClient) -> None:
     body = api.get("/tiles/sites.json").json()
     assert body["tilejson"] == "3.0.0" and body["tiles"][0].endswith("/tiles/sites/{z}/{x}/{y}.pbf")
     assert body["vector_layers"][0]["id"] == "sites"
+
+
+def test_the_basemap_shows_motorways_railways_and_exits(api: TestClient, shared_data) -> None:
+    x, y = tile_of(9.2, 45.45, 11)  # Milano: the A4/A51 ring, railways and exits
+    layers = mapbox_vector_tile.decode(api.get(f"/tiles/base/11/{x}/{y}.pbf").content)
+    kinds = {f["properties"]["kind"] for f in layers["transport"]["features"]}
+    assert kinds == {"motorway", "railway_line"}
+    names = [f["properties"]["name"] for f in layers["exits"]["features"]]
+    assert names and all(" – " in n for n in names)  # "A51 – Milano ..."
+    assert "provinces" in layers and "comuni" in layers

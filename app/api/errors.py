@@ -7,6 +7,7 @@ internals; the traceback goes to the log only.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import OrjsonResponse
 from app.core.errors import (
+    BadRequestError,
     InvalidInputError,
     OpportunityError,
     ServiceBusyError,
@@ -27,13 +29,19 @@ from ingest.problems import WorkbookRejected
 log = logging.getLogger("opportunity.api")
 
 
-def _respond(error: OpportunityError) -> OrjsonResponse:
-    return OrjsonResponse({"error": error.to_dict()}, status_code=error.status_code,
-                          headers=error.headers or None)
+OGC_PATHS = ("/collections",)  # OGC API - Features: invalid parameters are 400 with an OGC exception
 
 
-async def _opportunity_error(_: Request, exc: OpportunityError) -> OrjsonResponse:
-    return _respond(exc)
+def _respond(error: OpportunityError, path: str = "") -> OrjsonResponse:
+    body: dict[str, Any] = {"error": error.to_dict()}
+    if path.startswith(OGC_PATHS) and error.status_code in (400, 404):
+        body |= {"code": "InvalidParameterValue" if error.status_code == 400 else "NotFound",
+                 "description": error.message}
+    return OrjsonResponse(body, status_code=error.status_code, headers=error.headers or None)
+
+
+async def _opportunity_error(request: Request, exc: OpportunityError) -> OrjsonResponse:
+    return _respond(exc, request.url.path)
 
 
 async def _layer_error(_: Request, exc: LayerError) -> OrjsonResponse:
@@ -49,16 +57,18 @@ async def _workbook_rejected(_: Request, exc: WorkbookRejected) -> OrjsonRespons
     return _respond(error)
 
 
-async def _validation_error(_: Request, exc: RequestValidationError) -> OrjsonResponse:
+async def _validation_error(request: Request, exc: RequestValidationError) -> OrjsonResponse:
     details = [
         {"location": list(e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
     ]
+    error_class = BadRequestError if request.url.path.startswith(OGC_PATHS) else InvalidInputError
     return _respond(
-        InvalidInputError(
+        error_class(
             "The request is not valid; see details for each parameter.",
             "La richiesta non è valida; vedere i dettagli per ciascun parametro.",
             details=details,
-        )
+        ),
+        request.url.path,
     )
 
 

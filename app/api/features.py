@@ -6,7 +6,7 @@ CQL2 text filter; every filter becomes a bound parameter, never SQL text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -18,6 +18,7 @@ from app.api.links import base_url, this_url
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
 from app.catalogue.collections import (
+    CRS84,
     Collection,
     ItemsQuery,
     all_collections,
@@ -26,6 +27,7 @@ from app.catalogue.collections import (
     fetch_items,
     get_collection,
     parse_bbox,
+    property_schema,
 )
 from app.catalogue.models import Province, Site
 from app.core.database import SessionDep
@@ -64,7 +66,7 @@ def landing(request: Request) -> OrjsonResponse:
         "title": "Opportunity Lombardy site scouting",
         "description": "Land and buildings offered for investment in Lombardy, with reference layers.",
         "links": [
-            _link(f"{base}/", "self"), _link(f"{base}/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0"),
+            _link(f"{base}/", "self"), _link(f"{base}/api", "service-desc", "application/vnd.oai.openapi+json;version=3.1"),
             _link(f"{base}/docs", "service-doc", "text/html"), _link(f"{base}/conformance", "conformance"),
             _link(f"{base}/collections", "data"),
             _link(f"{base}/tiles/sites.json", "tilesets-vector", title="Sites vector tiles (TileJSON)"),
@@ -81,9 +83,12 @@ def _describe(request: Request, collection: Collection, box: list[float] | None 
     base = f"{base_url(request)}/collections/{collection.id}"
     body: dict[str, Any] = {
         "id": collection.id, "title": collection.title, "description": collection.description,
-        "itemType": "feature", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "itemType": "feature", "crs": [CRS84],
         "links": [_link(base, "self"), _link(f"{base}/items", "items", "application/geo+json"),
                   _link(f"{base}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                        "application/schema+json"),
+                  _link(f"{base}/schema", "describedby", "application/schema+json"),
+                  _link(f"{base}/schema", "http://www.opengis.net/def/rel/ogc/1.0/schema",
                         "application/schema+json")],
     }
     if box:
@@ -115,11 +120,18 @@ def queryables(request: Request, session: SessionDep, collection_id: str) -> Res
         "type": "object", "title": found.title,
         "properties": {
             "geometry": {"format": "geometry-any"},
-            **{name: {"type": kind} for name, kind in found.queryables.items()},
+            **{name: {"type": "string", "format": "date"} if kind == "date" else {"type": kind}
+               for name, kind in found.queryables.items()},
         },
         "additionalProperties": False,
     }
     return Response(orjson.dumps(schema), media_type="application/schema+json")
+
+
+@router.get("/collections/{collection_id}/schema", summary="JSON Schema of the collection's features")
+def schema(session: SessionDep, collection_id: str) -> Response:
+    found = get_collection(session.connection(), collection_id)
+    return Response(orjson.dumps(property_schema(found)), media_type="application/schema+json")
 
 
 @dataclass
@@ -201,34 +213,58 @@ def _codes(text: str, vocabulary: v.Vocabulary, name: str) -> list[str]:
 GEOJSON = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}}
 
 
+ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "limit", "offset", "sortby", "filter", "filter-lang",
+                              "filter-crs", "f"})
+SITE_PARAMETERS = frozenset(f.name for f in fields(SiteFilters))
+
+
+def check_parameters(request: Request, allowed: frozenset[str]) -> None:
+    """400 for a parameter the operation does not know (a typo must not return everything
+    as if filtered) and for one given twice with different values."""
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise BadRequestError(
+            f"Unknown query parameter(s): {', '.join(unknown)}. Known here: {', '.join(sorted(allowed))}.",
+            f"Parametri sconosciuti: {', '.join(unknown)}. Ammessi qui: {', '.join(sorted(allowed))}.")
+    repeated = sorted(k for k in set(request.query_params) if len(set(request.query_params.getlist(k))) > 1)
+    if repeated:
+        raise BadRequestError(f"Parameter(s) given twice with different values: {', '.join(repeated)}.",
+                              f"Parametri ripetuti con valori diversi: {', '.join(repeated)}.")
+
+
 @router.get("/collections/{collection_id}/items", summary="Features, filtered and paged", responses=GEOJSON)
 def items(
     request: Request,
     session: SessionDep,
     collection_id: str,
     filters: Annotated[SiteFilters, Depends()],
-    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (4 numbers, or 6 with heights)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")] = None,
+    limit: Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_LIMIT}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     sortby: Annotated[str | None, Query(description="e.g. -land_area_m2,price_eur")] = None,
     filter: Annotated[str | None, Query(description="CQL2 text, e.g. land_area_m2 > 30000")] = None,
     filter_lang: Annotated[Literal["cql2-text"], Query(alias="filter-lang")] = "cql2-text",
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of geometries in filter")] = None,
+    f: Annotated[Literal["json", "geojson"] | None, Query(description="output format (GeoJSON only)")] = None,
 ) -> Response:
     conn = session.connection()
     found = get_collection(conn, collection_id)
+    check_parameters(request, ITEMS_PARAMETERS | (SITE_PARAMETERS if found.id == "sites" else frozenset()))
+    limit = min(limit, MAX_LIMIT)
     query = ItemsQuery(
-        bbox=parse_bbox(bbox), limit=limit, offset=offset,
-        sortby=[s.strip() for s in (sortby or "").split(",") if s.strip()], cql2=filter,
+        bbox=parse_bbox(bbox, bbox_crs), limit=limit, offset=offset,
+        sortby=[s.strip() for s in (sortby or "").split(",") if s.strip()], cql2=filter, filter_crs=filter_crs,
         conditions=filters.conditions() if found.id == "sites" else [],
     )
     matched, features = fetch_items(conn, found, query)
     returned = max(0, min(limit, matched - offset))
-    links = [_link(this_url(request), "self", "application/geo+json")]
+    links = [_link(this_url(request, limit=limit), "self", "application/geo+json"),
+             _link(f"{base_url(request)}/collections/{found.id}", "collection")]
     if offset + limit < matched:
-        links.append(_link(this_url(request, offset=offset + limit), "next",
-                           "application/geo+json"))
+        links.append(_link(this_url(request, offset=offset + limit, limit=limit), "next", "application/geo+json"))
     if offset > 0:
-        links.append(_link(this_url(request, offset=max(0, offset - limit)), "prev",
+        links.append(_link(this_url(request, offset=max(0, offset - limit), limit=limit), "prev",
                            "application/geo+json"))
     body = orjson.dumps({
         "type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
@@ -238,7 +274,12 @@ def items(
 
 
 @router.get("/collections/{collection_id}/items/{fid}", summary="One feature", responses=GEOJSON)
-def item(session: SessionDep, collection_id: str, fid: str) -> Response:
+def item(request: Request, session: SessionDep, collection_id: str, fid: str) -> Response:
     conn = session.connection()
     found = get_collection(conn, collection_id)
-    return Response(fetch_item(conn, found, fid).encode(), media_type="application/geo+json")
+    check_parameters(request, frozenset({"f"}))
+    feature = orjson.loads(fetch_item(conn, found, fid))
+    collection_url = f"{base_url(request)}/collections/{found.id}"
+    feature["links"] = [_link(this_url(request), "self", "application/geo+json"),
+                        _link(collection_url, "collection")]
+    return Response(orjson.dumps(feature), media_type="application/geo+json")

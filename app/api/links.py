@@ -8,6 +8,7 @@ request's own host, which the trusted-host check has already limited to
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 
@@ -20,7 +21,10 @@ def base_url(request: Request) -> str:
 
 
 def this_url(request: Request, **params: Any) -> str:
-    """The request's own URL (with ``params`` replaced) under the public root."""
-    url = str(request.url.include_query_params(**params) if params else request.url)
+    """The request's own URL under the public root, each query parameter once (a client
+    that appends its own parameters to a next link must not make the links grow), with
+    ``params`` replaced."""
+    query = {**dict(request.query_params), **{k: str(v) for k, v in params.items()}}
     own_root = str(request.base_url).rstrip("/")
-    return base_url(request) + url[len(own_root):]
+    path = str(request.url.replace(query="")).rstrip("?")[len(own_root):]
+    return base_url(request) + path + (f"?{urlencode(query)}" if query else "")

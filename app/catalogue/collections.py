@@ -8,10 +8,15 @@ through as a pre-serialised fragment: no Python object is built per feature.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from pyproj import Transformer
 from sqlalchemy import ColumnElement, Connection, Text, and_, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
@@ -59,7 +64,7 @@ QUERYABLE_TYPES = {
     "power_kw": "number", "rail_siding": "boolean", "fibre": "boolean", "substation": "boolean",
     "dist_airport_km": "number", "dist_station_km": "number", "dist_motorway_exit_km": "number",
     "pop_10km": "integer", "pop_20km": "integer", "pop_30km": "integer", "completeness": "number",
-    "available_from": "string",
+    "available_from": "date",
 }
 
 
@@ -147,29 +152,103 @@ class ItemsQuery:
     offset: int = 0
     sortby: list[str] = field(default_factory=list)
     cql2: str | None = None
+    filter_crs: str | None = None
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# CRSs a bbox or a CQL2 filter may be given in: (SRID, latitude first?)
+SUPPORTED_CRS = {
+    CRS84: (4326, False),
+    "http://www.opengis.net/def/crs/EPSG/0/4326": (4326, True),  # EPSG:4326 is latitude, longitude
+    "http://www.opengis.net/def/crs/EPSG/0/3857": (3857, False),
+}
+_TO_CRS84 = {3857: Transformer.from_crs(3857, 4326, always_xy=True)}
+
+
+def crs_of(uri: str | None, parameter: str) -> tuple[int, bool]:
+    """(SRID, latitude first) of a CRS URI a request names; 400 for one not supported."""
+    if uri is None:
+        return SUPPORTED_CRS[CRS84]
+    found = SUPPORTED_CRS.get(uri.strip()) or SUPPORTED_CRS.get(
+        {"EPSG:4326": "http://www.opengis.net/def/crs/EPSG/0/4326", "EPSG:3857": "http://www.opengis.net/def/crs/EPSG/0/3857",
+         "CRS84": CRS84, "OGC:CRS84": CRS84}.get(uri.strip().upper(), ""))
+    if found is None:
+        raise BadRequestError(
+            f"{parameter} {uri} is not supported; use one of {', '.join(SUPPORTED_CRS)}.",
+            f"{parameter} {uri} non è supportato; usare uno tra {', '.join(SUPPORTED_CRS)}.",
+        )
+    return found
+
+
+def parse_bbox(text: str | None, crs: str | None = None) -> tuple[float, float, float, float] | None:
+    """minLon,minLat,maxLon,maxLat in CRS84 from a bbox of 4 numbers (or 6, with heights)
+    in ``crs`` (``bbox-crs``)."""
     if not text:
         return None
+    srid, lat_first = crs_of(crs, "bbox-crs")
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
         values = []
-    if len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3]):
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    if lat_first and len(values) == 4:
+        values = [values[1], values[0], values[3], values[2]]
+    if len(values) != 4 or not all(math.isfinite(v) for v in values) or not (
+            values[0] <= values[2] and values[1] <= values[3]):
         raise BadRequestError(
-            "bbox must be minLon,minLat,maxLon,maxLat in WGS84, e.g. 9.0,45.3,9.4,45.6.",
-            "bbox deve essere minLon,minLat,maxLon,maxLat in WGS84, es. 9.0,45.3,9.4,45.6.",
+            "bbox must be minLon,minLat,maxLon,maxLat (4 numbers, or 6 with heights), e.g. 9.0,45.3,9.4,45.6.",
+            "bbox deve essere minLon,minLat,maxLon,maxLat (4 numeri, o 6 con le quote), es. 9.0,45.3,9.4,45.6.",
         )
+    if srid != 4326:
+        (x0, x1), (y0, y1) = _TO_CRS84[srid].transform([values[0], values[2]], [values[1], values[3]])
+        values = [x0, y0, x1, y1]
     return values[0], values[1], values[2], values[3]
 
 
-def cql2_condition(collection: Collection, text: str) -> ColumnElement[bool]:
-    """A CQL2 text filter over the collection's queryables (and its geometry)."""
+def property_schema(collection: Collection) -> dict[str, Any]:
+    """JSON Schema of a collection's features, with numbers, integers, booleans and dates
+    typed as they are (clients such as GDAL type their fields from it)."""
+    properties: dict[str, Any] = {}
+    for name, column in collection.properties.items():
+        properties[name] = _json_type(column)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "title": collection.title,
+            "properties": {"type": {"const": "Feature"}, "id": _json_type(collection.fid),
+                           "geometry": {"format": "geometry-any"},
+                           "properties": {"type": "object", "properties": properties}}}
+
+
+def _json_type(column: ColumnElement[Any]) -> dict[str, Any]:
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return {}
+    if python_type is bool:
+        return {"type": "boolean"}
+    if python_type is int:
+        return {"type": "integer"}
+    if python_type in (float, Decimal):
+        return {"type": "number"}
+    if python_type is dt.datetime:
+        return {"type": "string", "format": "date-time"}
+    if python_type is dt.date:
+        return {"type": "string", "format": "date"}
+    if python_type is list:
+        return {"type": "array", "items": {"type": "string"}}
+    if python_type is dict:
+        return {"type": "object"}
+    return {"type": "string", "format": "uuid"} if python_type is uuid.UUID else {"type": "string"}
+
+
+def cql2_condition(collection: Collection, text: str, crs: str | None = None) -> ColumnElement[bool]:
+    """A CQL2 text filter over the collection's queryables (and its geometry), with
+    geometry literals in ``crs`` (``filter-crs``)."""
     mapping = {name: collection.properties[name] for name in collection.queryables}
     mapping["geometry"] = collection.geometry
-    return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables")
+    srid, lat_first = crs_of(crs, "filter-crs")
+    return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables", srid, lat_first)
 
 
 def _order(collection: Collection, sortby: list[str]) -> list[ColumnElement[Any]]:
@@ -195,7 +274,7 @@ def _conditions(collection: Collection, query: ItemsQuery) -> ColumnElement[bool
     if query.bbox:
         conditions.append(collection.geometry.op("&&")(func.ST_MakeEnvelope(*query.bbox, 4326)))
     if query.cql2:
-        conditions.append(cql2_condition(collection, query.cql2))
+        conditions.append(cql2_condition(collection, query.cql2, query.filter_crs))
     return and_(*conditions)
 
 

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pygeofilter.parsers.cql2_text.parser as pygeofilter_cql2
+import shapely.geometry
 from lark import Lark, v_args
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy import filters
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
 
 from app.core.errors import BadRequestError
 
@@ -204,16 +205,33 @@ class _Checker:
 
 
 class _Evaluator(SQLAlchemyFilterEvaluator):
-    """pygeofilter's SQLAlchemy evaluator, with envelopes in WGS84 like the geometries
-    (its own BBOX literal has no SRID, which PostGIS refuses to compare)."""
+    """pygeofilter's SQLAlchemy evaluator, with geometry literals (and BBOX envelopes,
+    which it leaves without an SRID) read in the request's ``filter-crs`` and brought to
+    WGS84 like the stored geometries."""
+
+    def __init__(self, mapping: dict[str, Any], srid: int = 4326, lat_first: bool = False) -> None:
+        super().__init__(mapping, None)
+        self.srid, self.lat_first = srid, lat_first
+
+    def _literal(self, wkt: str) -> Any:
+        geometry = func.ST_GeomFromEWKT(f"SRID={self.srid};{wkt}")
+        if self.lat_first:
+            geometry = func.ST_FlipCoordinates(geometry)
+        return func.ST_Transform(geometry, 4326) if self.srid != 4326 else geometry
 
     @handle(values.Envelope)
     def envelope(self, node: values.Envelope) -> Any:
-        return filters.parse_bbox([node.x1, node.y1, node.x2, node.y2], 4326)
+        return self._literal(shapely.geometry.box(node.x1, node.y1, node.x2, node.y2).wkt)
+
+    @handle(values.Geometry)
+    def geometry(self, node: values.Geometry) -> Any:
+        return self._literal(shapely.geometry.shape(node.__geo_interface__).wkt)
 
 
-def condition(text: str, mapping: dict[str, Any], queryables_url: str) -> ColumnElement[bool]:
-    """The SQL condition of a CQL2 text filter over ``mapping`` (property -> column)."""
+def condition(text: str, mapping: dict[str, Any], queryables_url: str, srid: int = 4326,
+              lat_first: bool = False) -> ColumnElement[bool]:
+    """The SQL condition of a CQL2 text filter over ``mapping`` (property -> column), its
+    geometry literals in ``srid`` (latitude first where that CRS says so)."""
     if len(text) > MAX_CHARS:
         raise _bad(f"it is longer than {MAX_CHARS} characters.", f"supera {MAX_CHARS} caratteri.")
     try:
@@ -231,7 +249,7 @@ def condition(text: str, mapping: dict[str, Any], queryables_url: str) -> Column
                               f"Il filtro CQL2 usa {names}, non interrogabile; vedere {queryables_url}.")
     tree = _Checker({name: kind_of(column) for name, column in mapping.items()}).node(tree)
     try:
-        return _Evaluator(mapping, None).evaluate(tree)
+        return _Evaluator(mapping, srid, lat_first).evaluate(tree)
     except (ValueError, TypeError, NotImplementedError, KeyError) as exc:
         line = (str(exc).strip().splitlines() or ["unsupported"])[0][:160]
         raise _bad(line, line) from exc

@@ -73,7 +73,7 @@ BASE_SQL = text(f"""
         UNION ALL
         SELECT ST_AsMVTGeom(ST_PointOnSurface(p.geom_3857), b.env, {EXTENT}, 0, true), p.name, 'province', NULL
         FROM provinces p, bounds b WHERE :z < 10 AND p.geom_3857 && b.env
-    )
+    ),
     transport_lines AS (
         SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(i.geom, 3857), b.pixel), b.env, {EXTENT}, {BUFFER}, true) AS geom,
                i.layer_type AS kind

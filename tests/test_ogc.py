@@ -1,0 +1,115 @@
+"""OGC API - Features Part 1 and Part 3 as clients (GDAL, OWSLib, QGIS) rely on them:
+unknown parameters and invalid values are 400 with an OGC exception, limits are capped,
+bbox takes 4 or 6 numbers and a bbox-crs, filters take a filter-crs, features are
+described by a typed JSON Schema, items link to themselves and their collection, and
+paging links never grow."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Transformer
+
+ITEMS = "/collections/sites/items"
+BOX = (9.0, 45.3, 9.4, 45.6)
+
+
+def _matched(api: TestClient, **params: object) -> int:
+    answer = api.get(ITEMS, params={"limit": 1, **params})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["numberMatched"]
+
+
+def test_an_unknown_parameter_is_a_400_with_an_ogc_exception(api: TestClient) -> None:
+    answer = api.get(ITEMS, params={"min_land_area": 100000})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == "InvalidParameterValue"
+    assert "Unknown query parameter(s): min_land_area" in body["description"]
+    assert "Parametri sconosciuti: min_land_area" in body["error"]["message_it"]
+    assert api.get("/collections/infrastructure.airport/items", params={"min_land_area_m2": 1}).status_code == 400
+
+
+def test_an_invalid_value_is_a_400_not_a_422(api: TestClient) -> None:
+    for params in ({"limit": "many"}, {"offset": -1}, {"filter-lang": "cql2-json"}, {"f": "html"}):
+        answer = api.get(ITEMS, params=params)
+        assert answer.status_code == 400 and answer.json()["code"] == "InvalidParameterValue", params
+
+
+def test_limit_above_the_maximum_is_capped(api: TestClient) -> None:
+    body = api.get(ITEMS, params={"limit": 5000}).json()
+    assert body["numberReturned"] == min(1000, body["numberMatched"]) and len(body["features"]) == body["numberReturned"]
+    assert "limit=1000" in next(link["href"] for link in body["links"] if link["rel"] == "self")
+
+
+def test_bbox_with_six_numbers_and_in_other_crs(api: TestClient) -> None:
+    expected = _matched(api, bbox=",".join(map(str, BOX)))
+    assert expected > 0
+    assert _matched(api, bbox=f"{BOX[0]},{BOX[1]},0,{BOX[2]},{BOX[3]},500") == expected
+    lat_lon = f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}"  # EPSG:4326 is latitude first
+    assert _matched(api, bbox=lat_lon, **{"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"}) == expected
+    to_3857 = Transformer.from_crs(4326, 3857, always_xy=True)
+    (x0, x1), (y0, y1) = to_3857.transform([BOX[0], BOX[2]], [BOX[1], BOX[3]])
+    assert _matched(api, bbox=f"{x0},{y0},{x1},{y1}", **{"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}) \
+        == expected
+    refused = api.get(ITEMS, params={"bbox": "1,2,3,4", "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/32632"})
+    assert refused.status_code == 400 and "bbox-crs" in refused.json()["description"]
+
+
+def test_filter_crs(api: TestClient) -> None:
+    expected = _matched(api, bbox=",".join(map(str, BOX)))
+    to_3857 = Transformer.from_crs(4326, 3857, always_xy=True)
+    (x0, x1), (y0, y1) = to_3857.transform([BOX[0], BOX[2]], [BOX[1], BOX[3]])
+    assert _matched(api, filter=f"S_INTERSECTS(geometry, BBOX({x0},{y0},{x1},{y1}))",
+                    **{"filter-crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}) == expected
+    polygon = f"POLYGON(({BOX[1]} {BOX[0]},{BOX[1]} {BOX[2]},{BOX[3]} {BOX[2]},{BOX[3]} {BOX[0]},{BOX[1]} {BOX[0]}))"
+    assert _matched(api, filter=f"S_INTERSECTS(geometry, {polygon})",
+                    **{"filter-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"}) == expected
+
+
+def test_features_are_described_by_a_typed_schema(api: TestClient) -> None:
+    links = {link["rel"]: link["href"] for link in api.get("/collections/sites").json()["links"]}
+    schema = api.get(urlsplit(links["describedby"]).path)
+    assert schema.headers["content-type"].startswith("application/schema+json")
+    properties = schema.json()["properties"]["properties"]["properties"]
+    assert properties["investment_eur"] == {"type": "number"}
+    assert properties["project_floor_area_m2"] == {"type": "number"}
+    assert properties["floors"] == {"type": "integer"} and properties["fibre"] == {"type": "boolean"}
+    assert properties["available_from"] == {"type": "string", "format": "date"}
+    queryables = api.get("/collections/sites/queryables").json()["properties"]
+    assert queryables["available_from"] == {"type": "string", "format": "date"}
+
+
+def test_a_single_item_links_to_itself_and_its_collection(api: TestClient, catalogue: list[int]) -> None:
+    feature = api.get(f"{ITEMS}/{catalogue[0]}").json()
+    rels = {link["rel"]: link["href"] for link in feature["links"]}
+    assert rels["self"].endswith(f"{ITEMS}/{catalogue[0]}") and rels["collection"].endswith("/collections/sites")
+
+
+def test_paging_links_do_not_grow_when_a_client_appends_its_filter(api: TestClient) -> None:
+    cql = "land_area_m2 > 1000"
+    url = f"{ITEMS}?limit=10&filter={cql}"
+    for _ in range(3):
+        body = api.get(url).json()
+        nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+        query = parse_qsl(urlsplit(nxt).query)
+        assert sorted(k for k, _ in query) == ["filter", "limit", "offset"]
+        url = f"{urlsplit(nxt).path}?{urlsplit(nxt).query}&filter={cql}"  # what GDAL does with its filter
+    different = api.get(f"{ITEMS}?filter={cql}&filter=land_area_m2 > 5")
+    assert different.status_code == 400 and "given twice with different values: filter" in different.json()["description"]
+
+
+def test_landing_page_names_the_openapi_version_served(api: TestClient) -> None:
+    desc = next(link for link in api.get("/").json()["links"] if link["rel"] == "service-desc")
+    assert desc["type"].endswith("version=3.1") and api.get("/api").json()["openapi"].startswith("3.1")
+
+
+@pytest.mark.parametrize("conformance", [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+])
+def test_conformance(api: TestClient, conformance: str) -> None:
+    assert conformance in api.get("/conformance").json()["conformsTo"]
