@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the service needs from the operating system: PostgreSQL with PostGIS, and
-# npm for the map page's library. With --browser (make test) also Debian's chromium, which
-# the map page tests drive headless. On Debian/Ubuntu this uses apt (as root, or through
+# npm for the map page's library. With --browser (make test) also the real clients the
+# tests drive: Debian's chromium (the map page, headless) and gdal-bin (ogrinfo against
+# the OGC API). On Debian/Ubuntu this uses apt (as root, or through
 # sudo); elsewhere it says what to install.
 set -euo pipefail
 browser=""
@@ -28,6 +29,7 @@ fi
 extra="$need_venv"
 command -v npm >/dev/null 2>&1 || extra="$extra npm"
 if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then extra="$extra chromium"; fi
+if [ -n "$browser" ] && ! command -v ogrinfo >/dev/null 2>&1; then extra="$extra gdal-bin"; fi
 
 if have_postgis && [ -z "${extra// /}" ]; then
     exit 0

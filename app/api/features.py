@@ -68,6 +68,7 @@ def landing(request: Request) -> OrjsonResponse:
         "links": [
             _link(f"{base}/", "self"), _link(f"{base}/api", "service-desc", "application/vnd.oai.openapi+json;version=3.1"),
             _link(f"{base}/docs", "service-doc", "text/html"), _link(f"{base}/conformance", "conformance"),
+            _link(f"{base}/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance"),
             _link(f"{base}/collections", "data"),
             _link(f"{base}/tiles/sites.json", "tilesets-vector", title="Sites vector tiles (TileJSON)"),
         ],

@@ -32,6 +32,9 @@ CATCHMENT_KM = (10, 20, 30)
 # on the ellipsoid (WGS84) among this many sphere-nearest candidates. The two distances
 # differ by under 0.5%, so the ellipsoid's nearest is always among the first few.
 KNN_CANDIDATES = 10
+# only candidates this close to the sphere's best are measured on the ellipsoid (the
+# ellipsoid is expensive against long lines, and the two never differ by more than this)
+SPHERE_ELLIPSOID_GAP = 0.006
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,13 @@ def enrich(conn: Connection, site_ids: list[int] | None = None) -> int:
                 FROM (SELECT DISTINCT layer_type FROM infrastructure) t
                 CROSS JOIN LATERAL (
                     SELECT c.id, c.name, c.code, c.geom FROM (
-                        SELECT i.id, i.name, i.code, i.geom FROM infrastructure i
-                        WHERE i.layer_type = t.layer_type
-                        ORDER BY i.geom::geography <-> s0.geom::geography LIMIT {KNN_CANDIDATES}
+                        SELECT i.id, i.name, i.code, i.geom, min(i.d) OVER () AS best, i.d FROM (
+                            SELECT i.id, i.name, i.code, i.geom, i.geom::geography <-> s0.geom::geography AS d
+                            FROM infrastructure i WHERE i.layer_type = t.layer_type
+                            ORDER BY i.geom::geography <-> s0.geom::geography LIMIT {KNN_CANDIDATES}
+                        ) i
                     ) c
+                    WHERE c.d <= c.best * {1 + SPHERE_ELLIPSOID_GAP} + 1
                     ORDER BY ST_Distance(c.geom::geography, s0.geom::geography, true), c.id LIMIT 1
                 ) k
             ) n ON TRUE
