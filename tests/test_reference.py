@@ -123,3 +123,25 @@ def test_a_changed_source_replaces_its_features(reference_loaded: list, conn: Co
         conn.execute(text("SELECT source_id, id FROM infrastructure WHERE source = :s"), {"s": source}).all()
     )
     assert ids_after == {k: ids_before[k] for k in ("s0", "s1")}  # kept rows keep their ids
+
+
+def test_long_lines_are_cut_into_short_pieces_that_keep_the_line() -> None:
+    from shapely.geometry import LineString, MultiLineString
+
+    from app.catalogue.transport import MAX_VERTICES, pieces
+
+    line = LineString([(9 + i / 1000, 45 + (i % 7) / 1000) for i in range(1000)])
+    cut = pieces(MultiLineString([line, LineString([(10, 46), (10.1, 46.1)])]))
+    assert all(len(p.coords) <= MAX_VERTICES for p in cut)
+    assert abs(sum(p.length for p in cut) - line.length - LineString([(10, 46), (10.1, 46.1)]).length) < 1e-9
+    assert all(cut[i].coords[-1] == cut[i + 1].coords[0] for i in range(len(cut) - 2))  # no gap along the line
+
+
+def test_motorway_exits_have_readable_names(reference_loaded: list, conn: Connection, shared_data: Path) -> None:
+    from app.catalogue.transport import exit_name
+
+    assert exit_name("A4", "Brescia", "BSSPEXSS11V1|BSTGOVEST|COM") == "A4 – Brescia (SP ex SS 11V1, Tangenziale Ovest)"
+    assert exit_name("A1|A51", "San Donato Milanese", "COM") == "A1 / A51 – San Donato Milanese"
+    counts = dict(conn.execute(text("SELECT layer_type, count(*) FROM infrastructure WHERE layer_type LIKE 'motorway%' "
+                                    "AND source LIKE 'shared/%' GROUP BY 1")).all())
+    assert counts["motorway_exit"] == 162 and counts["motorway_interchange"] == 19 and counts["motorway"] > 286

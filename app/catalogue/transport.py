@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from shapely.geometry import shape
+from shapely.geometry import LineString, shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
 from app.catalogue.layers import Feature, LoadResult, load_once, replace_infrastructure
@@ -72,12 +74,32 @@ def _junctions(path: Path, exits: bool) -> list[Feature]:
     return features
 
 
-def _lines(path: Path, describe) -> list[Feature]:
+MAX_VERTICES = 64
+
+
+def pieces(geometry: BaseGeometry) -> list[LineString]:
+    """A line cut into pieces of at most ``MAX_VERTICES`` vertices, each sharing its first
+    vertex with the previous one. Nearest-feature search looks at the few features whose
+    boxes are nearest: one railway of 17,285 vertices across the region would be a
+    candidate for every site, and measuring a site against it costs 17,285 segments."""
+    parts = list(geometry.geoms) if hasattr(geometry, "geoms") else [geometry]
+    out = []
+    for part in parts:
+        coords = list(part.coords)
+        for start in range(0, max(len(coords) - 1, 1), MAX_VERTICES - 1):
+            chunk = coords[start:start + MAX_VERTICES]
+            if len(chunk) >= 2:
+                out.append(LineString(chunk))
+    return out
+
+
+def _lines(path: Path, describe: Callable[[dict], tuple[str, dict]]) -> list[Feature]:
     data = json.loads(path.read_text(encoding="utf-8"))
     features = []
     for i, item in enumerate(data["features"]):
         name, properties = describe(item.get("properties") or {})
-        features.append(Feature(str(i), name, None, properties, shape(item["geometry"])))
+        for j, piece in enumerate(pieces(shape(item["geometry"]))):
+            features.append(Feature(f"{i}.{j}", name, None, {**properties, "source_feature": i}, piece))
     return features
 
 
