@@ -278,6 +278,8 @@ class Infrastructure(Base):
         gist("infrastructure"),
         Index("ix_infrastructure_layer_type", "layer_type"),
         Index("ix_infrastructure_geog", text("(geom::geography)"), postgresql_using="gist"),
+        # nearest feature of one layer type: an index walk, not a sort of the whole layer
+        Index("ix_infrastructure_type_geog", "layer_type", text("(geom::geography)"), postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
