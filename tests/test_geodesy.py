@@ -20,6 +20,7 @@ from tests.test_enrichment import _row, _site_at
 
 GEOD = Geod(ellps="WGS84")
 SPHERE_RADIUS_M = 6371008.7714  # the sphere PostGIS uses for geography KNN
+UNIQUE_AREA = 9_876_543  # no other site of the test catalogue is this large
 
 
 def _sphere_m(lon1: float, lat1: float, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
@@ -77,7 +78,7 @@ def test_livigno_catchment_is_a_number(conn: Connection, reference_loaded: list)
 
 def _radius_site(conn: Connection, centre: tuple[float, float], km: float) -> int:
     lon, lat, _ = GEOD.fwd(centre[0], centre[1], 90, km * 1000)
-    site = _site_at(conn, lon, lat, land_area_m2=20000, name=f"synthetic site {km} km east")
+    site = _site_at(conn, lon, lat, land_area_m2=UNIQUE_AREA, name=f"synthetic site {km} km east")
     enrich(conn, [site])
     return site
 
@@ -86,7 +87,7 @@ def test_the_area_of_interest_radius_is_geodesic(conn: Connection, reference_loa
     centre = (9.19, 45.46)
     inside, outside = _radius_site(conn, centre, 59.99), _radius_site(conn, centre, 60.01)
     result = match(conn, Requirement.model_validate({"area": {"point": list(centre), "radius_km": 60},
-                                                     "land_area_m2": {"min": 20000}, "limit": 100,
+                                                     "land_area_m2": {"min": UNIQUE_AREA}, "limit": 100,
                                                      "near_misses": 50}))
     ids = {r["site"]["id"] for r in result["results"]}
     assert inside in ids and outside not in ids
