@@ -87,6 +87,7 @@ def test_match_lists_are_bounded(api: TestClient, field: str) -> None:
 def test_oversized_and_countless_headers_get_431(api: TestClient) -> None:
     big = api.get("/health", headers={"X-Padding": "a" * 1_000_000})
     assert big.status_code == 431 and "headers are too large" in _error(big)["message"]
+    assert big.headers["x-content-type-options"] == "nosniff"
     many = api.get("/health", headers={f"X-H{i}": "1" for i in range(10_000)})
     assert many.status_code == 431 and "intestazioni della richiesta" in _error(many)["message_it"]
 

@@ -76,8 +76,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
             expose_headers=["ETag", "Retry-After"],
         )
     app.add_middleware(BodyLimit, default=limit_settings().max_body_bytes, uploads=upload_settings().max_bytes)
-    app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes, max_count=settings.max_headers)
+    # outermost: every answer, a 431 or a 500 included, carries the security headers
+    app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
