@@ -34,7 +34,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
 from shapely import STRtree
-from shapely.geometry import shape
+from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
@@ -261,6 +261,31 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
                     zones[core] if zones is not None else None, window_transform(window, transform))
 
 
+def connected_parts(polygons: list[BaseGeometry]) -> list[BaseGeometry]:
+    """Polygons grouped as the pixels were labelled (8-connectivity): two polygons that
+    touch only at a corner are one site. Dissolving alone leaves them apart, and each would
+    then claim the whole region's pixels, area and score."""
+    if len(polygons) < 2:
+        return polygons
+    parent = list(range(len(polygons)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tree = STRtree(polygons)
+    for i, polygon in enumerate(polygons):
+        for j in tree.query(polygon, predicate="intersects"):
+            parent[root(int(j))] = root(i)
+    groups: dict[int, list[BaseGeometry]] = {}
+    for i, polygon in enumerate(polygons):
+        groups.setdefault(root(i), []).append(polygon)
+    return [group[0] if len(group) == 1 else MultiPolygon(
+        [p for g in group for p in getattr(g, "geoms", [g])]) for group in groups.values()]
+
+
 def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
                   exclusions: list[BaseGeometry] | None = None,
                   dates: tuple[dt.date | None, dt.date | None] = (None, None)) -> list[Candidate]:
@@ -269,12 +294,11 @@ def merge_regions(regions: list[Region], pixel_area: float, params: DetectionPar
     if not regions:
         return []
     merged = unary_union([r.geometry for r in regions])
-    parts = list(getattr(merged, "geoms", [merged]))
     tree = STRtree([r.geometry for r in regions])
     excluded = STRtree(exclusions) if exclusions else None
     candidates = []
-    for part in parts:
-        members = [regions[i] for i in tree.query(part, predicate="intersects")]
+    for part in connected_parts(list(getattr(merged, "geoms", [merged]))):
+        members = [regions[i] for i in sorted(set(tree.query(part, predicate="intersects").tolist()))]
         pixels = sum(m.pixels for m in members)
         area = pixels * pixel_area
         if area < params.min_area_m2:

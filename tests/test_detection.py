@@ -221,3 +221,34 @@ def test_trend_on_the_real_slovenian_series(shared_data: Path) -> None:
     candidates = detect_trend(str(folder / "ndvi_2015-2017.tif"), dates, DetectionParams(min_area_m2=2000))
     for candidate in candidates:
         assert candidate.evidence["ndvi_before"] < 0.35 and candidate.area_m2 >= 2000
+
+
+def test_a_site_whose_pixels_touch_only_at_a_corner_is_one_candidate_with_its_own_area() -> None:
+    from rasterio.transform import from_origin
+
+    from geo.detect import STATS, DetectionParams, _regions, merge_regions
+
+    mask = np.zeros((12, 12), dtype=bool)
+    mask[1:6, 1:6] = True  # 25 pixels
+    mask[6:10, 6:10] = True  # 16 pixels, touching the first block only at one corner
+    values = {k: np.where(mask, 0.5, np.nan) for k in STATS}
+    transform = from_origin(500_000, 5_040_000, 10, 10)  # 10 m pixels: 100 m² each
+    regions = _regions(mask, values, None, transform)
+    candidates = merge_regions(regions, 100.0, DetectionParams(min_area_m2=500))
+    assert len(candidates) == 1
+    assert candidates[0].area_m2 == 41 * 100 == pytest.approx(candidates[0].geometry.area)
+    assert candidates[0].evidence["pixels"] == 41
+
+
+def test_regions_of_two_tiles_touching_at_a_corner_are_one_site_not_two_copies() -> None:
+    from shapely.geometry import box
+
+    from geo.detect import STATS, DetectionParams, Region, merge_regions
+
+    sums = dict.fromkeys(STATS, 0.0)
+    left = Region(box(0, 0, 50, 50), 25, {**sums, "gain": 12.5}, 25)  # a tile's region, 10 m pixels
+    right = Region(box(50, 50, 90, 90), 16, {**sums, "gain": 8.0}, 16)  # the next tile's, one shared corner
+    candidates = merge_regions([left, right], 100.0, DetectionParams(min_area_m2=500))
+    assert len(candidates) == 1
+    assert candidates[0].area_m2 == 4100 and candidates[0].evidence["pixels"] == 41
+    assert candidates[0].area_m2 == pytest.approx(candidates[0].geometry.area)
