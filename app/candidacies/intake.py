@@ -153,19 +153,15 @@ def submit(session: Session, data: bytes, filename: str | None = None, actor: st
                          client_address, "draft" if draft else "submitted", actor_role, acting_for)
         path, created = store_original(root, data)
         session.commit()
-    except IntegrityError:
+    except BaseException as exc:
         session.rollback()
         if created:
             remove_original(path)
-        duplicate = _existing(session, digest)  # the same bytes, stored meanwhile
+        # the same bytes, stored meanwhile by another request: its answer is ours
+        duplicate = _existing(session, digest) if isinstance(exc, IntegrityError) else None
         if duplicate is None:
             raise
         return duplicate.outcome
-    except BaseException:
-        session.rollback()
-        if created:
-            remove_original(path)
-        raise
     return outcome
 
 
@@ -181,36 +177,32 @@ def _same_site(r: CandidacyRecord) -> Any:
         func.lower(func.btrim(Site.name)) == (r.site_name or "").strip().lower())
 
 
-def _previous_version(session: Session, r: CandidacyRecord, proponent: Proponent, owner: Owner,
-                      speaks_for_owner: bool, by_staff: bool) -> Candidacy | None:
-    """The application this upload continues: one of the uploader's own (as proponent, or
-    as the owner of what its delegate submitted), found by candidacy code or by comune
-    and site name. Staff may continue any application by its code."""
-    current = select(Candidacy).where(Candidacy.is_current)
-    own = Candidacy.proponent_id == proponent.id
-    if speaks_for_owner:
-        own = or_(own, Candidacy.owner_id == owner.id)
-    lineage = _lineage_code(r)
-    if lineage:
-        by_code = current.where(Candidacy.lineage_id == lineage)
-        found = session.scalars(by_code if by_staff else by_code.where(own)).first()
-        if found:
-            return found
-    return session.scalars(current.where(own).join(Site, Site.lineage_id == Candidacy.lineage_id)
-                           .where(_same_site(r))).first()
+def _related(session: Session, r: CandidacyRecord, proponent: Proponent, owner: Owner, speaks_for_owner: bool,
+             by_staff: bool) -> tuple[Candidacy | None, Candidacy | None]:
+    """(previous, possible duplicate), from one query over the current applications that
+    this upload names (its candidacy code) or looks like (same comune and site name).
 
-
-def _possible_duplicate(session: Session, r: CandidacyRecord) -> Candidacy | None:
-    """Someone else's current application that this upload names (its code) or looks like
-    (same comune and site name): kept apart, flagged for staff."""
-    current = select(Candidacy).where(Candidacy.is_current)
+    The previous version is one of the uploader's own (as proponent, or as the owner of
+    what its delegate submitted), by code first, then by comune and site name; staff may
+    continue any application by its code. Anyone else's application it names or looks
+    like is not continued: it is the possible duplicate, kept apart and flagged for staff."""
     lineage = _lineage_code(r)
-    if lineage:
-        found = session.scalars(current.where(Candidacy.lineage_id == lineage)).first()
-        if found:
-            return found
-    return session.scalars(current.join(Site, Site.lineage_id == Candidacy.lineage_id)
-                           .where(_same_site(r)).order_by(Candidacy.id)).first()
+    same_site = _same_site(r)
+    rows = session.execute(
+        select(Candidacy, same_site.label("same_site"))
+        .outerjoin(Site, Site.lineage_id == Candidacy.lineage_id)
+        .where(Candidacy.is_current, or_(Candidacy.lineage_id == lineage, same_site) if lineage else same_site)
+        .order_by(Candidacy.id)).all()
+
+    def own(c: Candidacy) -> bool:
+        return c.proponent_id == proponent.id or (speaks_for_owner and c.owner_id == owner.id)
+
+    by_code = [c for c, _ in rows if lineage and c.lineage_id == lineage]
+    by_site = [c for c, same in rows if same]
+    previous = next((c for c in by_code if by_staff or own(c)), None) or next(filter(own, by_site), None)
+    if previous is not None:
+        return previous, None
+    return None, next(iter(by_code + by_site), None)
 
 
 def site_values(r: CandidacyRecord) -> dict[str, Any]:
@@ -255,8 +247,7 @@ def _store(session: Session, r: CandidacyRecord, report: dict[str, Any], digest:
     proponent = proponent_row(session, r)
     owner, speaks_for_owner = owner_row(session, r, proponent)
     delegation = delegation_row(session, r, owner, proponent)
-    previous = _previous_version(session, r, proponent, owner, speaks_for_owner, by_staff=acting_for is None)
-    duplicate_of = None if previous else _possible_duplicate(session, r)
+    previous, duplicate_of = _related(session, r, proponent, owner, speaks_for_owner, by_staff=acting_for is None)
     if previous is not None:
         previous.is_current = False
         session.flush()
