@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.models import ApiKey, User
-from app.core.errors import ConflictError, InvalidInputError, UnauthorizedError
+from app.accounts.models import ApiKey, RevokedSession, User
+from app.core.errors import ConflictError, ForbiddenError, InvalidInputError, UnauthorizedError
 from app.core.settings import auth_settings, storage_settings
 from ingest import codes
 from ingest import vocabulary as v
@@ -197,29 +198,69 @@ def deactivate(user: User) -> None:
 # -- tokens -----------------------------------------------------------------------------------
 
 
-def issue_token(user: User, now: dt.datetime | None = None) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
+def issue_token(user: User, now: dt.datetime | None = None, csrf: str | None = None) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds. A browser session's token
+    carries the CSRF token its pages must echo (``csrf``), so the pair is bound by the
+    signature and nothing is kept on the server."""
     now = now or dt.datetime.now(dt.UTC)
     lifetime = auth_settings().token_minutes * 60
     claims = {
         "sub": str(user.id), "role": user.role, "ver": user.token_version, "iss": ISSUER,
         "iat": now, "exp": now + dt.timedelta(seconds=lifetime),
+        **({"csrf": csrf, "jti": secrets.token_urlsafe(16)} if csrf else {}),
     }
     return jwt.encode(claims, secret_key(), algorithm=ALGORITHM), lifetime
 
 
-def principal_from_token(session: Session, token: str) -> Principal:
-    """The account behind a bearer token; 401 when the token is forged, altered, expired,
-    revoked, or its account is gone or inactive."""
+def _claims(token: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, secret_key(), algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["sub", "exp", "iat", "ver"]})
+        return jwt.decode(token, secret_key(), algorithms=[ALGORITHM], issuer=ISSUER,
+                          options={"require": ["sub", "exp", "iat", "ver"]})
     except jwt.ExpiredSignatureError as exc:
         raise UnauthorizedError("Your session has expired; sign in again.",
                                 "La sessione è scaduta; accedere di nuovo.") from exc
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("The access token is not valid; sign in again.",
                                 "Il token di accesso non è valido; accedere di nuovo.") from exc
+
+
+def principal_from_session(session: Session, token: str, csrf: str | None, safe_method: bool) -> Principal:
+    """The account behind a browser's session cookie. A request that changes something
+    must echo the session's CSRF token in ``X-CSRF-Token`` (403 otherwise): a cookie
+    alone, which a browser attaches by itself, never suffices."""
+    claims = _claims(token)
+    expected = claims.get("csrf")
+    if not isinstance(expected, str):
+        raise UnauthorizedError("The session cookie is not valid; sign in again.",
+                                "Il cookie di sessione non è valido; accedere di nuovo.")
+    if not safe_method and not (csrf and hmac.compare_digest(csrf.encode(), expected.encode())):
+        raise ForbiddenError("The page's security token is missing or stale: reload the page and try again.",
+                             "Il codice di sicurezza della pagina manca o è scaduto: ricaricare la pagina e riprovare.")
+    if session.get(RevokedSession, str(claims.get("jti"))) is not None:
+        raise UnauthorizedError("You have signed out of this session; sign in again.",
+                                "È uscito da questa sessione; accedere di nuovo.")
+    return _principal(session, claims)
+
+
+def revoke_session(session: Session, token: str) -> bool:
+    """Sign a browser session out (idempotent); False when the token is not a browser
+    session's. Expired revocations are purged on the way."""
+    claims = _claims(token)
+    if "jti" not in claims:
+        return False
+    now = dt.datetime.now(dt.UTC)
+    session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+    session.merge(RevokedSession(jti=str(claims["jti"]), expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC)))
+    return True
+
+
+def principal_from_token(session: Session, token: str) -> Principal:
+    """The account behind a bearer token; 401 when the token is forged, altered, expired,
+    revoked, or its account is gone or inactive."""
+    return _principal(session, _claims(token))
+
+
+def _principal(session: Session, claims: dict[str, Any]) -> Principal:
     user = session.get(User, int(claims["sub"])) if str(claims["sub"]).isdigit() else None
     if user is None or not user.is_active or user.token_version != claims["ver"]:
         raise UnauthorizedError("The access token has been revoked; sign in again.",

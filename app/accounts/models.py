@@ -71,3 +71,13 @@ class RateLimitWindow(Base):
     bucket: Mapped[str] = mapped_column(Text, primary_key=True)
     window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class RevokedSession(Base):
+    """A browser session signed out before its token expired. Kept until then (expired
+    rows are purged on the next sign-out): a session token is checked against it."""
+
+    __tablename__ = "revoked_sessions"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -41,8 +41,10 @@ def _throttle(session: Session, account: str, address: str | None) -> None:
         time.sleep(min(excess * limits.login_slowdown_step_s, limits.login_slowdown_max_s))
 
 
-def sign_in(session: Session, email: str, password: str, address: str | None) -> tuple[User, str, int]:
-    """The account, an access token and its lifetime in seconds; 401 or 429 otherwise."""
+def sign_in(session: Session, email: str, password: str, address: str | None,
+            csrf: str | None = None) -> tuple[User, str, int]:
+    """The account, an access token and its lifetime in seconds; 401 or 429 otherwise.
+    ``csrf`` binds a browser session's CSRF token into the token."""
     account = email.strip().lower()
     _throttle(session, account, address)
     try:
@@ -55,6 +57,6 @@ def sign_in(session: Session, email: str, password: str, address: str | None) ->
             count(session, f"login-fail:{account}:{address}", window)
         _audit(session, email, False, None, address)
         raise
-    token, lifetime = issue_token(user)
+    token, lifetime = issue_token(user, csrf=csrf)
     _audit(session, user.email, True, user.role, address)
     return user, token, lifetime

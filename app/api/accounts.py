@@ -1,22 +1,36 @@
-"""Signing in (OAuth2 password flow), the caller's own account, and account and API-key
+"""Signing in (OAuth2 password flow for programs, an HttpOnly cookie session for the
+desk's pages), the caller's own account and registry data, and account and API-key
 administration for admins."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.accounts.auth import create_api_key, create_user
-from app.accounts.models import User
+from app.accounts.auth import (
+    authenticate,
+    create_api_key,
+    create_user,
+    issue_token,
+    revoke_api_key,
+    revoke_session,
+    set_password,
+)
+from app.accounts.models import ApiKey, User
 from app.accounts.signin import sign_in
 from app.api.responses import OrjsonResponse, error_responses
-from app.api.security import AccountDep, AdminDep, client_ip
+from app.api.security import CSRF_COOKIE, SESSION_COOKIE, AccountDep, AdminDep, client_ip
+from app.candidacies.intake import proponent_prefill
+from app.candidacies.registry import correct_proponent
 from app.core.database import SessionDep
+from app.core.errors import InvalidInputError, NotFoundError, UnauthorizedError
 from app.core.schema import AuditEvent
+from app.core.settings import auth_settings
 
 router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422, 429, 503))
 
@@ -29,15 +43,107 @@ def login(request: Request, session: SessionDep,
                            "role": user.role})
 
 
+class Credentials(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class NewPassword(BaseModel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class Registry(BaseModel):
+    """What a proponent may correct of its own registry data (not its tax identifiers)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    legal_nature: Literal["ente_pubblico", "persona_giuridica_privata", "persona_fisica",
+                          "ente_non_profit"] | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    pec: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+ ()./-]{5,40}$")
+
+
+def _session_response(body: dict[str, Any], token: str, csrf: str, lifetime: int) -> OrjsonResponse:
+    """The session token in an HttpOnly cookie no script can read; the CSRF token in a
+    readable one that the desk's pages echo in X-CSRF-Token (the token binds the two)."""
+    response = OrjsonResponse({**body, "csrf_token": csrf, "expires_in": lifetime})
+    secure = auth_settings().secure_cookies
+    response.set_cookie(SESSION_COOKIE, token, max_age=lifetime, httponly=True, secure=secure, samesite="strict")
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=lifetime, httponly=False, secure=secure, samesite="strict")
+    return response
+
+
+@router.post("/auth/session", summary="Sign in from a browser: an HttpOnly session cookie and a CSRF token")
+def open_session(request: Request, session: SessionDep, body: Credentials) -> OrjsonResponse:
+    csrf = secrets.token_urlsafe(24)
+    user, token, lifetime = sign_in(session, body.email, body.password, client_ip(request), csrf=csrf)
+    return _session_response({"role": user.role, "email": user.email}, token, csrf, lifetime)
+
+
+@router.delete("/auth/session", summary="Sign out of this browser: the session cookie stops working at once")
+def close_session(principal: AccountDep, session: SessionDep, request: Request) -> OrjsonResponse:
+    """Only the browser session is ended; a program's bearer token simply expires."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    ended = bool(cookie) and revoke_session(session, cookie)
+    if ended:
+        session.add(AuditEvent(actor=principal.actor, actor_role=principal.role, action="auth.logout",
+                               entity_type="user", entity_id=str(principal.user_id),
+                               client_address=client_ip(request)))
+    session.commit()
+    response = OrjsonResponse({"signed_out": ended})
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, secure=auth_settings().secure_cookies, httponly=name == SESSION_COOKIE,
+                               samesite="strict")
+    return response
+
+
+@router.post("/auth/password", summary="Change your password (other sessions are signed out)")
+def change_password(principal: AccountDep, session: SessionDep, body: NewPassword,
+                    request: Request) -> OrjsonResponse:
+    try:
+        user = authenticate(session, principal.email or "", body.current_password)
+    except UnauthorizedError:
+        raise InvalidInputError("The current password is wrong.", "La password attuale è errata.") from None
+    set_password(user, body.new_password)
+    session.add(AuditEvent(actor=principal.actor, actor_role=principal.role, action="auth.password_change",
+                           entity_type="user", entity_id=str(user.id), client_address=client_ip(request)))
+    session.commit()
+    session.refresh(user)
+    csrf = secrets.token_urlsafe(24)
+    token, lifetime = issue_token(user, csrf=csrf)
+    return _session_response({"changed": True, "access_token": token} if SESSION_COOKIE not in request.cookies
+                             else {"changed": True}, token, csrf, lifetime)
+
+
 def _account(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "full_name": user.full_name, "role": user.role,
             "tax_id": user.tax_id, "is_active": user.is_active,
             "created_at": user.created_at.isoformat() if user.created_at else None}
 
 
-@router.get("/auth/me", summary="The signed-in account")
+@router.get("/auth/me", summary="The signed-in account (and a proponent's registry data)")
 def me(principal: AccountDep, session: SessionDep) -> OrjsonResponse:
-    return OrjsonResponse(_account(session.get(User, principal.user_id)))
+    account = _account(session.get(User, principal.user_id))
+    if principal.tax_id:
+        account["registry"] = proponent_prefill(session, principal.tax_id)
+    return OrjsonResponse(account)
+
+
+@router.patch("/auth/me/registry", summary="Correct your registry data (they pre-fill your next template)",
+              responses=error_responses(404))
+def correct_registry(principal: AccountDep, session: SessionDep, body: Registry,
+                     request: Request) -> OrjsonResponse:
+    if not principal.tax_id:
+        raise NotFoundError("Only proponent accounts have registry data.",
+                            "Solo gli account proponente hanno dati anagrafici.")
+    values = body.model_dump(exclude_unset=True)
+    person = correct_proponent(session, principal.tax_id, values)
+    session.add(AuditEvent(actor=principal.actor, actor_role=principal.role, action="proponent.correct",
+                           entity_type="proponent", entity_id=str(person.id), client_address=client_ip(request),
+                           details={"fields": sorted(values)}))
+    session.commit()
+    return OrjsonResponse(proponent_prefill(session, principal.tax_id))
 
 
 class NewUser(BaseModel):
@@ -77,3 +183,21 @@ def add_api_key(admin: AdminDep, session: SessionDep, body: NewApiKey, request: 
     session.commit()
     return OrjsonResponse({"name": row.name, "prefix": row.prefix, "key": key,
                            "note": "Shown once: store it now."}, status_code=201)
+
+
+@router.get("/admin/api-keys", summary="Read-only API keys (admin): names and prefixes, never the keys")
+def api_keys(_: AdminDep, session: SessionDep) -> OrjsonResponse:
+    return OrjsonResponse([{"name": k.name, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
+                            "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None}
+                           for k in session.scalars(select(ApiKey).order_by(ApiKey.id))])
+
+
+@router.delete("/admin/api-keys/{prefix}", summary="Revoke an API key (admin)", responses=error_responses(404))
+def delete_api_key(admin: AdminDep, session: SessionDep, prefix: Annotated[str, Path(max_length=16)],
+                   request: Request) -> OrjsonResponse:
+    if not revoke_api_key(session, prefix):
+        raise NotFoundError(f"No active API key {prefix}.", f"Nessuna chiave API attiva {prefix}.")
+    session.add(AuditEvent(actor=admin.actor, actor_role=admin.role, action="api_key.revoke",
+                           entity_type="api_key", entity_id=prefix, client_address=client_ip(request)))
+    session.commit()
+    return OrjsonResponse({"prefix": prefix, "revoked": True})

@@ -3,7 +3,8 @@ list for staff."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -11,10 +12,11 @@ from sqlalchemy import select
 
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import ProponentDep, StaffDep, client_ip
-from app.candidacies import lifecycle
+from app.candidacies import inbox, lifecycle
 from app.candidacies.freshness import stale_sites
 from app.candidacies.models import Candidacy
-from app.catalogue.models import Site
+from app.candidacies.reports import site_location
+from app.catalogue.models import Comune, Province, Site
 from app.core import audit
 from app.core.database import SessionDep
 from app.core.errors import ForbiddenError
@@ -33,45 +35,74 @@ class Consent(BaseModel):
     consent: bool
 
 
-def _summary(c: Candidacy, site_id: int | None) -> dict[str, Any]:
+def _summary(c: Candidacy, site: Any) -> dict[str, Any]:
+    """``site``: (id, province, comune) of the application's site, when it has one."""
+    site_id, province, comune = site or (None, None, None)
     return {"id": c.id, "candidacy_code": str(c.lineage_id), "version": c.version, "is_current": c.is_current,
             "kind": c.kind, "status": c.status, "site_id": site_id, "site_name": c.record.get("site_name"),
+            "comune": comune or c.record.get("comune"), "province": province or c.record.get("province"),
+            "site_type": c.record.get("site_type"),
             "proponent_role": c.proponent_role, "publication_consent": c.publication_consent,
             "owner_confirmed": c.owner_confirmed_at is not None, "possible_duplicate_of": c.duplicate_of_id,
             "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
             "created_at": c.created_at.isoformat()}
 
 
-def _site_id(session: SessionDep, c: Candidacy) -> int | None:
-    return session.scalar(select(Site.id).where(Site.lineage_id == c.lineage_id))
+def _sites(session: SessionDep, lineages: list[Any]) -> dict[Any, tuple[int, str | None, str | None]]:
+    """Site id, province and comune (where the site lies) of each application."""
+    if not lineages:
+        return {}
+    rows = session.execute(select(Site.lineage_id, Site.id, Province.abbreviation, Comune.name)
+                           .outerjoin(Province, Province.code == Site.province_code)
+                           .outerjoin(Comune, Comune.istat_code == Site.comune_istat)
+                           .where(Site.lineage_id.in_(lineages))).all()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-@router.get("/candidacies", summary="Candidacies you may see (yours; all for staff)")
+def _site(session: SessionDep, c: Candidacy) -> tuple[int, str | None, str | None] | None:
+    return _sites(session, [c.lineage_id]).get(c.lineage_id)
+
+
+@router.get("/candidacies", summary="Candidacies you may see (yours; all for staff), filtered and sorted",
+            response_description="a page of candidacies; the header X-Total-Count says how many match")
 def list_candidacies(principal: ProponentDep, session: SessionDep, status: StatusQuery = None,
                      possible_duplicates: Annotated[bool, Query(
                          description="only uploads that name or look like another party's application")] = False,
+                     province: Annotated[str | None, Query(pattern="^[A-Z]{2}$", description="e.g. BS")] = None,
+                     kind: Annotated[Literal["A", "B"] | None, Query()] = None,
+                     site_type: Annotated[str | None, Query(pattern="^(" + "|".join(v.SITE_TYPES) + ")$")] = None,
+                     delegated: Annotated[bool | None, Query(description="submitted by a delegate")] = None,
+                     submitted_from: dt.date | None = None, submitted_to: dt.date | None = None,
+                     stale: Annotated[bool, Query(description="published and not confirmed for too long")] = False,
+                     current: Annotated[bool, Query(description="only the current version of each")] = False,
+                     sort: inbox.SortKey = "id", order: Literal["asc", "desc"] = "desc",
                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> OrjsonResponse:
-    query = lifecycle.visible(principal)
-    if status:
-        query = query.where(Candidacy.status == status)
-    if possible_duplicates:
-        query = query.where(Candidacy.duplicate_of_id.is_not(None))
-    rows = session.scalars(query.order_by(Candidacy.id.desc()).limit(limit).offset(offset)).all()
-    sites = dict(session.execute(select(Site.lineage_id, Site.id).where(
-        Site.lineage_id.in_([c.lineage_id for c in rows]))).all()) if rows else {}
-    return OrjsonResponse([_summary(c, sites.get(c.lineage_id)) for c in rows])
+    filters = inbox.Filters(status=status, province=province, kind=kind, site_type=site_type, delegated=delegated,
+                            submitted_from=submitted_from, submitted_to=submitted_to, stale=stale,
+                            possible_duplicates=possible_duplicates, current_only=current)
+    rows, total = inbox.page(session, principal, filters, sort, order == "desc", limit, offset)
+    sites = _sites(session, [c.lineage_id for c in rows])
+    return OrjsonResponse([_summary(c, sites.get(c.lineage_id)) for c in rows],
+                          headers={"X-Total-Count": str(total)})
+
+
+@router.get("/candidacies/counts", summary="Current applications by status, stale and flagged (the inbox's tabs)")
+def candidacy_counts(principal: ProponentDep, session: SessionDep) -> OrjsonResponse:
+    return OrjsonResponse(inbox.counts(session, principal))
 
 
 @router.get("/candidacies/{candidacy_id}", summary="One candidacy: record, history, possible moves")
 def get_candidacy(principal: ProponentDep, session: SessionDep, candidacy_id: int) -> OrjsonResponse:
     c = lifecycle.get_visible(session, principal, candidacy_id)
     return OrjsonResponse({
-        **_summary(c, _site_id(session, c)),
+        **_summary(c, _site(session, c)),
         "relation": "staff" if principal.is_staff else lifecycle.relation(session, principal, c),
         "allowed_transitions": lifecycle.allowed_targets(c.status, lifecycle.actor_kind(principal)),
         "record": c.record, "warnings": c.validation_report.get("problems", []),
         "history": lifecycle.history(session, c, with_actors=principal.is_staff),
+        "versions": inbox.versions(session, c),
+        "location": site_location(session.connection(), c.lineage_id),
     })
 
 
@@ -83,7 +114,7 @@ def move(principal: ProponentDep, session: SessionDep, candidacy_id: int, body: 
     event = lifecycle.transition(session, c, body.to, actor, lifecycle.Caller.of(principal, client_ip(request)),
                                  body.reason)
     session.commit()
-    return OrjsonResponse({**_summary(c, _site_id(session, c)), "audit_event": event.id})
+    return OrjsonResponse({**_summary(c, _site(session, c)), "audit_event": event.id})
 
 
 @router.post("/candidacies/{candidacy_id}/consent", summary="The owner grants or withdraws consent to publish")
@@ -95,7 +126,7 @@ def consent(principal: ProponentDep, session: SessionDep, candidacy_id: int, bod
                              "Solo il proprietario può dare o revocare il nulla osta alla pubblicazione.")
     lifecycle.set_consent(session, c, body.consent, lifecycle.Caller.of(principal, client_ip(request)))
     session.commit()
-    return OrjsonResponse(_summary(c, _site_id(session, c)))
+    return OrjsonResponse(_summary(c, _site(session, c)))
 
 
 @router.post("/candidacies/{candidacy_id}/owner-confirmation",
@@ -108,7 +139,7 @@ def confirm_owner(principal: ProponentDep, session: SessionDep, candidacy_id: in
                              "Solo l'account del proprietario può confermare quanto dichiarato dal delegato.")
     lifecycle.confirm_owner(session, c, lifecycle.Caller.of(principal, client_ip(request)))
     session.commit()
-    return OrjsonResponse(_summary(c, _site_id(session, c)))
+    return OrjsonResponse(_summary(c, _site(session, c)))
 
 
 @router.post("/candidacies/{candidacy_id}/confirm", summary="Confirm the site's data are still true")
@@ -119,7 +150,7 @@ def confirm(principal: ProponentDep, session: SessionDep, candidacy_id: int, req
                              "Solo il proprietario o il delegato possono confermare i dati del sito.")
     confirmed = lifecycle.confirm(session, c, lifecycle.Caller.of(principal, client_ip(request)))
     session.commit()
-    return OrjsonResponse({**_summary(c, _site_id(session, c)), "last_confirmed_at": confirmed.isoformat()})
+    return OrjsonResponse({**_summary(c, _site(session, c)), "last_confirmed_at": confirmed.isoformat()})
 
 
 @router.get("/audit", summary="The audit log, newest first (staff)")

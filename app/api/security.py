@@ -15,7 +15,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from app.accounts.auth import ANONYMOUS, Principal, principal_from_api_key, principal_from_token
+from app.accounts.auth import (
+    ANONYMOUS,
+    Principal,
+    principal_from_api_key,
+    principal_from_session,
+    principal_from_token,
+)
 from app.core.database import SessionDep
 from app.core.errors import ForbiddenError, UnauthorizedError
 from app.core.settings import api_settings, auth_settings
@@ -24,15 +30,37 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def current_principal(session: SessionDep, token: Annotated[str | None, Depends(oauth2)],
+SESSION_COOKIE = "ol_session"
+CSRF_COOKIE = "ol_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def current_principal(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2)],
                       api_key: Annotated[str | None, Depends(api_key_header)]) -> Principal:
-    if not token and not api_key:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not token and not api_key and not cookie:
         return ANONYMOUS
-    principal = principal_from_token(session, token) if token else principal_from_api_key(session, api_key)
+    if token:
+        principal = principal_from_token(session, token)
+    elif api_key:
+        principal = principal_from_api_key(session, api_key)
+    else:
+        principal = _cookie_principal(request, session, cookie)
     # the lookup's transaction ends here: the request does not hold a connection while
     # it reads its body or waits for a parsing slot
     session.commit()
     return principal
+
+
+def _cookie_principal(request: Request, session: SessionDep, cookie: str) -> Principal:
+    """A stale session cookie leaves a browser anonymous (public pages keep working; the
+    desk asks it to sign in again); a missing CSRF token is refused."""
+    try:
+        return principal_from_session(session, cookie, request.headers.get(CSRF_HEADER),
+                                      request.method in SAFE_METHODS)
+    except UnauthorizedError:
+        return ANONYMOUS
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -49,7 +77,8 @@ def require_reader(principal: PrincipalDep) -> Principal:
 def require_account(principal: PrincipalDep) -> Principal:
     """Any signed-in account (an API key is not one)."""
     if principal.role in ("anonymous", "reader"):
-        raise UnauthorizedError("Sign in first (POST /auth/token).", "Accedere prima (POST /auth/token).")
+        raise UnauthorizedError("Sign in first (the desk's sign-in page, or POST /auth/token).",
+                                "Accedere prima (pagina di accesso dello sportello, o POST /auth/token).")
     return principal
 
 

@@ -193,11 +193,16 @@ def set_consent(session: Session, candidacy: Candidacy, consent: bool, caller: C
 
 
 def history(session: Session, candidacy: Candidacy, with_actors: bool) -> list[dict[str, Any]]:
-    """The moves of one candidacy, oldest first; who made them only for staff."""
+    """The moves of an application, every version's, oldest first; who made them only
+    for staff."""
+    versions = dict(session.execute(select(Candidacy.id, Candidacy.version).where(
+        Candidacy.lineage_id == candidacy.lineage_id)).all())
     events = session.scalars(select(AuditEvent).where(
-        AuditEvent.entity_type == "candidacy", AuditEvent.entity_id == str(candidacy.id)).order_by(AuditEvent.id))
+        AuditEvent.entity_type == "candidacy", AuditEvent.entity_id.in_([str(i) for i in versions]))
+        .order_by(AuditEvent.id))
     return [{"at": e.occurred_at.isoformat(), "action": e.action, "from": e.from_status, "to": e.to_status,
-             "reason": e.reason, "by_role": e.actor_role, **({"by": e.actor} if with_actors else {})}
+             "reason": e.reason, "by_role": e.actor_role, "version": versions.get(int(e.entity_id)),
+             **({"by": e.actor} if with_actors else {})}
             for e in events]
 
 

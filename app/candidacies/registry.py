@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.candidacies.models import Delegation, Owner, Proponent
-from app.core.errors import ConflictError, ForbiddenError
+from app.core.errors import ConflictError, ForbiddenError, NotFoundError
 from ingest import codes
 from ingest.record import CandidacyRecord
 
@@ -178,3 +178,24 @@ def delegation_row(session: Session, r: CandidacyRecord, owner: Owner, delegate:
     session.add(delegation)
     session.flush()
     return delegation
+
+
+def own_proponent(session: Session, tax_id: str) -> Proponent | None:
+    """The registry row of an account's own tax identity (None before its first upload)."""
+    code = codes.clean(tax_id)
+    return session.scalars(select(Proponent).where(
+        or_(Proponent.codice_fiscale == code, Proponent.partita_iva == code))).first()
+
+
+def correct_proponent(session: Session, tax_id: str, values: dict[str, Any]) -> Proponent:
+    """The account's own registry data corrected from its desk (never the identifiers:
+    those are the identity the account acts for). What it writes pre-fills the next template."""
+    person = own_proponent(session, tax_id)
+    if person is None:
+        raise NotFoundError(
+            "There are no registry data for your tax identity yet: they are recorded with your first upload.",
+            "Non ci sono ancora dati anagrafici per il suo codice: vengono registrati con il primo caricamento.")
+    if _write(person, None, None, values):
+        person.updated_at = func.now()
+    session.flush()
+    return person

@@ -61,3 +61,25 @@ def site_report(conn: Connection, site_id: int) -> dict[str, Any]:
             ).mappings()
         ]
     return report
+
+
+LOCATION = text("""
+SELECT s.id, ST_AsGeoJSON(s.geom, 6) AS point, ST_AsGeoJSON(s.perimeter, 6) AS perimeter, s.zones,
+       (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                   'layer', n.key, 'name', n.value ->> 'name', 'km', (n.value ->> 'km')::float,
+                   'point', ST_AsGeoJSON(ST_ClosestPoint(i.geom, s.geom), 6)::jsonb) ORDER BY n.key), '[]'::jsonb)
+          FROM jsonb_each(s.nearest) n JOIN infrastructure i ON i.id = (n.value ->> 'id')::int
+         WHERE n.key IN ('airport', 'railway_station', 'motorway_exit')) AS nearest
+FROM sites s WHERE s.lineage_id = :lineage
+""")
+
+
+def site_location(conn: Connection, lineage_id: Any) -> dict[str, Any] | None:
+    """Where an application's site lies, for the desk's small map: its point and perimeter,
+    its zones, and its nearest airport, station and motorway exit with their positions."""
+    row = conn.execute(LOCATION, {"lineage": lineage_id}).mappings().first()
+    if row is None:
+        return None
+    return {"site_id": row["id"], "point": orjson.loads(row["point"]) if row["point"] else None,
+            "perimeter": orjson.loads(row["perimeter"]) if row["perimeter"] else None,
+            "zones": list(row["zones"] or []), "nearest": row["nearest"]}

@@ -116,6 +116,12 @@ class AuthSettings(BaseSettings):
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     # anonymous reads of the catalogue need a read-only API key (X-API-Key) when true
     require_api_key: bool = False
+    # browser sessions: the cookie is Secure (HTTPS only) in production unless set here
+    cookie_secure: bool | None = None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
 
 
 class LimitSettings(BaseSettings):
