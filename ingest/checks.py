@@ -19,6 +19,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point
 
 from ingest.coordinates import ValueProblem, parse_wkt_perimeter, xy_to_lonlat
+from ingest.fields import field_place
 from ingest.form_c import DelegationChecks
 from ingest.parser import ParsedWorkbook, SheetValues, parse_workbook
 from ingest.plausibility import PlausibilityChecks
@@ -78,7 +79,7 @@ class Validation:
             "ok": self.ok,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
-            "problems": [p.to_dict() for p in self.problems],
+            "problems": [{**p.to_dict(), **field_place(p.field)} for p in self.problems],
         }
 
 

@@ -8,6 +8,7 @@ field by its normalised label or one of its aliases, never by cell address.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from ingest import vocabulary as v
@@ -284,3 +285,19 @@ class LabelIndex:
         if not key:
             return None
         return self.by_key.get(key) or self.by_key.get(key.removesuffix(" m2").strip())
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[str, str, str]]:
+    places: dict[str, tuple[str, str, str]] = {}
+    for section in (*CANDIDACY_SECTIONS, *DELEGATION_SECTIONS):
+        for f in section.fields:
+            places.setdefault(f.key, (section.title, section.title_en, f.label))
+    return places
+
+
+def field_place(key: str | None) -> dict[str, str | None]:
+    """The template section (Italian, English) and label of a field key, so that a report
+    can group problems the way the owner sees the sheet."""
+    section_it, section_en, label = _places().get(key or "", (None, None, None))
+    return {"section": section_it, "section_en": section_en, "label": label}

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import statistics
 import threading
 import time
@@ -27,25 +25,11 @@ from app.api.main import create_app
 from app.candidacies.demo import load_samples
 from app.catalogue.enrichment import enrich, refresh_clusters
 from app.core import settings
+from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.conftest import ROOT, free_port, remove_uploaded_candidacies
 
 playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "test-artifacts" / "map"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-default-apps", "--disable-sync", "--no-first-run", "--disable-features=Translate",
-                 "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
-
-
-def chromium_path() -> str:
-    path = os.environ.get("OPPORTUNITY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "Debian's chromium is not installed (make test installs it: scripts/setup-system.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture(scope="module")
 def samples(engine: Engine, catalogue: list[int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
     """The valid samples stored and the consenting ones published, as in the demo."""

@@ -21,6 +21,7 @@ from app.core import audit
 from app.core.database import SessionDep
 from app.core.errors import ForbiddenError
 from ingest import vocabulary as v
+from ingest.fields import field_place
 
 router = APIRouter(tags=["candidacies"], responses=error_responses(401, 403, 404, 409, 422, 503))
 StatusQuery = Annotated[str | None, Query(pattern="^(" + "|".join(v.CANDIDACY_STATUSES) + ")$")]
@@ -36,30 +37,32 @@ class Consent(BaseModel):
 
 
 def _summary(c: Candidacy, site: Any) -> dict[str, Any]:
-    """``site``: (id, province, comune) of the application's site, when it has one."""
-    site_id, province, comune = site or (None, None, None)
+    """``site``: (id, province, comune, last confirmed) of the application's site, when it has one."""
+    site_id, province, comune, confirmed = site or (None, None, None, None)
     return {"id": c.id, "candidacy_code": str(c.lineage_id), "version": c.version, "is_current": c.is_current,
             "kind": c.kind, "status": c.status, "site_id": site_id, "site_name": c.record.get("site_name"),
             "comune": comune or c.record.get("comune"), "province": province or c.record.get("province"),
             "site_type": c.record.get("site_type"),
+            "last_confirmed_at": confirmed.isoformat() if confirmed else None,
             "proponent_role": c.proponent_role, "publication_consent": c.publication_consent,
             "owner_confirmed": c.owner_confirmed_at is not None, "possible_duplicate_of": c.duplicate_of_id,
             "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
             "created_at": c.created_at.isoformat()}
 
 
-def _sites(session: SessionDep, lineages: list[Any]) -> dict[Any, tuple[int, str | None, str | None]]:
-    """Site id, province and comune (where the site lies) of each application."""
+def _sites(session: SessionDep, lineages: list[Any]) -> dict[Any, tuple[Any, ...]]:
+    """Site id, province and comune (where the site lies) and last confirmation of each application."""
     if not lineages:
         return {}
-    rows = session.execute(select(Site.lineage_id, Site.id, Province.abbreviation, Comune.name)
+    rows = session.execute(select(Site.lineage_id, Site.id, Province.abbreviation, Comune.name,
+                                  Site.last_confirmed_at)
                            .outerjoin(Province, Province.code == Site.province_code)
                            .outerjoin(Comune, Comune.istat_code == Site.comune_istat)
                            .where(Site.lineage_id.in_(lineages))).all()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
-def _site(session: SessionDep, c: Candidacy) -> tuple[int, str | None, str | None] | None:
+def _site(session: SessionDep, c: Candidacy) -> tuple[Any, ...] | None:
     return _sites(session, [c.lineage_id]).get(c.lineage_id)
 
 
@@ -99,7 +102,8 @@ def get_candidacy(principal: ProponentDep, session: SessionDep, candidacy_id: in
         **_summary(c, _site(session, c)),
         "relation": "staff" if principal.is_staff else lifecycle.relation(session, principal, c),
         "allowed_transitions": lifecycle.allowed_targets(c.status, lifecycle.actor_kind(principal)),
-        "record": c.record, "warnings": c.validation_report.get("problems", []),
+        "record": c.record, "labels": {k: field_place(k) for k in c.record},
+        "warnings": c.validation_report.get("problems", []),
         "history": lifecycle.history(session, c, with_actors=principal.is_staff),
         "versions": inbox.versions(session, c),
         "location": site_location(session.connection(), c.lineage_id),
@@ -158,10 +162,12 @@ def audit_log(_: StaffDep, session: SessionDep,
               entity_type: Annotated[str | None, Query(max_length=32)] = None,
               entity_id: Annotated[str | None, Query(max_length=64)] = None,
               action: Annotated[str | None, Query(max_length=64)] = None,
+              actor: Annotated[str | None, Query(max_length=254, description="e-mail, api-key:…, system")] = None,
+              since: dt.date | None = None, until: dt.date | None = None,
               before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OrjsonResponse:
     return OrjsonResponse(audit.search(session, entity_type=entity_type, entity_id=entity_id, action=action,
-                                       before_id=before_id, limit=limit))
+                                       actor=actor, since=since, until=until, before_id=before_id, limit=limit))
 
 
 @router.get("/freshness/stale", summary="Published sites to confirm, and whom to remind (staff)")

@@ -36,7 +36,7 @@ DOCS_POLICY = (b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-sr
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, page_prefixes: tuple[str, ...] = ("/map", "/static"),
+    def __init__(self, app: ASGIApp, page_prefixes: tuple[str, ...] = ("/map", "/desk", "/static"),
                  hsts: bool = False) -> None:
         self.app, self.page_prefixes, self.hsts = app, page_prefixes, hsts
 

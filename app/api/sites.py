@@ -13,6 +13,7 @@ from app.candidacies.reports import site_report
 from app.catalogue.exports import shortlist_rows, to_csv, to_geojson, to_xlsx
 from app.core.database import SessionDep
 from app.core.errors import BadRequestError
+from ingest.fields import field_place
 
 router = APIRouter(tags=["sites"], dependencies=[Depends(require_reader)],
                    responses=error_responses(400, 401, 403, 404, 422, 503))
@@ -27,7 +28,8 @@ MAX_SHORTLIST = 500
 
 @router.get("/sites/{site_id}/report", summary="Everything known about a site (staff)")
 def report(_: StaffDep, session: SessionDep, site_id: int) -> OrjsonResponse:
-    return OrjsonResponse(site_report(session.connection(), site_id))
+    body = site_report(session.connection(), site_id)
+    return OrjsonResponse({**body, "labels": {k: field_place(k) for k in body["site"]}})
 
 
 @router.get("/sites/export", summary="Export a short list of published sites",

@@ -27,7 +27,7 @@ PUBLIC_VOCABULARIES = {
     "zoning": v.ZONING, "availability": v.AVAILABILITY_MODES, "sector": v.SECTORS,
     "remediation": v.REMEDIATION_STATUSES, "constraint": v.CONSTRAINTS, "energy_class": v.ENERGY_CLASSES,
     "planning_stage": v.PLANNING_STAGES, "location_precision": v.LOCATION_PRECISIONS,
-    "status": v.CANDIDACY_STATUSES,
+    "status": v.CANDIDACY_STATUSES, "legal_nature": v.LEGAL_NATURES,
 }
 
 router = APIRouter(tags=["map"])
@@ -40,14 +40,23 @@ def vocabulary() -> OrjsonResponse:
                            for name, vocab in PUBLIC_VOCABULARIES.items()})
 
 
-@router.get("/map", include_in_schema=False)
-def map_page() -> FileResponse:
+def _page(name: str) -> FileResponse:
     if not (web_settings().vendor_dir / "maplibre-gl.js").exists():
         raise ServiceUnavailableError(
-            "The map page's libraries are not installed: run 'npm ci' (make run does it).",
-            "Le librerie della pagina mappa non sono installate: eseguire 'npm ci' (lo fa make run).")
-    return FileResponse(WEB / "map.html", media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+            "The pages' map library is not installed: run 'npm ci' (make run does it).",
+            "La libreria delle mappe delle pagine non è installata: eseguire 'npm ci' (lo fa make run).")
+    return FileResponse(WEB / name, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/map", include_in_schema=False)
+def map_page() -> FileResponse:
+    return _page("map.html")
+
+
+@router.get("/desk", include_in_schema=False)
+def desk_page() -> FileResponse:
+    """The desk for owners, delegates and staff: one page whose views call this API."""
+    return _page("desk.html")
 
 
 def _root(request: Request) -> str:

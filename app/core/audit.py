@@ -3,6 +3,7 @@ sign-ins, accounts, detection reviews)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -12,13 +13,19 @@ from app.core.schema import AuditEvent
 
 
 def search(session: Session, *, entity_type: str | None = None, entity_id: str | None = None,
-           action: str | None = None, before_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Events newest first, filtered; page backwards with ``before_id``."""
+           action: str | None = None, actor: str | None = None, since: dt.date | None = None,
+           until: dt.date | None = None, before_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Events newest first, filtered (``until`` includes its whole day); page backwards
+    with ``before_id``."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     for column, value in ((AuditEvent.entity_type, entity_type), (AuditEvent.entity_id, entity_id),
-                          (AuditEvent.action, action)):
+                          (AuditEvent.action, action), (AuditEvent.actor, actor)):
         if value is not None:
             query = query.where(column == value)
+    if since:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until:
+        query = query.where(AuditEvent.occurred_at < until + dt.timedelta(days=1))
     if before_id:
         query = query.where(AuditEvent.id < before_id)
     return [{

@@ -59,7 +59,7 @@ def candidates_geojson(conn: Connection, run_id: int, min_score: float = 0, min_
         raise NotFoundError(f"No detection run {run_id}.", f"Nessuna elaborazione {run_id}.")
     rows = conn.execute(text("""
         SELECT c.id, ST_AsGeoJSON(c.geom, 6)::json AS geometry, c.area_m2, c.score, c.evidence,
-               c.review_status, c.review_reason, c.site_id,
+               c.review_status, c.review_reason, c.reviewed_by, c.reviewed_at, c.site_id,
                COALESCE((SELECT array_agg(s.id ORDER BY s.id) FROM sites s
                          WHERE s.origin = 'candidacy' AND (ST_Intersects(s.perimeter, c.geom)
                                OR ST_DWithin(s.geom::geography, c.geom::geography, 100))), '{}') AS overlaps
@@ -71,6 +71,8 @@ def candidates_geojson(conn: Connection, run_id: int, min_score: float = 0, min_
         {"type": "Feature", "id": r["id"], "geometry": r["geometry"], "properties": {
             "run_id": run_id, "area_m2": r["area_m2"], "score": r["score"], "evidence": r["evidence"],
             "review_status": r["review_status"], "review_reason": r["review_reason"], "site_id": r["site_id"],
+            "reviewed_by": r["reviewed_by"],
+            "reviewed_at": r["reviewed_at"].isoformat() if r["reviewed_at"] else None,
             "overlaps_sites": list(r["overlaps"]), "known_site_nearby": bool(r["overlaps"]),
         }} for r in rows]}
 

@@ -9,7 +9,7 @@ const FILTERS = ["kind", "site_type", "province", "min_land_area_m2", "max_land_
 const COLORS = { area: "#1f6fd1", brownfield: "#b8541b", project: "#7a3db8", cluster: "#0f8a6a", focus: "#ffbf00" };
 const TEXT = {
   it: {
-    title: "Opportunity Lombardy · siti per investire", signin: "Accesso personale", signout: "Esci", panel: "Ricerca",
+    title: "Opportunity Lombardy · siti per investire", signin: "Accesso (proprietari e personale)", desk: "Sportello", signout: "Esci", panel: "Ricerca",
     filters: "Filtri", matching: "Ricerca per requisiti", kind: "Tipo", site_type: "Tipologia", province: "Provincia",
     any: "Tutti", none: "Nessuna preimpostazione", land_area: "Superficie territoriale (m²)", covered_area: "Superficie coperta (m²)",
     from: "da", to: "a", tenure: "Disponibilità", buy: "Vendita", lease: "Locazione", max_price: "Prezzo massimo (€)",
@@ -33,7 +33,7 @@ const TEXT = {
       last_confirmed_at: "Ultima conferma", power_kw: "Potenza elettrica", condition: "Stato" },
   },
   en: {
-    title: "Opportunity Lombardy · sites to invest in", signin: "Staff sign-in", signout: "Sign out", panel: "Search",
+    title: "Opportunity Lombardy · sites to invest in", signin: "Sign in (owners and staff)", desk: "Desk", signout: "Sign out", panel: "Search",
     filters: "Filters", matching: "Match requirements", kind: "Kind", site_type: "Type", province: "Province",
     any: "Any", none: "No preset", land_area: "Land area (m²)", covered_area: "Covered area (m²)", from: "from", to: "to",
     tenure: "Tenure", buy: "Sale", lease: "Lease", max_price: "Maximum price (€)", max_distance: "Maximum distance (km, straight line)",
@@ -58,8 +58,7 @@ const TEXT = {
   },
 };
 
-const state = { lang: "it", vocabulary: {}, presets: [], token: sessionStorage.getItem("ol.token"),
-  role: sessionStorage.getItem("ol.role"), results: [] };
+const state = { lang: "it", vocabulary: {}, presets: [], role: null, results: [] };
 const $ = (selector) => document.querySelector(selector);
 const t = (key, ...args) => { const v = TEXT[state.lang][key]; return typeof v === "function" ? v(...args) : v ?? key; };
 const fmt = (n, digits = 0) => n == null ? "–" : new Intl.NumberFormat(state.lang === "it" ? "it-IT" : "en-GB",
@@ -73,7 +72,6 @@ class ApiError extends Error {}
 
 async function api(path, options = {}) {
   const headers = { ...(options.headers || {}) };
-  if (state.token && !headers.Authorization) headers.Authorization = `Bearer ${state.token}`;
   let response;
   try {
     response = await fetch(path, { ...options, headers });
@@ -86,7 +84,6 @@ async function api(path, options = {}) {
     const body = await response.json();
     message = (state.lang === "it" ? body.error.message_it : body.error.message) || message;
   } catch (e) { /* not our error envelope */ }
-  if (response.status === 401 && state.token) signOut();
   throw new ApiError(message);
 }
 
@@ -438,11 +435,10 @@ async function openCard(id) {
     card.innerHTML = `<button class="close" type="button" aria-label="${t("close")}">×</button>`
       + `<h2>${escape(p.name)}</h2>` + (description ? `<p>${escape(description)}</p>` : "")
       + `<dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("")}</dl>`
-      + (["staff", "admin"].includes(state.role) ? `<p><a href="#" id="report-link">${t("report")}</a></p><pre id="report" hidden></pre>` : "");
+      + (["staff", "admin"].includes(state.role) ? `<p><a href="/desk?lang=${state.lang}#/sites/${id}/report">${t("report")}</a></p>` : "");
     card.hidden = false;
     card.dataset.siteId = id;
     card.querySelector(".close").addEventListener("click", () => { card.hidden = true; });
-    card.querySelector("#report-link")?.addEventListener("click", (e) => { e.preventDefault(); showReport(id); });
     card.focus();
   } catch (error) {
     showError(error);
@@ -458,47 +454,19 @@ async function comuneName(istat) {
   return comuni.get(istat);
 }
 
-async function showReport(id) {
-  try {
-    const report = await api(`/sites/${id}/report`);
-    const pre = $("#report");
-    pre.textContent = JSON.stringify(report, null, 2);
-    pre.hidden = false;
-  } catch (error) {
-    showError(error);
-  }
-}
-
-/* -- staff sign-in ------------------------------------------------------------------------ */
+/* -- the desk: signed-in users (a session cookie) get a link to it ------------------------- */
 
 function updateSignIn() {
-  $("#signin").textContent = state.token ? `${t("signout")} (${state.role})` : t("signin");
+  const link = $("#signin");
+  link.textContent = state.role ? `${t("desk")} (${state.role})` : t("signin");
+  link.href = `/desk?lang=${state.lang}#/${state.role ? "candidacies" : "signin"}`;
 }
 
-function signOut() {
-  state.token = state.role = null;
-  sessionStorage.removeItem("ol.token");
-  sessionStorage.removeItem("ol.role");
+async function whoAmI() {
+  const response = await fetch("/auth/me", { credentials: "same-origin" });
+  state.role = response.ok ? (await response.json()).role : null;
   updateSignIn();
 }
-
-async function signIn(event) {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    const body = await api("/auth/token", { method: "POST", body: new URLSearchParams(new FormData(form)) });
-    state.token = body.access_token;
-    state.role = body.role;
-    sessionStorage.setItem("ol.token", state.token);
-    sessionStorage.setItem("ol.role", state.role);
-    $("#login").close();
-    updateSignIn();
-  } catch (error) {
-    $("#login-error").textContent = error.message;
-  }
-}
-
-/* -- layers ------------------------------------------------------------------------------- */
 
 async function toggleInfrastructure(collection, on) {
   const id = `layer-${collection}`;
@@ -540,9 +508,6 @@ function wire() {
   filters.addEventListener("change", scheduleFilter);
   filters.addEventListener("reset", () => setTimeout(refreshFilters, 0));
   $("#match-form").addEventListener("submit", runMatch);
-  $("#signin").addEventListener("click", () => (state.token ? signOut() : $("#login").showModal()));
-  $("#login-form").addEventListener("submit", signIn);
-  $("#login-cancel").addEventListener("click", () => $("#login").close());
   $("#layers [name=zls]").addEventListener("change", (e) => map.setLayoutProperty("zls-fill", "visibility", e.target.checked ? "visible" : "none"));
   $("#layers [name=regional_aid]").addEventListener("change", (e) => map.setLayoutProperty("aid-fill", "visibility", e.target.checked ? "visible" : "none"));
   for (const [name, ids] of [["motorways", ["motorways", "exits"]], ["railways", ["railways"]]]) {
@@ -562,7 +527,25 @@ async function start() {
     showError(error);
   }
   applyLanguage();
-  map.on("load", () => { refreshFilters(); addLayerToggles().catch(showError); });
+  whoAmI().catch(() => {});
+  map.on("load", () => {
+    refreshFilters();
+    addLayerToggles().catch(showError);
+    const site = params.get("site");
+    if (/^\d+$/.test(site || "")) focusSite(+site);
+  });
+}
+
+/** Opened from the desk with ?site=ID: centre the site and show its card. */
+async function focusSite(id) {
+  try {
+    const feature = await api(`/collections/sites/items/${id}`);
+    map.jumpTo({ center: feature.geometry.coordinates, zoom: 13 });
+    setActive(id);
+    openCard(id);
+  } catch (error) {
+    showError(error);
+  }
 }
 
 start();

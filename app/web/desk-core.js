@@ -1,0 +1,277 @@
+/* The desk's foundations: texts in Italian and English, the API client (session cookie +
+   CSRF header), formatting, and small DOM helpers. Every rule (who may do what, what a
+   workbook must hold) stays in the service: pages only show what the API answers. */
+
+export const TEXT = {
+  it: {
+    skip: "Vai al contenuto", map: "Mappa", signout: "Esci", menu: "Menu",
+    signin: "Accesso", email: "E-mail", password: "Password", signin_go: "Entra",
+    signin_intro: "Proprietari, delegati e personale di Invest in Lombardy accedono con l'account ricevuto dall'agenzia.",
+    mine: "Le mie candidature", new: "Nuova candidatura", account: "Account", inbox: "Candidature",
+    detection: "Aree dismesse rilevate", stale: "Siti da confermare", audit: "Registro attività", admin: "Account e chiavi API",
+    status: "Stato", version: "Versione", site: "Sito", comune: "Comune", province: "Provincia", kind: "Tipo",
+    site_type: "Tipologia", submitted: "Inviata il", last_confirmed: "Ultima conferma", next_step: "Prossimo passo",
+    delegate: "Delegato", any: "Tutti", yes: "Sì", no: "No", filter: "Filtra", clear: "Azzera",
+    from: "Dal", to: "Al", previous: "Precedenti", next: "Successive", of: "di", none: "Nessuna candidatura.",
+    all: "Tutte", stale_tab: "Da confermare", duplicates_tab: "Possibili duplicati", loading: "Caricamento…",
+    kind_A: "A · area e/o immobile", kind_B: "B · progetto di investimento",
+    step: {
+      draft: "Inviare la candidatura (o caricare una versione corretta).",
+      submitted: "In attesa della verifica dell'agenzia.",
+      changes_requested: "Correggere come richiesto e caricare una nuova versione.",
+      validated: "Validata: serve il nulla osta del proprietario per la pubblicazione.",
+      validated_consent: "Validata: l'agenzia può pubblicarla.",
+      published: "Pubblicata: confermare ogni anno che i dati sono ancora validi.",
+      withdrawn: "Ritirata: caricare una nuova versione per riproporla.",
+      expired: "Scaduta: confermare i dati o caricare una nuova versione.",
+    },
+    new_intro: "1. Scaricare il modello (già compilato con i dati anagrafici noti). 2. Compilarlo. 3. Caricarlo qui: il controllo è immediato.",
+    download_template: "Scarica il modello", template_kind: "Tipo di candidatura",
+    drop: "Trascinare qui il file Excel compilato, oppure sceglierlo:", choose_file: "File della candidatura (.xlsx)",
+    checking: "Controllo in corso…", report_ok: "Nessun errore: la candidatura può essere inviata.",
+    report_errors: (e, w) => `${e} errori bloccanti, ${w} avvisi: correggere il file e caricarlo di nuovo.`,
+    report_warnings: (w) => `Nessun errore bloccante, ${w} avvisi da leggere.`,
+    annotated: "Scarica il file con i problemi evidenziati", save_draft: "Salva come bozza", submit: "Invia la candidatura",
+    error: "Errore", warning: "Avviso", cell: "Cella", found: "Trovato", expected: "Atteso", sheet: "Foglio",
+    stored: (v) => `Candidatura registrata (versione ${v}).`, duplicate_file: "Questo file era già stato caricato: nulla è cambiato.",
+    values: "Dati dichiarati", warnings: "Avvisi", location: "Posizione", timeline: "Cronologia", versions: "Versioni",
+    changes: "Modifiche rispetto alla versione precedente", no_changes: "Nessuna modifica ai dati.",
+    messages: "Messaggi dell'agenzia", actions: "Azioni", reason: "Motivazione (la leggerà il proponente)",
+    move: { submitted: "Invia", validated: "Valida", changes_requested: "Richiedi modifiche", published: "Pubblica",
+      withdrawn: "Ritira", expired: "Fai scadere", draft: "Riporta in bozza" },
+    consent_grant: "Concedi il nulla osta alla pubblicazione", consent_withdraw: "Revoca il nulla osta",
+    consent_yes: "Il proprietario ha concesso il nulla osta alla pubblicazione.",
+    consent_no: "Il proprietario non ha concesso il nulla osta alla pubblicazione.",
+    consent_owner_only: "Il nulla osta può darlo solo il proprietario, dal proprio account.",
+    publish_blocked: "Pubblicazione non possibile: manca il nulla osta del proprietario.",
+    owner_confirm: "Confermo i dati dichiarati dal delegato", owner_confirmed: "Il proprietario ha confermato i dati dichiarati dal delegato.",
+    owner_unconfirmed: "Il proprietario non ha ancora confermato i dati dichiarati dal delegato.",
+    confirm_data: "Confermo che i dati sono ancora validi", upload_new: "Carica una versione corretta",
+    report: "Scheda del sito", on_map: "Vedi sulla mappa", done: "Fatto.",
+    relation: { owner: "Lei è il proprietario.", delegate: "Lei è il delegato.", staff: "Personale" },
+    nearest: "Più vicini (in linea d'aria)", zones: "Zone", airport: "Aeroporto", railway_station: "Stazione",
+    motorway_exit: "Casello autostradale", km: "km",
+    account_intro: "Dati del suo account.", role: "Ruolo", tax_id: "Codice fiscale / P. IVA",
+    registry: "Dati anagrafici (precompilano il prossimo modello)", registry_none: "Saranno registrati con il primo caricamento.",
+    name: "Denominazione o nome e cognome", legal_nature: "Natura giuridica", pec: "PEC", phone: "Telefono", save: "Salva",
+    change_password: "Cambia password", current_password: "Password attuale", new_password: "Nuova password (almeno 12 caratteri)",
+    password_changed: "Password cambiata: le altre sessioni sono state chiuse.",
+    facts: "Caratteristiche", enrichment: "Calcolato dal servizio", catchment: "Popolazione entro",
+    completeness: "Completezza dei dati", missing: "Manca", history: "Storia della candidatura", print: "Stampa / PDF",
+    exports: "Esporta", area: "Superficie (m²)", score: "Punteggio", evidence: "Indizi", review: "Esame",
+    confirm: "Conferma (diventa bozza di sito)", reject: "Respingi", reject_reason: "Perché si respinge",
+    pending: "da esaminare", confirmed: "confermato", rejected: "respinto", by: "da", runs: "Elaborazioni",
+    candidates: "Candidati", run: "Elaborazione", started: "Avviata", known_site: "vicino a un sito già noto",
+    stale_intro: "Siti pubblicati non confermati da oltre un anno: i proponenti ricevono un promemoria.",
+    days: "giorni", remind: "Destinatario del promemoria", due_to_expire: "in scadenza",
+    audit_intro: "Ogni azione registrata: chi, quando, su cosa, perché.", candidacy: "Candidatura", actor: "Chi",
+    action: "Azione", when: "Quando", search: "Cerca", more: "Altri",
+    users: "Account", api_keys: "Chiavi API", create: "Crea", name_key: "Nome del frontend", revoke: "Revoca",
+    key_once: "Chiave (mostrata una volta sola):", full_name: "Nome", active: "Attivo",
+    signed_out: "Uscito.", session_over: "La sessione è terminata: accedere di nuovo.", unreachable: "Il servizio non risponde; riprovare.",
+    not_found: "Pagina non trovata.", staff_area: "Area riservata al personale.",
+  },
+  en: {
+    skip: "Skip to content", map: "Map", signout: "Sign out", menu: "Menu",
+    signin: "Sign in", email: "E-mail", password: "Password", signin_go: "Sign in",
+    signin_intro: "Owners, delegates and Invest in Lombardy staff sign in with the account the agency gave them.",
+    mine: "My candidacies", new: "New candidacy", account: "Account", inbox: "Candidacies",
+    detection: "Detected brownfields", stale: "Sites to confirm", audit: "Audit log", admin: "Accounts and API keys",
+    status: "Status", version: "Version", site: "Site", comune: "Comune", province: "Province", kind: "Kind",
+    site_type: "Type", submitted: "Submitted", last_confirmed: "Last confirmed", next_step: "Next step",
+    delegate: "Delegate", any: "Any", yes: "Yes", no: "No", filter: "Filter", clear: "Clear",
+    from: "From", to: "To", previous: "Previous", next: "Next", of: "of", none: "No candidacies.",
+    all: "All", stale_tab: "To confirm", duplicates_tab: "Possible duplicates", loading: "Loading…",
+    kind_A: "A · area and/or building", kind_B: "B · investment project",
+    step: {
+      draft: "Submit the candidacy (or upload a corrected version).",
+      submitted: "Waiting for the agency's review.",
+      changes_requested: "Correct as asked and upload a new version.",
+      validated: "Validated: the owner's consent is needed to publish it.",
+      validated_consent: "Validated: the agency can publish it.",
+      published: "Published: confirm every year that the data are still valid.",
+      withdrawn: "Withdrawn: upload a new version to offer it again.",
+      expired: "Expired: confirm the data or upload a new version.",
+    },
+    new_intro: "1. Download the template (pre-filled with the registry data we know). 2. Fill it in. 3. Upload it here: it is checked at once.",
+    download_template: "Download the template", template_kind: "Kind of candidacy",
+    drop: "Drop the filled-in Excel file here, or choose it:", choose_file: "Candidacy file (.xlsx)",
+    checking: "Checking…", report_ok: "No errors: the candidacy can be submitted.",
+    report_errors: (e, w) => `${e} blocking errors, ${w} warnings: correct the file and upload it again.`,
+    report_warnings: (w) => `No blocking error, ${w} warnings to read.`,
+    annotated: "Download the file with the problems marked", save_draft: "Keep as draft", submit: "Submit the candidacy",
+    error: "Error", warning: "Warning", cell: "Cell", found: "Found", expected: "Expected", sheet: "Sheet",
+    stored: (v) => `Candidacy stored (version ${v}).`, duplicate_file: "This file had already been uploaded: nothing changed.",
+    values: "Declared data", warnings: "Warnings", location: "Location", timeline: "Timeline", versions: "Versions",
+    changes: "Changes from the previous version", no_changes: "No change to the data.",
+    messages: "Messages from the agency", actions: "Actions", reason: "Reason (the proponent will read it)",
+    move: { submitted: "Submit", validated: "Validate", changes_requested: "Request changes", published: "Publish",
+      withdrawn: "Withdraw", expired: "Expire", draft: "Back to draft" },
+    consent_grant: "Grant consent to publication", consent_withdraw: "Withdraw consent",
+    consent_yes: "The owner has consented to publication.",
+    consent_no: "The owner has not consented to publication.",
+    consent_owner_only: "Only the owner can give consent, from its own account.",
+    publish_blocked: "Cannot be published: the owner's consent is missing.",
+    owner_confirm: "I confirm the data my delegate declared", owner_confirmed: "The owner has confirmed the data its delegate declared.",
+    owner_unconfirmed: "The owner has not yet confirmed the data its delegate declared.",
+    confirm_data: "I confirm the data are still valid", upload_new: "Upload a corrected version",
+    report: "Site report", on_map: "See on the map", done: "Done.",
+    relation: { owner: "You are the owner.", delegate: "You are the delegate.", staff: "Staff" },
+    nearest: "Nearest (straight line)", zones: "Zones", airport: "Airport", railway_station: "Station",
+    motorway_exit: "Motorway exit", km: "km",
+    account_intro: "Your account.", role: "Role", tax_id: "Codice fiscale / VAT no.",
+    registry: "Registry data (they pre-fill your next template)", registry_none: "They are recorded with your first upload.",
+    name: "Company or full name", legal_nature: "Legal nature", pec: "PEC", phone: "Phone", save: "Save",
+    change_password: "Change password", current_password: "Current password", new_password: "New password (12 characters or more)",
+    password_changed: "Password changed: your other sessions were signed out.",
+    facts: "Characteristics", enrichment: "Computed by the service", catchment: "Population within",
+    completeness: "Data completeness", missing: "Missing", history: "History of the application", print: "Print / PDF",
+    exports: "Export", area: "Area (m²)", score: "Score", evidence: "Evidence", review: "Review",
+    confirm: "Confirm (becomes a draft site)", reject: "Reject", reject_reason: "Why it is rejected",
+    pending: "to review", confirmed: "confirmed", rejected: "rejected", by: "by", runs: "Runs",
+    candidates: "Candidates", run: "Run", started: "Started", known_site: "near a site already known",
+    stale_intro: "Published sites not confirmed for over a year: their proponents get a reminder.",
+    days: "days", remind: "Reminder goes to", due_to_expire: "due to expire",
+    audit_intro: "Every recorded action: who, when, on what, why.", candidacy: "Candidacy", actor: "Who",
+    action: "Action", when: "When", search: "Search", more: "More",
+    users: "Accounts", api_keys: "API keys", create: "Create", name_key: "Frontend name", revoke: "Revoke",
+    key_once: "Key (shown once only):", full_name: "Name", active: "Active",
+    signed_out: "Signed out.", session_over: "Your session has ended: sign in again.", unreachable: "The service does not answer; try again.",
+    not_found: "Page not found.", staff_area: "Staff only.",
+  },
+};
+
+export const state = { lang: "it", me: null, vocabulary: {} };
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+export const t = (key, ...args) => {
+  const value = key.split(".").reduce((o, k) => o?.[k], TEXT[state.lang]);
+  return typeof value === "function" ? value(...args) : value ?? key;
+};
+export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const num = (n, digits = 0) => n == null || n === "" ? "–" : typeof n !== "number" ? esc(n)
+  : new Intl.NumberFormat(state.lang === "it" ? "it-IT" : "en-GB", { maximumFractionDigits: digits }).format(n);
+export const day = (iso) => iso ? new Date(iso).toLocaleDateString(state.lang === "it" ? "it-IT" : "en-GB") : "–";
+export const when = (iso) => iso ? new Date(iso).toLocaleString(state.lang === "it" ? "it-IT" : "en-GB",
+  { dateStyle: "short", timeStyle: "short" }) : "–";
+export const label = (vocab, code) => state.vocabulary[vocab]?.[code]?.[state.lang] ?? code ?? "–";
+export const badge = (status) => `<span class="badge ${esc(status)}">${esc(label("status", status))}</span>`;
+export const params = () => new URLSearchParams(location.hash.split("?")[1] || "");
+export const isStaff = () => ["staff", "admin"].includes(state.me?.role);
+
+export class ApiError extends Error {
+  constructor(message, status, body) { super(message); this.status = status; this.body = body; }
+}
+
+function csrf() {
+  return document.cookie.split("; ").find((c) => c.startsWith("ol_csrf="))?.slice(8) ?? "";
+}
+
+/** fetch with the session cookie; unsafe methods echo the CSRF token. `as`: json | blob | response */
+export async function api(path, { method = "GET", json, form, as = "json", quiet401 = false } = {}) {
+  const headers = {};
+  if (method !== "GET") headers["X-CSRF-Token"] = decodeURIComponent(csrf());
+  let body;
+  if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
+  if (form !== undefined) body = form;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: "same-origin" });
+  } catch (e) {
+    throw new ApiError(t("unreachable"), 0);
+  }
+  if (response.ok) {
+    if (as === "response") return response;
+    return as === "blob" ? response.blob() : response.json();
+  }
+  let payload = null, message = `HTTP ${response.status}`;
+  try {
+    payload = await response.json();
+    message = (state.lang === "it" ? payload.error.message_it : payload.error.message) || message;
+  } catch (e) { /* not the service's error envelope */ }
+  if (response.status === 401 && state.me && !quiet401) {
+    state.me = null;
+    location.hash = "#/signin";
+    notify(t("session_over"), true);
+  }
+  throw new ApiError(message, response.status, payload);
+}
+
+export function notify(message, isError = false) {
+  const box = $("#notice");
+  box.textContent = message;
+  box.className = isError ? "error" : "";
+  box.hidden = false;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => { box.hidden = true; }, 10000);
+}
+
+/** Run an action from a button: errors end up in the notice, the button is busy meanwhile. */
+export async function act(button, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    notify(error.message, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function download(blob, filename) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+/** A small map of the service's own basemap with GeoJSON overlays (no request leaves the service). */
+export function miniMap(container, overlays, fitTo) {
+  const origin = location.origin;
+  const map = new maplibregl.Map({
+    container, attributionControl: { compact: true }, cooperativeGestures: false,
+    style: {
+      version: 8,
+      sources: {
+        base: { type: "vector", tiles: [`${origin}/tiles/base/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 14,
+          attribution: "ISTAT, OpenStreetMap contributors" },
+        sites: { type: "vector", tiles: [`${origin}/tiles/sites/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 16 },
+        overlay: { type: "geojson", data: { type: "FeatureCollection", features: overlays } },
+      },
+      layers: [
+        { id: "bg", type: "background", paint: { "background-color": "#e8edf2" } },
+        { id: "provinces", type: "fill", source: "base", "source-layer": "provinces", paint: { "fill-color": "#fbfaf6" } },
+        { id: "comuni", type: "line", source: "base", "source-layer": "comuni", minzoom: 8, paint: { "line-color": "#c9ced6" } },
+        { id: "railways", type: "line", source: "base", "source-layer": "transport", filter: ["==", ["get", "kind"], "railway_line"],
+          paint: { "line-color": "#6b6b6b", "line-dasharray": [2, 2] } },
+        { id: "motorways", type: "line", source: "base", "source-layer": "transport", filter: ["==", ["get", "kind"], "motorway"],
+          paint: { "line-color": "#d9822b", "line-width": 2 } },
+        { id: "sites", type: "circle", source: "sites", "source-layer": "sites", filter: ["!=", ["get", "cluster"], true],
+          paint: { "circle-radius": 4, "circle-color": "#1f6fd1", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
+        { id: "overlay-fill", type: "fill", source: "overlay", filter: ["==", ["geometry-type"], "Polygon"],
+          paint: { "fill-color": ["coalesce", ["get", "color"], "#b8541b"], "fill-opacity": 0.35 } },
+        { id: "overlay-line", type: "line", source: "overlay", filter: ["==", ["geometry-type"], "Polygon"],
+          paint: { "line-color": ["coalesce", ["get", "color"], "#b8541b"], "line-width": 2 } },
+        { id: "overlay-points", type: "circle", source: "overlay", filter: ["==", ["geometry-type"], "Point"],
+          paint: { "circle-radius": ["coalesce", ["get", "radius"], 6], "circle-color": ["coalesce", ["get", "color"], "#b8541b"],
+            "circle-stroke-color": "#fff", "circle-stroke-width": 2 } },
+      ],
+    },
+    bounds: fitTo, fitBoundsOptions: { padding: 30, maxZoom: 14 },
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  container.setAttribute("role", "region");
+  return map;
+}
+
+/** [[west, south], [east, north]] around GeoJSON geometries. */
+export function boundsOf(geometries) {
+  const xs = [], ys = [];
+  const walk = (c) => (typeof c[0] === "number" ? (xs.push(c[0]), ys.push(c[1])) : c.forEach(walk));
+  geometries.filter(Boolean).forEach((g) => walk(g.coordinates));
+  if (!xs.length) return [[8.5, 44.7], [11.4, 46.6]];
+  return [[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]];
+}
