@@ -220,3 +220,19 @@ def test_admins_list_and_revoke_api_keys(api: TestClient, accounts: dict) -> Non
     again = api.delete(f"/admin/api-keys/{created['prefix']}", headers=accounts["admin"])
     assert again.status_code == 404 and "No active API key" in again.json()["error"]["message"]
     assert api.get("/collections", headers={"X-API-Key": created["key"]}).status_code == 401
+
+
+def test_staff_moves_reach_the_proponent_through_the_notifier(api: TestClient, company: dict, engine: Engine) -> None:
+    candidacy = company["ids"][1]
+    message = "Allegare la planimetria aggiornata."
+    moved = api.post(f"/candidacies/{candidacy}/transitions", headers=company["staff"],
+                     json={"to": "changes_requested", "reason": message})
+    assert moved.status_code == 200, moved.text
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT recipient, subject, body FROM notifications WHERE kind = 'candidacy_moved' "
+                                 "AND details ->> 'candidacy_id' = :c"), {"c": str(candidacy)}).all()
+    assert len(rows) == 1
+    recipient, subject, body = rows[0]
+    assert recipient == EMAIL and "Area Sessione Due" in subject and body.count(message) == 2
+    shown = api.get(f"/candidacies/{candidacy}", headers=company["bearer"]).json()
+    assert shown["history"][-1]["reason"] == message and shown["status"] == "changes_requested"

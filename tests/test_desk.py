@@ -302,6 +302,23 @@ def test_staff_review_brownfield_candidates_and_print_a_report(browser: Any, ser
     admin.close()
 
 
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_the_sign_in_page_is_accessible_and_says_what_went_wrong(browser: Any, server: str, lang: str) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{server}/desk?lang={lang}#/signin")
+    page.wait_for_selector("body[data-ready] #signin-form")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"signin-{lang}.png"))
+    assert serious_violations(page) == [] and unreachable_by_keyboard(page) == []
+    page.fill("[name=email]", "nobody@example.org")
+    page.fill("[name=password]", "not the password")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#notice.error:not([hidden])")
+    assert page.locator("#notice").inner_text() == ("E-mail o password errate." if lang == "it" else "Wrong e-mail or password.")
+    context.close()
+
+
 def test_sign_out_ends_the_session_and_the_map_links_to_the_desk(browser: Any, server: str) -> None:
     desk = Desk(browser, server, "staff", "en")
     desk.page.goto(f"{server}/map?lang=en")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.accounts.auth import Principal
 from app.candidacies.models import Candidacy, Owner, Proponent
+from app.candidacies.notify import enqueue
 from app.catalogue.enrichment import refresh_clusters
 from app.catalogue.models import Site
 from app.core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -167,10 +168,26 @@ def transition(session: Session, candidacy: Candidacy, to: str, actor: Actor, ca
         site.updated_at = func.now()
     event = audit(session, caller, f"candidacy.{to}", candidacy, frm, to, reason,
                   {"site_id": site.id if site else None, "version": candidacy.version})
+    if actor == "staff":
+        _tell_proponent(session, candidacy, to, reason, event)
     session.flush()
     if "published" in (frm, to):
         refresh_clusters(session.connection())
     return event
+
+
+def _tell_proponent(session: Session, candidacy: Candidacy, to: str, reason: str | None, event: AuditEvent) -> None:
+    """The agency's move reaches the proponent through the notifier (and on its desk)."""
+    proponent = session.get(Proponent, candidacy.proponent_id) if candidacy.proponent_id else None
+    recipient = proponent and (proponent.email or proponent.pec)
+    if not recipient:
+        return
+    (to_en, to_it), name = _label(to), candidacy.record.get("site_name") or f"#{candidacy.id}"
+    said = f"\n\n{reason}" if reason else ""
+    session.flush()
+    enqueue(session, "candidacy_moved", recipient, f"'{name}': {to_it} / {to_en}",
+            f"La candidatura '{name}' è ora: {to_it}.{said}\n\nThe candidacy '{name}' is now: {to_en}.{said}",
+            {"candidacy_id": candidacy.id, "status": to}, dedupe_key=f"moved:{event.id}")
 
 
 def audit(session: Session, caller: Caller, action: str, candidacy: Candidacy, frm: str | None = None,
