@@ -290,8 +290,9 @@ async function start() {
     location.hash = "#/signin";
     navigation();
   }));
+  const session = document.cookie.split("; ").some((c) => c.startsWith("ol_csrf="));
   const [vocabulary, me] = await Promise.all([
-    api("/vocabulary"), api("/auth/me", { quiet401: true }).catch(() => null)]);
+    api("/vocabulary"), session ? api("/auth/me", { quiet401: true }).catch(() => null) : null]);
   state.vocabulary = vocabulary;
   state.me = me;
   window.addEventListener("hashchange", route);

@@ -463,6 +463,8 @@ function updateSignIn() {
 }
 
 async function whoAmI() {
+  // the desk's readable CSRF cookie says whether a session may exist: no request otherwise
+  if (!document.cookie.split("; ").some((c) => c.startsWith("ol_csrf="))) return updateSignIn();
   const response = await fetch("/auth/me", { credentials: "same-origin" });
   state.role = response.ok ? (await response.json()).role : null;
   updateSignIn();
