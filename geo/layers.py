@@ -1,5 +1,6 @@
 """Read any vector layer staff hand us (GeoJSON, GeoPackage, Shapefile, CSV with
-coordinates) into WGS84, refusing what would silently put features in the wrong place.
+coordinates, or an OGC API - Features or WFS 2.0 address) into WGS84, refusing what
+would silently put features in the wrong place.
 
 Motorway exits, freight terminals, ports, land use and brownfield registers are not
 published anywhere this service can reach, so they arrive as files. The usual ways
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -158,7 +162,8 @@ def _read_csv(path: Path, override: CRS | None, columns: CsvColumns) -> gpd.GeoD
     return gpd.GeoDataFrame(frame.drop(columns=[x_col, y_col]), geometry=geometry, crs=source_crs)
 
 
-def _validated(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+def _validated(frame: gpd.GeoDataFrame, path: Path | str) -> gpd.GeoDataFrame:
+    path = _Named(str(path)) if isinstance(path, str) else path
     if frame.empty:
         raise LayerError(f"{path.name} has no features.", f"{path.name} non contiene elementi.")
     missing = frame.geometry.isna() | frame.geometry.is_empty
@@ -188,3 +193,90 @@ def _validated(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         )
     frame["geometry"] = frame.geometry.make_valid()
     return frame
+
+
+# -- layers published by a service --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A URL where the messages above say a file name."""
+
+    name: str
+
+
+def is_service_url(text: str) -> bool:
+    return urlsplit(str(text)).scheme in ("http", "https")
+
+
+def service_kind(url: str) -> str:
+    """``wfs`` when the address asks for a WFS (``service=WFS``), else ``oapif``."""
+    query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
+    return "wfs" if query.get("service", "").upper() == "WFS" else "oapif"
+
+
+def read_service(url: str, crs: str | int | None = None, page_size: int = 1000) -> gpd.GeoDataFrame:
+    """Read a whole layer from an OGC API - Features collection
+    (``https://host/ogc/collections/{id}``) or a WFS 2.0 endpoint
+    (``https://host/wfs?service=WFS&typeNames=ns:layer``) into EPSG:4326, through GDAL's
+    own OAPIF and WFS drivers: they page through the features (next links; WFS
+    STARTINDEX), read the CRS the service declares, and axis order is GDAL's to get right.
+    The same checks as for files follow (no geometry, outside Italy, wrong CRS)."""
+    kind = service_kind(url)
+    layer = None
+    if kind == "wfs":
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query)]
+        layer = next((v for k, v in query if k.lower() in ("typenames", "typename")), None)
+        if not layer:
+            raise LayerError(
+                f"{url}: say which WFS layer to read with typeNames=... in the address.",
+                f"{url}: indicare quale strato WFS leggere con typeNames=... nell'indirizzo.")
+        keep = [(k, v) for k, v in query if k.lower() not in ("typenames", "typename", "request")]
+        source = "WFS:" + urlunsplit(parts._replace(query=urlencode(keep)))
+        options = {"PAGE_SIZE": str(page_size)}
+        config = {"OGR_WFS_PAGING_ALLOWED": "ON", "OGR_WFS_PAGE_SIZE": str(page_size)}
+    else:
+        source, options, config = f"OAPIF:{url}", {"PAGE_SIZE": str(page_size)}, {}
+    try:
+        with warnings.catch_warnings(), _gdal_config(config):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(source, layer=layer, **options)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise LayerError(
+            f"{url} could not be read as an {'WFS 2.0' if kind == 'wfs' else 'OGC API - Features'} layer: "
+            f"{_first_line(exc)}. Check the address (a collection, or a WFS with typeNames) and that "
+            "the service answers.",
+            f"{url} non è leggibile come strato {'WFS 2.0' if kind == 'wfs' else 'OGC API - Features'}: "
+            f"{_first_line(exc)}. Verificare l'indirizzo (una collezione, o un WFS con typeNames) e che "
+            "il servizio risponda.") from exc
+    override = parse_crs(crs)
+    if override is not None:
+        frame = frame.set_crs(override, allow_override=True)
+    elif frame.crs is None:
+        frame = frame.set_crs(WGS84)  # OGC API - Features without a declared CRS: CRS84
+    return _validated(frame, url)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+@contextmanager
+def _gdal_config(options: dict[str, str]) -> Iterator[None]:
+    previous = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(previous)
+
+
+def service_digest(frame: gpd.GeoDataFrame) -> str:
+    """A fingerprint of what a service returned: unchanged content is not reloaded."""
+    digest = hashlib.sha256()
+    for wkb, attributes in zip(frame.geometry.to_wkb(), frame.drop(columns="geometry").itertuples(index=False),
+                               strict=True):
+        digest.update(wkb)
+        digest.update(repr(tuple(attributes)).encode())
+    return digest.hexdigest()

@@ -2,9 +2,10 @@
 # Install what the service needs from the operating system: PostgreSQL with PostGIS, and
 # npm for the map page's library. With --browser (make test) also the real clients the
 # tests drive: Debian's chromium (the map page and the desk, headless), poppler-utils (pdftotext
-# for the printed site report) and gdal-bin (ogrinfo against
-# the OGC API). On Debian/Ubuntu this uses apt (as root, or through
-# sudo); elsewhere it says what to install.
+# for the printed site report), gdal-bin (ogrinfo against the OGC API) and mapserver-bin
+# (a third-party WFS 2.0 and OGC API - Features server the layer reader is tested
+# against). On Debian/Ubuntu this uses apt (as root, or through sudo); elsewhere it says
+# what to install.
 set -euo pipefail
 browser=""
 [ "${1:-}" = "--browser" ] && browser="yes"
@@ -32,6 +33,7 @@ command -v npm >/dev/null 2>&1 || extra="$extra npm"
 if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then extra="$extra chromium"; fi
 if [ -n "$browser" ] && ! command -v ogrinfo >/dev/null 2>&1; then extra="$extra gdal-bin"; fi
 if [ -n "$browser" ] && ! command -v pdftotext >/dev/null 2>&1; then extra="$extra poppler-utils"; fi
+if [ -n "$browser" ] && ! command -v mapserv >/dev/null 2>&1; then extra="$extra mapserver-bin"; fi
 
 if have_postgis && [ -z "${extra// /}" ]; then
     exit 0

@@ -37,6 +37,9 @@ def published(api: TestClient, accounts: dict, engine: Engine, tmp_path: Path,
     with engine.begin() as conn:
         conn.execute(text("UPDATE sites SET last_confirmed_at = now() - interval '400 days' WHERE id = :s"),
                      {"s": stored["site_id"]})
+        # the moves told the proponent (test_browser_session covers that); here only reminders count
+        moved = conn.execute(text("DELETE FROM notifications WHERE kind = 'candidacy_moved'")).rowcount
+    assert moved == 2
     yield stored
     settings.storage_settings.cache_clear()
     remove_uploaded_candidacies(engine)

@@ -24,9 +24,18 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from geo.layers import CsvColumns, LayerError, file_sha256, read_layer
+from geo.layers import (
+    CsvColumns,
+    LayerError,
+    file_sha256,
+    is_service_url,
+    read_layer,
+    read_service,
+    service_digest,
+)
 
 LAYER_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+SOURCE_MAX = 200  # reference_layers.source
 CATEGORIES = ("infrastructure", "zone")
 
 
@@ -242,11 +251,27 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def load_layer_file(conn: Connection, path: Path, options: LayerFileOptions) -> LoadResult:
-    """Load a staff-provided file as an infrastructure layer or a policy zone."""
+def _read(path: Path | str, options: LayerFileOptions) -> tuple[gpd.GeoDataFrame, str, str]:
+    """The layer in WGS84, the name it is registered under, and a fingerprint of its content."""
+    if is_service_url(str(path)):
+        url = str(path)
+        source = options.source or url
+        if len(source) > SOURCE_MAX:
+            raise LayerError(
+                f"The address is longer than {SOURCE_MAX} characters: give the layer a shorter name with --source.",
+                f"L'indirizzo supera {SOURCE_MAX} caratteri: dare allo strato un nome più breve con --source.")
+        frame = read_service(url, crs=options.crs)
+        return frame, source, service_digest(frame)
+    frame = read_layer(Path(path), crs=options.crs, columns=options.csv_columns)
+    return frame, options.source or Path(path).name, file_sha256(Path(path))
+
+
+def load_layer_file(conn: Connection, path: Path | str, options: LayerFileOptions) -> LoadResult:
+    """Load a staff-provided file, or a layer published by an OGC API - Features or WFS 2.0
+    service (an http(s) address), as an infrastructure layer or a policy zone."""
     _check_options(options)
-    frame = read_layer(path, crs=options.crs, columns=options.csv_columns)
-    source = options.source or Path(path).name
+    frame, source, content = _read(path, options)
+    shown = source
     name_col = _field(frame, options.name_field, ("name", "nome", "denominazione", "label"))
     id_col = _field(frame, options.id_field, ("id", "fid", "code", "codice"))
     records = []
@@ -254,15 +279,13 @@ def load_layer_file(conn: Connection, path: Path, options: LayerFileOptions) -> 
         props = {k: _clean(v) for k, v in row.items() if k != "geometry"}
         source_id = str(props.get(id_col)) if id_col and props.get(id_col) is not None else None
         records.append((source_id or f"row-{index + 1}", props.get(name_col), props, row.geometry))
-    digest = hashlib.sha256(
-        (file_sha256(Path(path)) + json.dumps(options.__dict__, default=str)).encode()
-    ).hexdigest()
+    digest = hashlib.sha256((content + json.dumps(options.__dict__, default=str)).encode()).hexdigest()
 
     if options.category == "zone":
         if not all(isinstance(geom, (Polygon, MultiPolygon)) for *_, geom in records):
             raise LayerError(
-                f"{Path(path).name}: a zone layer needs polygons.",
-                f"{Path(path).name}: uno strato di zone richiede poligoni.",
+                f"{shown}: a zone layer needs polygons.",
+                f"{shown}: uno strato di zone richiede poligoni.",
             )
 
         def write() -> int:

@@ -19,7 +19,7 @@ from app.cli.common import (
 )
 from app.core.database import resolve_database_url
 from app.core.errors import OpportunityError
-from geo.layers import CsvColumns, LayerError
+from geo.layers import CsvColumns, LayerError, is_service_url
 
 reference_cli = typer.Typer(no_args_is_help=True, help="Reference layers.")
 
@@ -42,7 +42,9 @@ def reference_load(
 
 @reference_cli.command("layer")
 def reference_layer(
-    path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or CSV.")],
+    path: Annotated[str, typer.Argument(
+        help="GeoJSON, GeoPackage, zipped Shapefile or CSV; or the http(s) address of an OGC API - Features "
+             "collection (.../collections/ID) or a WFS 2.0 layer (...?service=WFS&typeNames=ns:layer).")],
     layer_type: Annotated[str, typer.Option("--type", help="e.g. motorway_exit, freight_terminal, port.")],
     category: Annotated[str, typer.Option(help="infrastructure (points) or zone (polygons).")] = "infrastructure",
     source: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
@@ -52,7 +54,8 @@ def reference_layer(
     x_field: Annotated[str | None, typer.Option(help="CSV: longitude or X column.")] = None,
     y_field: Annotated[str | None, typer.Option(help="CSV: latitude or Y column.")] = None,
 ) -> None:
-    """Load any layer file with a layer type; loading the same file twice changes nothing."""
+    """Load any layer file, or a layer a service publishes, with a layer type; loading the
+    same content twice changes nothing."""
     from app.catalogue.layers import LayerFileOptions, load_layer_file
 
     options = LayerFileOptions(
@@ -61,7 +64,7 @@ def reference_layer(
     )
     try:
         with catalogue_connection() as conn:
-            result = load_layer_file(conn, path, options)
+            result = load_layer_file(conn, path if is_service_url(path) else Path(path), options)
             if result.changed:
                 enrich_all(conn)
     except LayerError as exc:
