@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import CGIHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -71,7 +72,7 @@ exec /usr/bin/mapserv
 
 
 class _Handler(CGIHTTPRequestHandler):
-    cgi_directories = ["/cgi-bin"]
+    cgi_directories: ClassVar[list[str]] = ["/cgi-bin"]
 
     def log_message(self, format: str, *args: object) -> None:  # quiet in test output
         pass
