@@ -206,7 +206,7 @@ def test_openapi_security_matches_what_each_route_accepts(api: TestClient) -> No
     paths = api.get("/api").json()["paths"]
     assert paths["/admin/users"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
     assert paths["/candidacies"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
-    public = paths["/collections/{collection_id}/items"]["get"]["security"]
+    public = paths["/collections/{collectionId}/items"]["get"]["security"]
     assert public == [{}, {"OAuth2PasswordBearer": []}, {"APIKeyHeader": []}]
 
 

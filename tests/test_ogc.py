@@ -113,3 +113,26 @@ def test_landing_page_names_the_openapi_version_served(api: TestClient) -> None:
 ])
 def test_conformance(api: TestClient, conformance: str) -> None:
     assert conformance in api.get("/conformance").json()["conformsTo"]
+
+
+def test_queryables_as_json_schema_or_plain_json_for_clients_that_only_take_json(api) -> None:
+    schema = api.get("/collections/sites/queryables", headers={"Accept": "application/schema+json"})
+    assert schema.headers["content-type"] == "application/schema+json"
+    assert "queryables" not in schema.json()
+    assert schema.json()["properties"]["geometry"]["x-ogc-role"] == "primary-geometry"
+    plain = api.get("/collections/sites/queryables", headers={"Accept": "application/geo+json, application/json"})
+    assert plain.headers["content-type"] == "application/json"
+    listed = {q["id"]: q["type"] for q in plain.json()["queryables"]}
+    assert listed["land_area_m2"] == "number" and "geometry" not in listed
+    assert set(listed) == set(plain.json()["properties"]) - {"geometry"}
+    links = {link["rel"] for link in api.get("/collections/sites").json()["links"]}
+    assert {"queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables"} <= links
+
+
+def test_cql_text_is_read_as_cql2_text(api) -> None:
+    both = [api.get("/collections/sites/items", params={"filter": "land_area_m2 > 30000", "filter-lang": lang,
+                                                           "limit": 1}).json()["numberMatched"]
+            for lang in ("cql2-text", "cql-text")]
+    assert both[0] == both[1] > 0
+    wrong = api.get("/collections/sites/items", params={"filter": "land_area_m2 > 1", "filter-lang": "cql2-json"})
+    assert wrong.status_code == 400

@@ -77,11 +77,18 @@ def test_gdal_3_12_reads_every_site_with_typed_fields_paging_past_the_cap(server
     assert any(q.get("limit") == ["5000"] for q in recorder.queries)  # capped at 1,000 by the server, and paged
 
 
-def test_gdal_3_12_filters_give_the_server_s_count(server, engine: Engine) -> None:
-    """GDAL 3.12 evaluates this filter itself (it does not send it, see the catalogue
-    issue's note); the sites it keeps must be the ones the server's filter keeps."""
-    base, _ = server
-    assert _pyogrio(base, WHERE)["count"] == _expected(engine, WHERE)
+@pytest.mark.parametrize("where", [WHERE, "land_area_m2 > 30000 AND name <> 'Sant''Angelo'",
+                                   "NOT (land_area_m2 < 5000 OR land_area_m2 > 50000)"])
+def test_gdal_3_12_sends_filters_to_the_server(server, engine: Engine, where: str) -> None:
+    """GDAL's OAPIF driver finds the filter parameters in the OpenAPI document, at the
+    items path as OGC names it (/collections/{collectionId}/items), and sends the filter
+    as CQL text: the server filters, GDAL does not fetch every site to filter them itself."""
+    base, recorder = server
+    recorder.queries.clear()
+    assert _pyogrio(base, where)["count"] == _expected(engine, where)
+    sent = [q for q in recorder.queries if "filter" in q]
+    assert sent and all(q["filter-lang"] == ["cql-text"] for q in sent)
+    assert all("filter" in q for q in recorder.queries if q.get("limit") == ["5000"])
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="Debian's gdal-bin is installed by make test")

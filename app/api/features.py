@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement
 
@@ -88,6 +88,8 @@ def _describe(request: Request, collection: Collection, box: list[float] | None 
         "links": [_link(base, "self"), _link(f"{base}/items", "items", "application/geo+json"),
                   _link(f"{base}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                         "application/schema+json"),
+                  # the short relation name GDAL's OAPIF driver follows to learn what it may filter on
+                  _link(f"{base}/queryables", "queryables", "application/schema+json"),
                   _link(f"{base}/schema", "describedby", "application/schema+json"),
                   _link(f"{base}/schema", "http://www.opengis.net/def/rel/ogc/1.0/schema",
                         "application/schema+json")],
@@ -105,34 +107,48 @@ def collections(request: Request, session: SessionDep) -> OrjsonResponse:
     return OrjsonResponse({"collections": items, "links": [_link(f"{base}/collections", "self")]})
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
-def collection(request: Request, session: SessionDep, collection_id: str) -> OrjsonResponse:
+@router.get("/collections/{collectionId}", summary="One collection")
+def collection(request: Request, session: SessionDep, collection_id: CollectionId) -> OrjsonResponse:
     conn = session.connection()
     found = get_collection(conn, collection_id)
     return OrjsonResponse(_describe(request, found, extent(conn, found)))
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Properties a CQL2 filter may use")
-def queryables(request: Request, session: SessionDep, collection_id: str) -> Response:
+@router.get("/collections/{collectionId}/queryables", summary="Properties a CQL2 filter may use")
+def queryables(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
     found = get_collection(session.connection(), collection_id)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base_url(request)}/collections/{collection_id}/queryables",
         "type": "object", "title": found.title,
         "properties": {
-            "geometry": {"format": "geometry-any"},
+            "geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"},
             **{name: {"type": "string", "format": "date"} if kind == "date" else {"type": kind}
                for name, kind in found.queryables.items()},
         },
         "additionalProperties": False,
     }
-    return Response(orjson.dumps(schema), media_type="application/schema+json")
+    if "application/schema+json" not in request.headers.get("accept", ""):
+        # the pre-Part 3 form, still what GDAL's OAPIF driver reads to decide which
+        # attributes it may filter on server-side
+        schema["queryables"] = [{"id": name, "type": prop.get("type", "string")}
+                                for name, prop in schema["properties"].items() if name != "geometry"]
+    return _schema_response(request, schema)
 
 
-@router.get("/collections/{collection_id}/schema", summary="JSON Schema of the collection's features")
-def schema(session: SessionDep, collection_id: str) -> Response:
+@router.get("/collections/{collectionId}/schema", summary="JSON Schema of the collection's features")
+def schema(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
     found = get_collection(session.connection(), collection_id)
-    return Response(orjson.dumps(property_schema(found)), media_type="application/schema+json")
+    return _schema_response(request, property_schema(found))
+
+
+def _schema_response(request: Request, body: dict[str, Any]) -> Response:
+    """A JSON Schema as application/schema+json, or as plain application/json to a client
+    that accepts only that (GDAL's OAPIF driver asks for geo+json or json and discards any
+    other type)."""
+    accept = request.headers.get("accept", "")
+    plain = "application/json" in accept and "application/schema+json" not in accept
+    return Response(orjson.dumps(body), media_type="application/json" if plain else "application/schema+json")
 
 
 @dataclass
@@ -211,6 +227,9 @@ def _codes(text: str, vocabulary: v.Vocabulary, name: str) -> list[str]:
     return codes
 
 
+# the names OGC API - Features' own OpenAPI uses (clients such as GDAL look the items path up by them)
+CollectionId = Annotated[str, Path(alias="collectionId", description="collection id, e.g. sites")]
+FeatureId = Annotated[str, Path(alias="featureId", description="feature id")]
 GEOJSON = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}}
 
 
@@ -233,11 +252,11 @@ def check_parameters(request: Request, allowed: frozenset[str]) -> None:
                               f"Parametri ripetuti con valori diversi: {', '.join(repeated)}.")
 
 
-@router.get("/collections/{collection_id}/items", summary="Features, filtered and paged", responses=GEOJSON)
+@router.get("/collections/{collectionId}/items", summary="Features, filtered and paged", responses=GEOJSON)
 def items(
     request: Request,
     session: SessionDep,
-    collection_id: str,
+    collection_id: CollectionId,
     filters: Annotated[SiteFilters, Depends()],
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (4 numbers, or 6 with heights)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")] = None,
@@ -245,7 +264,9 @@ def items(
     offset: Annotated[int, Query(ge=0)] = 0,
     sortby: Annotated[str | None, Query(description="e.g. -land_area_m2,price_eur")] = None,
     filter: Annotated[str | None, Query(description="CQL2 text, e.g. land_area_m2 > 30000")] = None,
-    filter_lang: Annotated[Literal["cql2-text"], Query(alias="filter-lang")] = "cql2-text",
+    filter_lang: Annotated[Literal["cql2-text", "cql-text"], Query(
+        alias="filter-lang", description="cql2-text; cql-text (its pre-standard name, which GDAL's OAPIF "
+        "driver looks for and sends) is read the same way")] = "cql2-text",
     filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of geometries in filter")] = None,
     f: Annotated[Literal["json", "geojson"] | None, Query(description="output format (GeoJSON only)")] = None,
 ) -> Response:
@@ -274,8 +295,8 @@ def items(
     return Response(body, media_type="application/geo+json")
 
 
-@router.get("/collections/{collection_id}/items/{fid}", summary="One feature", responses=GEOJSON)
-def item(request: Request, session: SessionDep, collection_id: str, fid: str) -> Response:
+@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature", responses=GEOJSON)
+def item(request: Request, session: SessionDep, collection_id: CollectionId, fid: FeatureId) -> Response:
     conn = session.connection()
     found = get_collection(conn, collection_id)
     check_parameters(request, frozenset({"f"}))
