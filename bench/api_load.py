@@ -153,8 +153,8 @@ def main() -> None:
         asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"][:20]], args.concurrency))  # warm-up
         match = [("POST", "/match", REQUIREMENTS[i % len(REQUIREMENTS)]) for i in range(args.requests)]
         report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
-        report("opportunity bbox items (limit 100)",
-               asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency)))
+        ours_items = asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency))
+        report("opportunity bbox items (limit 100)", ours_items)
         ours_detail = asyncio.run(run(base, tiles["detail"], args.concurrency))
         report("opportunity tiles z12-15 (single sites)", ours_detail)
         report("opportunity tiles z6-11 (clusters)", asyncio.run(run(base, tiles["overview"], args.concurrency)))
@@ -173,9 +173,17 @@ def main() -> None:
             return [("GET", f"/collections/public.sites/tiles/WebMercatorQuad/{z}/{x}/{y}"
                             f"?geom-column=geom&properties={TILE_PROPERTIES}", None) for z, x, y in paths[kind]]
         asyncio.run(run(base, tipg_tiles("detail")[:20], args.concurrency))
+        # the same bbox pages from TiPg's OGC items endpoint (same table, same limit)
+        tipg_paths = [("GET", p.replace("/collections/sites/items", "/collections/public.sites/items"), None)
+                      for p in paths["bbox"]]
+        asyncio.run(run(base, tipg_paths[:20], args.concurrency))
+        tipg_items = asyncio.run(run(base, tipg_paths, args.concurrency))
+        report(f"TiPg {TIPG_VERSION} bbox items (same boxes, limit 100)", tipg_items)
         tipg_detail = asyncio.run(run(base, tipg_tiles("detail"), args.concurrency))
         report(f"TiPg {TIPG_VERSION} tiles z12-15 (same tiles, same points)", tipg_detail)
         report(f"TiPg {TIPG_VERSION} tiles z6-11 (every point, no clusters)", asyncio.run(run(base, tipg_tiles("overview"), args.concurrency)))
+    print(f"bbox items throughput ratio opportunity/TiPg: {ours_items['rps'] / tipg_items['rps']:.2f}  "
+          f"p95 ratio TiPg/opportunity: {tipg_items['p95'] / ours_items['p95']:.2f}")
     print(f"tiles z12-15 p95 ratio TiPg/opportunity: {tipg_detail['p95'] / ours_detail['p95']:.2f}  "
           f"p50 ratio: {tipg_detail['p50'] / ours_detail['p50']:.2f}")
 

@@ -28,6 +28,7 @@ PUBLIC_VOCABULARIES = {
     "remediation": v.REMEDIATION_STATUSES, "constraint": v.CONSTRAINTS, "energy_class": v.ENERGY_CLASSES,
     "planning_stage": v.PLANNING_STAGES, "location_precision": v.LOCATION_PRECISIONS,
     "status": v.CANDIDACY_STATUSES, "legal_nature": v.LEGAL_NATURES,
+    "tenure_title": v.TENURE_TITLES,
 }
 
 router = APIRouter(tags=["map"])

@@ -2,15 +2,26 @@
    messages, the moves the caller may make), the printable site report, brownfield review,
    stale sites, the audit log and administration. */
 
-import { $, $$, act, api, badge, boundsOf, day, esc, isStaff, label, miniMap, notify, num, params, state, t, when }
+import { $, $$, act, api, badge, boundsOf, day, esc, isStaff, miniMap, notify, num, params, state, t, when }
   from "./desk-core.js";
 
 const REASON_NEEDED = ["changes_requested", "withdrawn", "expired"];
 const STAFF_ROLES = ["staff", "admin", "system"];
 
-function value(v) {
+// record fields whose values are codes of a vocabulary the service publishes (/vocabulary)
+const VOCABULARY_OF = { kind: "kind", site_type: "site_type", condition: "condition", zoning: "zoning",
+  availability: "availability", remediation: "remediation", energy_class: "energy_class", planning_stage: "planning_stage",
+  location_precision: "location_precision", sectors: "sector", constraints: "constraint", tenure_title: "tenure_title",
+  proponent_legal_nature: "legal_nature", owner_legal_nature: "legal_nature", status: "status" };
+
+function value(v, key) {
   if (v == null || v === "") return "–";
-  if (Array.isArray(v)) return v.map(value).join(", ");
+  const vocab = VOCABULARY_OF[key];
+  if (vocab && state.vocabulary[vocab]) {
+    const labels = (Array.isArray(v) ? v : [v]).map((code) => state.vocabulary[vocab][code]?.[state.lang] ?? code);
+    return esc(labels.join(", "));
+  }
+  if (Array.isArray(v)) return v.map((x) => value(x)).join(", ");
   if (typeof v === "boolean") return t(v ? "yes" : "no");
   if (typeof v === "number") return num(v, 2);
   if (typeof v === "object") return esc(JSON.stringify(v));
@@ -19,7 +30,7 @@ function value(v) {
 
 function facts(record, labels = {}) {
   return `<dl class="facts">${Object.entries(record).filter(([, v]) => v != null && v !== "" && !(Array.isArray(v) && !v.length))
-    .map(([k, v]) => `<dt>${esc(labels[k]?.label || k)}</dt><dd>${value(v)}</dd>`).join("")}</dl>`;
+    .map(([k, v]) => `<dt>${esc(labels[k]?.label || k)}</dt><dd>${value(v, k)}</dd>`).join("")}</dl>`;
 }
 
 function nearestList(nearest) {
@@ -87,7 +98,7 @@ async function candidacy(id) {
        ${esc(state.lang === "it" ? p.message_it : p.message_en)}</li>`).join("")}</ul></section>` : ""}
     <section class="card"><h2>${esc(t("versions"))}</h2>${c.versions.map((v) => `<h3>${esc(t("version"))} ${v.version} · ${when(v.created_at)} ${badge(v.status)}</h3>
       ${v.version > 1 ? (v.changes.length ? `<table><caption class="muted">${esc(t("changes"))}</caption><tbody>${v.changes.map((ch) => `<tr>
-        <th scope="row">${esc(c.labels[ch.field]?.label || ch.field)}</th><td><del>${value(ch.before)}</del></td><td><ins>${value(ch.after)}</ins></td></tr>`).join("")}</tbody></table>`
+        <th scope="row">${esc(c.labels[ch.field]?.label || ch.field)}</th><td><del>${value(ch.before, ch.field)}</del></td><td><ins>${value(ch.after, ch.field)}</ins></td></tr>`).join("")}</tbody></table>`
         : `<p class="muted">${esc(t("no_changes"))}</p>`) : ""}`).join("")}</section>
     <section class="card"><h2>${esc(t("values"))}</h2>${facts(c.record, c.labels)}</section>`;
   if (c.location) placeMap($("#minimap"), c.location);
@@ -118,8 +129,7 @@ async function report(id) {
     "available_from", "rail_siding", "power_kw", "substation", "gas", "industrial_water", "sewer", "fibre", "sectors", "constraints",
     "cadastral_foglio", "cadastral_mappali"];
   const labels = r.labels;
-  const site = Object.fromEntries(shown.filter((k) => k in s).map((k) => [k,
-    ["site_type", "condition", "zoning", "availability", "remediation", "kind", "status"].includes(k) ? label(k === "kind" ? "kind" : k, s[k]) : s[k]]));
+  const site = Object.fromEntries(shown.filter((k) => k in s).map((k) => [k, s[k]]));
   $("#main").innerHTML = `<h1>${esc(t("report"))}: ${esc(s.name)}</h1>
     <p class="noprint"><button type="button" id="print">${esc(t("print"))}</button>
       ${["csv", "xlsx", "geojson"].map((f) => `<a class="button secondary" href="/sites/export?ids=${id}&format=${f}">${esc(t("exports"))} ${f.toUpperCase()}</a>`).join("")}</p>
