@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-tipg", action="store_true")
+    parser.add_argument("--only", default="match,items,tiles", help="comma-separated: match, items, tiles")
     args = parser.parse_args()
     url = ensure(args.sites)
     paths = workload(url, args.requests, args.seed)
@@ -151,14 +152,19 @@ def main() -> None:
              for kind in ("detail", "overview")}
     with server(ours, env, 8731, "/health") as base:
         asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"][:20]], args.concurrency))  # warm-up
-        match = [("POST", "/match", REQUIREMENTS[i % len(REQUIREMENTS)]) for i in range(args.requests)]
-        report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
-        ours_items = asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency))
-        report("opportunity bbox items (limit 100)", ours_items)
-        ours_detail = asyncio.run(run(base, tiles["detail"], args.concurrency))
-        report("opportunity tiles z12-15 (single sites)", ours_detail)
-        report("opportunity tiles z6-11 (clusters)", asyncio.run(run(base, tiles["overview"], args.concurrency)))
-    if args.no_tipg:
+        only = set(args.only.split(","))
+        if "match" in only:
+            match = [("POST", "/match", REQUIREMENTS[i % len(REQUIREMENTS)]) for i in range(args.requests)]
+            asyncio.run(run(base, match[:20], args.concurrency))
+            report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
+        if "items" in only:
+            ours_items = asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency))
+            report("opportunity bbox items (limit 100)", ours_items)
+        if "tiles" in only:
+            ours_detail = asyncio.run(run(base, tiles["detail"], args.concurrency))
+            report("opportunity tiles z12-15 (single sites)", ours_detail)
+            report("opportunity tiles z6-11 (clusters)", asyncio.run(run(base, tiles["overview"], args.concurrency)))
+    if args.no_tipg or only != {"match", "items", "tiles"}:
         return
     uvicorn = ensure_tipg()
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import shape
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, literal_column, select
 
 from app.catalogue.figures import fmt, italian, versus
 from app.catalogue.models import Comune, Province, Site
@@ -39,7 +39,7 @@ from app.catalogue.requirements import (
     Requirement,
     resolve,
 )
-from app.catalogue.snapshot import Snapshot, get_snapshot
+from app.catalogue.snapshot import CHANGES, Snapshot, cached_snapshot, current_version, get_snapshot
 from app.core.errors import InvalidInputError
 from app.core.settings import freshness_settings
 from ingest import vocabulary as v
@@ -60,13 +60,21 @@ class Clause:
     score: np.ndarray
     value: np.ndarray | None
     explain: Explain
+    # the reported value measured exactly, for the few sites an answer shows (when
+    # ``value`` is screened with a cheaper metric away from the limit)
+    exact: Callable[[int], float] | None = None
+
+    def shown(self, i: int) -> float | None:
+        if self.value is None:
+            return None
+        return self.exact(i) if self.exact is not None else float(self.value[i])
 
 
 def _graded_max(v: np.ndarray, limit: float) -> np.ndarray:
-    """1 at zero, 0.5 at the limit, 0 at twice the limit; unknown scores 0."""
-    with np.errstate(invalid="ignore"):
-        score = np.where(v <= limit, 1 - 0.5 * v / limit, np.maximum(0.0, 0.5 - 0.5 * (v - limit) / limit))
-    return np.nan_to_num(score, nan=0.0)
+    """1 at zero, 0.5 at the limit, 0 at twice the limit (one line: 1 - v / 2 limit,
+    clipped); unknown scores 0."""
+    score = np.clip(1 - (0.5 / limit) * v, 0.0, 1.0)
+    return np.nan_to_num(score, nan=0.0, copy=False)
 
 
 def _graded_min(v: np.ndarray, minimum: float) -> np.ndarray:
@@ -107,10 +115,14 @@ def _range(name: str, values: np.ndarray, r: Range, what_en: str, what_it: str) 
     high = r.max if r.max is not None else np.inf
     with np.errstate(invalid="ignore", divide="ignore"):
         passes = (values >= low) & (values <= high)
-        below = 0.5 * values / r.min if r.min else np.zeros_like(values)
-        above = 0.5 * r.max / values if r.max else np.zeros_like(values)
-        score = np.where(passes, 1.0, np.where(values < low, below, above))
-    score = np.nan_to_num(score, nan=0.0, posinf=0.0)
+        score = passes.astype(float)
+        if r.min:  # below the range: half at most, in proportion
+            below = values < low
+            score[below] = (0.5 / r.min) * values[below]
+        if r.max:
+            above = values > high
+            score[above] = 0.5 * r.max / values[above]
+    score = np.nan_to_num(score, nan=0.0, posinf=0.0, copy=False)
     asked = " – ".join(x for x in (f"≥ {fmt(r.min, 'm²', 0)}" if r.min is not None else "",
                                    f"≤ {fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
 
@@ -242,17 +254,31 @@ _TO_UTM = Transformer.from_crs(4326, 32632, always_xy=True)
 _GEOD = Geod(ellps="WGS84")
 
 
+# UTM 32N distances differ from the ellipsoid's by under 0.1% over Lombardy (scale factor
+# 0.9996 on the central meridian, about 1.0004 at its eastern edge); a band three times
+# as wide around the radius is measured on the ellipsoid, so no site is put on the wrong
+# side of the limit
+UTM_TOLERANCE = 0.003
+
+
 def _geodesic_km(s: Snapshot, lon: float, lat: float, radius: float) -> np.ndarray:
-    """Distance on the WGS84 ellipsoid from the point to every site. UTM distances (cheap)
-    screen the sites; those that could be within reach, or near misses, are measured on
-    the ellipsoid, so that the radius means what the investor asked."""
+    """Distance from the point to every site, exact on the WGS84 ellipsoid wherever it
+    decides which side of the radius a site falls. The rest keep their UTM distance (a
+    score input only: what an answer reports is measured exactly, see ``Clause.exact``).
+    Measuring all 100,000 sites on the ellipsoid cost 115 ms a request; the band costs
+    well under one."""
     cx, cy = _TO_UTM.transform(lon, lat)
     distance = np.hypot(s.x_utm - cx, s.y_utm - cy) / 1000
-    near = distance <= radius * 2.5 + 1
-    if near.any():
-        _, _, metres = _GEOD.inv(np.full(near.sum(), lon), np.full(near.sum(), lat), s.lon[near], s.lat[near])
-        distance[near] = metres / 1000
+    band = np.abs(distance - radius) <= radius * UTM_TOLERANCE + 0.01
+    if band.any():
+        distance[band] = _exact_km(s, lon, lat, band)
     return distance
+
+
+def _exact_km(s: Snapshot, lon: float, lat: float, which: np.ndarray) -> np.ndarray:
+    count = int(which.sum()) if which.dtype == bool else len(which)
+    _, _, metres = _GEOD.inv(np.full(count, lon), np.full(count, lat), s.lon[which], s.lat[which])
+    return metres / 1000
 
 
 def _area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
@@ -264,7 +290,8 @@ def _area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
             km, asked = versus(value, radius, "km")
             return (f"{km} from the point of interest, asked ≤ {asked}",
                     f"{italian(km)} dal punto indicato, richiesto ≤ {italian(asked)}")
-        return Clause("area", distance_km <= radius, _graded_max(distance_km, radius), distance_km, explain)
+        return Clause("area", distance_km <= radius, _graded_max(distance_km, radius), distance_km, explain,
+                      exact=lambda i: float(_exact_km(s, *area.point, np.array([i]))[0]))
     inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
         shape(area.polygon), shapely.points(s.lon, s.lat))
     return _boolean("area", inside, ("inside the area of interest", "dentro l'area indicata"),
@@ -287,23 +314,35 @@ SITE_SUMMARY = {
 }
 
 
-def _pick(order_keys: tuple[np.ndarray, ...], mask: np.ndarray, count: int) -> np.ndarray:
-    """Indices of the first ``count`` rows of ``mask`` by the keys (last key primary)."""
+# built once: composing the statement anew cost about a millisecond a request
+_ROWS = (select(*(col.label(f"site_{name}") for name, col in {**SITE_SUMMARY, "nearest": Site.nearest}.items()),
+                literal_column(CHANGES).label("changes"))
+         .where(Site.id.in_(bindparam("ids", expanding=True)), Site.status == "published"))
+
+
+def _pick(key: np.ndarray, ids: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the first ``count`` rows of ``mask`` by ``key``, ties by id. A partial
+    partition keeps only the rows that can make the cut (all ties of the last one
+    included) before the exact sort: sorting 50,000 candidates for 20 took 8 ms."""
     candidates = np.flatnonzero(mask)
     if not len(candidates) or count <= 0:
         return candidates[:0]
-    order = np.lexsort(tuple(k[candidates] for k in order_keys))
-    return candidates[order[:count]]
+    keys = key[candidates]
+    if len(candidates) > count:
+        cut = np.partition(keys, count - 1)[count - 1]
+        keep = keys <= cut
+        candidates, keys = candidates[keep], keys[keep]
+    return candidates[np.lexsort((ids[candidates], keys))[:count]]
 
 
 def match(conn: Connection, requirement: Requirement) -> dict[str, Any]:
     r = resolve(requirement)
-    for attempt in (0, 1):
-        snapshot = get_snapshot(conn, force=bool(attempt))
+    for attempt in range(3):
+        snapshot = cached_snapshot(conn) if attempt == 0 else get_snapshot(conn, force=attempt == 2)
         answer = _match(conn, snapshot, r)
         if answer is not None:
             return answer
-    raise RuntimeError("the catalogue changed twice while matching")
+    raise RuntimeError("the catalogue changed three times while matching")
 
 
 def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
@@ -320,14 +359,15 @@ def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | No
     fails = sum((~c.passes).astype(np.int16) for c in parts if c.name not in soft)
     if isinstance(fails, int):  # no hard constraint at all
         fails = np.zeros(len(s), dtype=np.int16)
-    results = _pick((s.ids, -score), fails == 0, r.limit)
-    near = _pick((s.ids, -score, fails), (fails >= 1) & (fails <= 2), r.near_misses)
+    results = _pick(-score, s.ids, fails == 0, r.limit)
+    # fewer failures first, then the better score (scores lie in [0, 100])
+    near = _pick(fails * 1000.0 - score, s.ids, (fails >= 1) & (fails <= 2), r.near_misses)
     wanted = [int(i) for i in s.ids[np.concatenate([results, near])]]
-    rows = {row["site_id"]: row for row in conn.execute(
-        select(*(col.label(f"site_{name}") for name, col in {**SITE_SUMMARY, "nearest": Site.nearest}.items()))
-        .where(Site.id.in_(wanted), Site.status == "published")).mappings()}
-    if len(rows) != len(wanted):
-        return None  # the snapshot is older than the rows: reload it
+    fetched = conn.execute(_ROWS, {"ids": wanted}).mappings().all()
+    rows = {row["site_id"]: row for row in fetched}
+    changes = fetched[0]["changes"] if fetched else current_version(conn)[1]
+    if changes != s.version[1] or len(rows) != len(wanted):
+        return None  # the sites changed since the snapshot was taken: reload it
     explain = [(_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, stale, rank))
                for rank, i in enumerate(results, 1)]
     misses = [_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, stale) for i in near]
@@ -361,7 +401,7 @@ def _explain(row: Any, i: int, parts: list[Clause], soft: set[str], weights: dic
     criteria, failed = [], []
     for c in parts:
         ok = bool(c.passes[i])
-        value = float(c.value[i]) if c.value is not None else None
+        value = c.shown(i)
         reason_en, reason_it = c.explain(value, ok, row)
         part_score = float(c.score[i])
         criteria.append({

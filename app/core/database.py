@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
+import orjson
+import psycopg.types.json
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +47,14 @@ def resolve_service_url() -> str:
     return settings.url or embedded_cluster().service_url()
 
 
+def _fast_json() -> None:
+    """JSON and JSONB columns parsed by orjson rather than the standard library (the
+    match answer reads a JSONB column per returned site)."""
+    psycopg.types.json.set_json_loads(orjson.loads)
+
+
 def make_engine(url: str, settings: DatabaseSettings | None = None) -> Engine:
+    _fast_json()
     settings = settings or database_settings()
     engine = create_engine(
         url,
