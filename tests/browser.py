@@ -44,15 +44,19 @@ def unreachable_by_keyboard(page: Any, presses: int = 200) -> list[str]:
         .forEach((el, i) => el.dataset.kb = String(i))""")
     page.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
     reached: list[str] = []
+    previous = None
     for _ in range(presses):
         page.keyboard.press("Tab")
         key = page.evaluate("() => document.activeElement?.dataset?.kb ?? null")
-        if key is not None:
+        if key is not None and key != previous:  # a date input keeps the focus across its fields
             if reached and key == reached[0]:
                 break  # a full round
-            reached.append(key)
+            if key not in reached:
+                reached.append(key)
+        previous = key
     controls = page.evaluate("""() => [...document.querySelectorAll(
         'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea')]
         .filter((el) => el.offsetParent !== null && !el.closest('.maplibregl-map'))
         .map((el) => [el.dataset.kb, el.outerHTML.slice(0, 80)])""")
-    return [html for key, html in controls if key not in reached]
+    missing = [html for key, html in controls if key not in reached]
+    return missing + ([f"(reached in order: {reached})"] if missing else [])

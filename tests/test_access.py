@@ -150,6 +150,8 @@ def _cases(w: dict[str, Any], site_id: int) -> list[tuple[str, str, str, dict[st
         ("GET", "/tiles/sites.json", "/tiles/sites.json", {}, EVERYONE),
         ("POST", "/match", "/match", {"json": {"activity": "logistics"}}, EVERYONE),
         ("GET", "/match/presets", "/match/presets", {}, EVERYONE),
+        ("GET", "/analytics/demand", "/analytics/demand", {}, STAFF_ONLY),
+        ("GET", "/analytics/demand.csv", "/analytics/demand.csv", {}, STAFF_ONLY),
         ("GET", "/vocabulary", "/vocabulary", {}, EVERYONE),
         ("GET", "/tiles/base/{z}/{x}/{y}.pbf", "/tiles/base/7/67/45.pbf", {}, EVERYONE),
         ("GET", "/sites/{site_id}/report", f"/sites/{site_id}/report", {}, STAFF_ONLY),

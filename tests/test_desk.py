@@ -101,7 +101,8 @@ class Desk:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}-{self.lang}.png"), full_page=True)
         assert serious_violations(self.page) == [], name
-        assert unreachable_by_keyboard(self.page) == [], name
+        unreached = unreachable_by_keyboard(self.page)
+        assert unreached == [], f"{name}: {unreached}"
 
     def upload(self, data: bytes, name: str = "candidatura.xlsx") -> None:
         self.go("#/new")
@@ -249,7 +250,8 @@ def detection_run(engine: Engine) -> int:
 
 @pytest.mark.parametrize("lang", ["en", "it"])
 def test_staff_review_brownfield_candidates_and_print_a_report(browser: Any, server: str, lang: str,
-                                                              detection_run: int, engine: Engine) -> None:
+                                                              detection_run: int, engine: Engine,
+                                                              catalogue: list[int]) -> None:
     """Journeys 4 and 5, and the staff pages without a journey of their own."""
     staff = Desk(browser, server, "staff", lang)
     staff.go("#/detection")
@@ -269,8 +271,7 @@ def test_staff_review_brownfield_candidates_and_print_a_report(browser: Any, ser
                                   "attributes ->> 'detection_candidate' = :c"), {"c": first}).scalar_one()
     assert draft == "draft"
 
-    site_id = engine.connect().execute(text("SELECT id FROM sites WHERE status = 'published' ORDER BY id LIMIT 1")
-                                       ).scalar_one()
+    site_id = catalogue[0]  # a synthetic published site of the test catalogue
     staff.go(f"#/sites/{site_id}/report")
     staff.page.wait_for_selector("#minimap canvas", state="attached")
     staff.check("report-page")
@@ -290,6 +291,12 @@ def test_staff_review_brownfield_candidates_and_print_a_report(browser: Any, ser
     staff.page.click("#audit-form button")
     staff.page.wait_for_selector("main:not([aria-busy]) tbody tr")
     assert staff.page.locator("tbody tr").count() >= 2
+    import httpx  # an investor's search on the public map (no session)
+
+    assert httpx.post(f"{server}/match", json={"activity": "logistics", "max_motorway_km": 0.5}).status_code == 200
+    staff.go("#/demand")
+    staff.check("demand")
+    assert staff.page.locator("main table").first.locator("tbody tr").count() >= 1
     staff.close()
 
     admin = Desk(browser, server, "admin", lang)

@@ -24,7 +24,7 @@ CATALOGUE_TABLES = {
     "proponents", "owners", "delegations", "candidacies", "sites", "comuni", "provinces",
     "reference_layers", "infrastructure", "policy_zones", "cadastral_sheets",
     "detection_runs", "detection_candidates", "audit_events",
-    "users", "api_keys", "notifications", "rate_limits", "revoked_sessions",
+    "users", "api_keys", "notifications", "rate_limits", "revoked_sessions", "match_searches",
 }
 
 

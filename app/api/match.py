@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import datetime as dt
+from typing import Annotated
 
-from app.api.responses import OrjsonResponse, error_responses
-from app.api.security import require_reader
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from app.accounts.auth import Principal
+from app.api.responses import OrjsonResponse, attachment, error_responses
+from app.api.security import StaffDep, require_reader
+from app.catalogue import demand
 from app.catalogue.matching import match
-from app.catalogue.requirements import Requirement, load_presets
+from app.catalogue.requirements import Requirement, load_presets, resolve
 from app.core.database import SessionDep
 
 router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
@@ -16,10 +22,17 @@ router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement")
-def match_sites(session: SessionDep, requirement: Requirement) -> OrjsonResponse:
+def match_sites(session: SessionDep, requirement: Requirement,
+                principal: Annotated[Principal, Depends(require_reader)]) -> OrjsonResponse:
     """Results pass every hard constraint, ranked by a 0-100 score explained per
-    criterion; near misses fail one or two hard constraints and say by how much."""
-    return OrjsonResponse(match(session.connection(), requirement))
+    criterion; near misses fail one or two hard constraints and say by how much. The
+    search is recorded for unmet-demand analytics, without personal data."""
+    answer = match(session.connection(), requirement)
+    caller = "staff" if principal.is_staff else "reader" if principal.role == "reader" else "public"
+    if demand.should_record(caller):
+        demand.record(session, resolve(requirement), answer, caller)
+        session.commit()
+    return OrjsonResponse(answer)
 
 
 @router.get("/match/presets", summary="Activity presets (logistics, data centre, ...)")
@@ -29,3 +42,24 @@ def presets() -> OrjsonResponse:
          "preferences": p.get("preferences", []), "weights": p.get("weights", {})}
         for name, p in load_presets().items()
     ])
+
+
+def _window(since: dt.date | None = None, until: dt.date | None = None,
+            activity: Annotated[str | None, Query(max_length=64, description="a preset, or 'custom'")] = None,
+            province: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$")] = None) -> demand.Window:
+    return demand.Window(since, until, activity, province)
+
+
+@router.get("/analytics/demand", summary="Unmet demand: searches with no or few results, what kept them empty (staff)",
+            responses=error_responses(403))
+def unmet_demand(_: StaffDep, session: SessionDep,
+                 window: Annotated[demand.Window, Depends(_window)]) -> OrjsonResponse:
+    return OrjsonResponse(demand.report(session, window))
+
+
+@router.get("/analytics/demand.csv", summary="The searches by month, activity and province as CSV (staff)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}, **error_responses(403)})
+def unmet_demand_csv(_: StaffDep, session: SessionDep,
+                     window: Annotated[demand.Window, Depends(_window)]) -> Response:
+    return Response(demand.groups_csv(demand.report(session, window)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": attachment("unmet-demand.csv")})

@@ -406,12 +406,14 @@ def _explain(row: Any, i: int, parts: list[Clause], soft: set[str], weights: dic
         part_score = float(c.score[i])
         criteria.append({
             "criterion": c.name, "hard": c.name not in soft, "passed": ok, "weight": weights[c.name],
+            "value": None if value is None or np.isnan(value) else round(value, 3),
             "score": round(part_score, 3),
             "contribution": round(100 * weights[c.name] * part_score / total_weight, 2),
             "reason": reason_en, "reason_it": reason_it,
         })
         if not ok and c.name not in soft:
-            failed.append({"criterion": c.name, "reason": reason_en, "reason_it": reason_it})
+            failed.append({"criterion": c.name, "value": criteria[-1]["value"], "reason": reason_en,
+                           "reason_it": reason_it})
     out: dict[str, Any] = {"site": site, "score": round(float(score[i]), 2), "completeness": site["completeness"],
                            "stale": bool(stale[i]), "criteria": criteria}
     if rank is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -330,3 +331,25 @@ class CadastralSheet(Base):
     foglio: Mapped[str] = mapped_column(String(8))
     comune_istat: Mapped[str | None] = mapped_column(String(6), index=True)
     geom = point_column(nullable=False)
+
+
+class MatchSearch(Base):
+    """One recorded ``POST /match`` for unmet-demand analytics. Deliberately without
+    personal data: no address, no account, no contact; ``caller`` says only whether it
+    was the public, a read-only frontend or the agency's staff."""
+
+    __tablename__ = "match_searches"
+    __table_args__ = (
+        one_of("caller", ("public", "reader", "staff"), "ck_match_searches_caller"),
+        Index("ix_match_searches_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = timestamp_column()
+    caller: Mapped[str] = mapped_column(String(8))
+    activity: Mapped[str | None] = mapped_column(String(64))
+    provinces: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"), nullable=False)
+    requirement: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    matching: Mapped[int] = mapped_column(Integer)
+    # the best near misses: for each, the hard criteria it failed with the value found
+    near_misses: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))

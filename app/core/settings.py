@@ -152,6 +152,23 @@ class FreshnessSettings(BaseSettings):
     stale_score_factor: float = Field(default=0.8, gt=0, le=1)
 
 
+class AnalyticsSettings(BaseSettings):
+    """Unmet-demand analytics: every ``POST /match`` is recorded without personal data
+    (no address, no account; staff searches tagged as such). Public searches can be
+    sampled or not recorded at all; records older than the retention are purged."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_ANALYTICS_", extra="ignore")
+
+    record_public: bool = True
+    public_sample: float = Field(default=1.0, ge=0, le=1)
+    retention_days: int = Field(default=730, ge=1)
+
+
+@lru_cache
+def analytics_settings() -> AnalyticsSettings:
+    return AnalyticsSettings()
+
+
 class NotifySettings(BaseSettings):
     """Where queued notifications go: ``log`` (the service log), ``file`` (JSON lines
     under the data directory, for tests and pilots) or ``module:Class`` of your own."""

@@ -70,6 +70,11 @@ export const TEXT = {
     key_once: "Chiave (mostrata una volta sola):", full_name: "Nome", active: "Attivo",
     signed_out: "Uscito.", session_over: "La sessione è terminata: accedere di nuovo.", unreachable: "Il servizio non risponde; riprovare.",
     not_found: "Pagina non trovata.", staff_area: "Area riservata al personale.",
+    demand: "Domanda non soddisfatta", demand_intro: "Ricerche degli investitori con nessun risultato o pochi (meno di 3), e i criteri che le hanno lasciate senza siti: cosa manca al catalogo.",
+    month: "Mese", activity: "Attività", searches: "Ricerche", no_result: "Senza risultati", few_results: "Con pochi risultati",
+    blocking: "Cosa ha escluso il sito più vicino (ricerche senza risultati)", failed: "Criteri non soddisfatti", share: "Quota",
+    nearest_misses: "Quanto era lontano il sito più vicino", criterion: "Criterio", median_found: "Trovato (mediana)",
+    median_asked: "Richiesto (mediana)", export_csv: "Esporta CSV", all_provinces: "tutte",
   },
   en: {
     skip: "Skip to content", map: "Map", signout: "Sign out", menu: "Menu",
@@ -138,6 +143,11 @@ export const TEXT = {
     key_once: "Key (shown once only):", full_name: "Name", active: "Active",
     signed_out: "Signed out.", session_over: "Your session has ended: sign in again.", unreachable: "The service does not answer; try again.",
     not_found: "Page not found.", staff_area: "Staff only.",
+    demand: "Unmet demand", demand_intro: "Investors' searches with no result or few (under 3), and the criteria that left them without sites: what the catalogue lacks.",
+    month: "Month", activity: "Activity", searches: "Searches", no_result: "No result", few_results: "Few results",
+    blocking: "What kept out the nearest site (searches with no result)", failed: "Criteria failed", share: "Share",
+    nearest_misses: "How far the nearest site was", criterion: "Criterion", median_found: "Found (median)",
+    median_asked: "Asked (median)", export_csv: "Export CSV", all_provinces: "all",
   },
 };
 

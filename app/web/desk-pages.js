@@ -276,4 +276,33 @@ async function admin() {
   })));
 }
 
-export const PAGES = { candidacy, report, runs, run, stale, audit, admin };
+/* -- unmet demand ---------------------------------------------------------------------------- */
+
+async function demand() {
+  const query = params();
+  const search = new URLSearchParams([...query].filter(([k, v]) => v && ["since", "until", "activity", "province"].includes(k)));
+  const r = await api(`/analytics/demand?${search}`);
+  const field = (name, key, type = "text", extra = "") => `<label>${esc(t(key))}<input name="${name}" type="${type}" ${extra}
+    value="${esc(query.get(name))}"></label>`;
+  const table = (rows, columns) => rows.length ? `<table><thead><tr>${columns.map(([, key]) => `<th scope="col">${esc(t(key))}</th>`).join("")}</tr></thead>
+    <tbody>${rows.map((row) => `<tr>${columns.map(([name, , show]) => `<td>${show ? show(row[name]) : esc(row[name])}</td>`).join("")}</tr>`).join("")}</tbody></table>`
+    : `<p class="muted">–</p>`;
+  $("#main").innerHTML = `<h1>${esc(t("demand"))}</h1><p>${esc(t("demand_intro"))}</p>
+    <form id="demand-form" class="inline card">${field("since", "from", "date")}${field("until", "to", "date")}
+      ${field("activity", "activity", "text", 'maxlength="64"')}${field("province", "province", "text", 'maxlength="2" pattern="[A-Za-z]{2}"')}
+      <button type="submit">${esc(t("search"))}</button>
+      <a class="button secondary" href="/analytics/demand.csv?${search}">${esc(t("export_csv"))}</a></form>
+    <section class="card"><h2>${esc(t("searches"))}</h2>${table(r.groups, [["month", "month"], ["activity", "activity"],
+      ["province", "province", (p) => esc(p === "*" ? t("all_provinces") : p)], ["searches", "searches", num],
+      ["no_result", "no_result", num], ["few_results", "few_results", num]])}</section>
+    <section class="card"><h2>${esc(t("blocking"))}</h2>${table(r.blocking, [["activity", "activity"], ["failed", "failed"],
+      ["searches", "searches", num], ["share", "share", (v) => `${num(v * 100)}%`]])}</section>
+    <section class="card"><h2>${esc(t("nearest_misses"))}</h2>${table(r.nearest, [["activity", "activity"], ["criterion", "criterion"],
+      ["searches", "searches", num], ["median_found", "median_found", (v) => num(v, 1)], ["median_asked", "median_asked", (v) => num(v, 1)]])}</section>`;
+  $("#demand-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.hash = `#/demand?${new URLSearchParams([...new FormData(event.target)].filter(([, v]) => v))}`;
+  });
+}
+
+export const PAGES = { candidacy, report, runs, run, stale, audit, admin, demand };

@@ -26,7 +26,8 @@ function navigation() {
   $("#who").textContent = me ? `· ${me.email} (${me.role})` : "";
   $("#signout").hidden = !me;
   const links = !me ? [["#/signin", "signin"]]
-    : isStaff() ? [["#/candidacies", "inbox"], ["#/detection", "detection"], ["#/stale", "stale"], ["#/audit", "audit"],
+    : isStaff() ? [["#/candidacies", "inbox"], ["#/detection", "detection"], ["#/demand", "demand"], ["#/stale", "stale"],
+      ["#/audit", "audit"],
       ...(me.role === "admin" ? [["#/admin", "admin"]] : []), ["#/account", "account"]]
       : [["#/candidacies", "mine"], ["#/new", "new"], ["#/account", "account"]];
   $("#nav").innerHTML = links.map(([href, key]) => `<a href="${href}">${esc(t(key))}</a>`).join("");
@@ -44,6 +45,7 @@ const ROUTES = [
   [/^#\/detection$/, () => PAGES.runs()],
   [/^#\/detection\/(\d+)$/, (id) => PAGES.run(+id)],
   [/^#\/stale$/, () => PAGES.stale()],
+  [/^#\/demand$/, () => PAGES.demand()],
   [/^#\/audit$/, () => PAGES.audit()],
   [/^#\/admin$/, () => PAGES.admin()],
 ];

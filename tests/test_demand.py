@@ -1,0 +1,139 @@
+"""Unmet-demand analytics: every search recorded without personal data, and the report's
+figures equal to a direct computation over the recorded rows. The searches of the report
+test are synthetic rows written here (named so); the others are real ``POST /match``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.catalogue.demand import purge
+from app.catalogue.models import MatchSearch
+from app.core import settings
+
+PERSONAL = [re.compile(p) for p in (r"[^@\s\"]+@[^@\s\"]+\.[a-z]{2,}", r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b",
+                                    r"\b\d{11}\b", r"\+39", r"\b127\.0\.0\.1\b", r"testclient")]
+
+
+@pytest.fixture
+def searches(engine: Engine) -> Iterator[None]:
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM match_searches"))
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM match_searches"))
+    settings.analytics_settings.cache_clear()
+
+
+def _rows(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT * FROM match_searches ORDER BY id")).mappings()]
+
+
+def test_every_search_is_recorded_without_personal_data(api: TestClient, accounts: dict, engine: Engine,
+                                                        searches: None) -> None:
+    asked = {"activity": "logistics", "max_motorway_km": 2, "land_area_m2": {"min": 40000}}
+    public = api.post("/match", json=asked)
+    staff = api.post("/match", json={"activity": "data_centre"}, headers=accounts["staff"])
+    assert public.status_code == staff.status_code == 200
+    rows = _rows(engine)
+    assert [r["caller"] for r in rows] == ["public", "staff"]
+    assert set(rows[0]) == {"id", "at", "caller", "activity", "provinces", "requirement", "matching", "near_misses"}
+    assert rows[0]["requirement"]["max_motorway_km"] == 2 and rows[0]["matching"] == public.json()["matching"]
+    best = public.json()["near_misses"][0]
+    assert [f["criterion"] for f in rows[0]["near_misses"][0]["fails"]] == [f["criterion"] for f in best["fails"]]
+    assert all(f["asked"] is not None for m in rows[0]["near_misses"] for f in m["fails"])
+    dumped = json.dumps(rows, default=str)
+    assert [p.pattern for p in PERSONAL if p.search(dumped)] == []
+
+
+def test_public_searches_can_be_switched_off(api: TestClient, accounts: dict, engine: Engine, searches: None,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPPORTUNITY_ANALYTICS_RECORD_PUBLIC", "false")
+    settings.analytics_settings.cache_clear()
+    api.post("/match", json={"activity": "logistics"})
+    api.post("/match", json={"activity": "logistics"}, headers=accounts["staff"])
+    assert [r["caller"] for r in _rows(engine)] == ["staff"]
+
+
+def _synthetic(engine: Engine) -> list[MatchSearch]:
+    """Synthetic recorded searches with known answers."""
+    def search(activity, provinces, matching, fails, day):
+        return MatchSearch(caller="public", activity=activity, provinces=provinces, requirement={"synthetic": True},
+                           matching=matching, at=dt.datetime(2026, 11, day, 12, tzinfo=dt.UTC),
+                           near_misses=[{"score": 50, "fails": fails}] if fails is not None else [])
+    motorway = {"criterion": "max_motorway_km", "value": 8.2, "asked": 5}
+    land = {"criterion": "land_area_m2", "value": 30000, "asked": {"min": 50000}}
+    rows = [search("logistics", ["MI"], 0, [motorway], 3), search("logistics", ["MI", "BG"], 0, [motorway], 4),
+            search("logistics", [], 0, [land, {**motorway, "value": 6.0}], 5),
+            search("logistics", ["MI"], 1, None, 6), search("logistics", ["MI"], 12, None, 7),
+            search(None, ["BS"], 0, None, 8), search("data_centre", [], 2, None, 9)]
+    with Session(engine, expire_on_commit=False) as db:
+        db.add_all(rows)
+        db.commit()
+        return rows
+
+
+def test_the_report_equals_a_direct_computation(api: TestClient, accounts: dict, engine: Engine,
+                                                searches: None) -> None:
+    rows = _synthetic(engine)
+    answer = api.get("/analytics/demand", headers=accounts["staff"], params={"since": "2026-11-01",
+                                                                            "until": "2026-11-30"})
+    assert answer.status_code == 200
+    body = answer.json()
+    expected: Counter = Counter()
+    for r in rows:
+        for p in r.provinces or ["*"]:
+            key = (r.activity or "custom", p, "2026-11")
+            expected[key + ("searches",)] += 1
+            expected[key + ("no_result",)] += r.matching == 0
+            expected[key + ("few_results",)] += 1 <= r.matching < 3
+    got: Counter = Counter()
+    for g in body["groups"]:
+        for field in ("searches", "no_result", "few_results"):
+            got[(g["activity"], g["province"], g["month"], field)] = g[field]
+    assert +got == +expected
+    blocking = {(b["activity"], b["failed"]): (b["searches"], b["share"]) for b in body["blocking"]}
+    assert blocking[("logistics", "max_motorway_km")] == (2, round(2 / 3, 3))
+    assert blocking[("logistics", "land_area_m2 + max_motorway_km")] == (1, round(1 / 3, 3))
+    assert blocking[("custom", "(no near miss)")] == (1, 1.0)
+    nearest = {(n["activity"], n["criterion"]): n for n in body["nearest"]}
+    motorway = nearest[("logistics", "max_motorway_km")]
+    assert motorway["searches"] == 3 and motorway["median_found"] == 8.2 and motorway["median_asked"] == 5
+    assert nearest[("logistics", "land_area_m2")]["median_asked"] == 50000
+    only_mi = api.get("/analytics/demand", headers=accounts["staff"], params={"province": "mi"}).json()
+    assert {g["province"] for g in only_mi["groups"]} == {"MI", "BG"}  # searches that asked for MI (and BG)
+    assert sum(g["searches"] for g in only_mi["groups"] if g["province"] == "MI") == 4
+
+    exported = api.get("/analytics/demand.csv", headers=accounts["staff"], params={"activity": "logistics"})
+    assert exported.headers["content-disposition"].startswith("attachment")
+    table = list(csv.reader(io.StringIO(exported.text)))
+    assert table[0] == ["month", "activity", "province", "searches", "no_result", "few_results"]
+    assert sum(int(r[3]) for r in table[1:]) == sum(len(r.provinces or ["*"]) for r in rows if r.activity == "logistics")
+
+
+def test_old_searches_are_purged(engine: Engine, searches: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _synthetic(engine)
+    monkeypatch.setenv("OPPORTUNITY_ANALYTICS_RETENTION_DAYS", "30")
+    settings.analytics_settings.cache_clear()
+    with Session(engine) as db:
+        gone = purge(db, now=dt.datetime(2026, 12, 6, tzinfo=dt.UTC))
+        db.commit()
+    assert gone == 3  # 3, 4 and 5 November are over 30 days before 6 December
+    assert len(_rows(engine)) == 4
+
+
+def test_bad_report_parameters_are_refused(api: TestClient, accounts: dict) -> None:
+    wrong = api.get("/analytics/demand", headers=accounts["staff"], params={"province": "Milano"})
+    assert wrong.status_code == 422
+    assert api.get("/analytics/demand", headers=accounts["other"]).status_code == 403
