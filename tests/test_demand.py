@@ -95,9 +95,9 @@ def test_the_report_equals_a_direct_computation(api: TestClient, accounts: dict,
     for r in rows:
         for p in r.provinces or ["*"]:
             key = (r.activity or "custom", p, "2026-11")
-            expected[key + ("searches",)] += 1
-            expected[key + ("no_result",)] += r.matching == 0
-            expected[key + ("few_results",)] += 1 <= r.matching < 3
+            expected[(*key, "searches")] += 1
+            expected[(*key, "no_result")] += r.matching == 0
+            expected[(*key, "few_results")] += 1 <= r.matching < 3
     got: Counter = Counter()
     for g in body["groups"]:
         for field in ("searches", "no_result", "few_results"):
