@@ -133,6 +133,8 @@ def test_freshness_and_notify_commands(published: dict, database_url: str, tmp_p
         bad = runner.invoke(cli, ["notify", "deliver", "--backend", "smtp"])
         assert bad.exit_code == 1 and "use log, file or module:Class" in bad.output
         assert "0 sites expired" in runner.invoke(cli, ["freshness", "expire"]).output
+        purged = runner.invoke(cli, ["freshness", "purge-searches"])
+        assert purged.exit_code == 0 and "recorded searches deleted" in purged.output
     finally:
         for cached in (settings.database_settings, settings.storage_settings):
             cached.cache_clear()

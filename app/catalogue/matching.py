@@ -17,25 +17,27 @@ activity presets are in ``app.catalogue.requirements``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import shapely
-from pyproj import Geod, Transformer
-from shapely.geometry import shape
 from sqlalchemy import Connection, bindparam, func, literal_column, select
 
-from app.catalogue.figures import fmt, italian, versus
+from app.catalogue.criteria import (
+    Clause,
+    area_clause,
+    boolean,
+    graded_max,
+    graded_min,
+    limit_clause,
+    max_distance,
+    range_clause,
+)
 from app.catalogue.models import Comune, Province, Site
 from app.catalogue.requirements import (
     AVAILABLE_NOW,
     BROWNFIELD_CONDITIONS,
     BUILDING_TYPES,
     TENURE,
-    AreaOfInterest,
-    Range,
     Requirement,
     resolve,
 )
@@ -44,136 +46,36 @@ from app.core.errors import InvalidInputError
 from app.core.settings import freshness_settings
 from ingest import vocabulary as v
 
-# -- criteria ---------------------------------------------------------------------------------
-
-
-Explain = Callable[[Any, bool, Any], tuple[str, str]]  # (value, passed, detail row) -> (en, it)
-
-
-@dataclass(frozen=True)
-class Clause:
-    """One criterion made concrete for a requirement: which sites pass (a site that does
-    not say fails), each site's score, the value to report, and how to say it."""
-
-    name: str
-    passes: np.ndarray
-    score: np.ndarray
-    value: np.ndarray | None
-    explain: Explain
-    # the reported value measured exactly, for the few sites an answer shows (when
-    # ``value`` is screened with a cheaper metric away from the limit)
-    exact: Callable[[int], float] | None = None
-
-    def shown(self, i: int) -> float | None:
-        if self.value is None:
-            return None
-        return self.exact(i) if self.exact is not None else float(self.value[i])
-
-
-def _graded_max(v: np.ndarray, limit: float) -> np.ndarray:
-    """1 at zero, 0.5 at the limit, 0 at twice the limit (one line: 1 - v / 2 limit,
-    clipped); unknown scores 0."""
-    score = np.clip(1 - (0.5 / limit) * v, 0.0, 1.0)
-    return np.nan_to_num(score, nan=0.0, copy=False)
-
-
-def _graded_min(v: np.ndarray, minimum: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        score = np.where(v >= minimum, 1.0, 0.5 * v / minimum)
-    return np.nan_to_num(score, nan=0.0)
-
-
-def _compare(v: np.ndarray, op: str, bound: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return v <= bound if op == "<=" else v >= bound  # NaN compares False: a fail
-
-
-def _boolean(name: str, passes: np.ndarray, yes: tuple[str, str], no: tuple[str, str]) -> Clause:
-    return Clause(name, passes, passes.astype(float), None, lambda value, ok, row: yes if ok else no)
-
-
-def _max_distance(s: Snapshot, name: str, column: str, layer: str, limit: float,
-                  what_en: str, what_it: str) -> Clause:
-    """Straight-line distance to the nearest feature of ``layer`` at most ``limit`` km."""
-    values = s.floats[column]
-
-    def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-        nearest = (row["site_nearest"] or {}).get(layer) if row is not None else None
-        if not nearest:
-            return (f"distance to the nearest {what_en} unknown (no such layer loaded), asked ≤ {fmt(limit, 'km')}",
-                    f"distanza {what_it} sconosciuta (strato non caricato), richiesto ≤ {italian(fmt(limit, 'km'))}")
-        name, code = nearest.get("name") or "", nearest.get("code") or ""
-        label = f"{name} ({code})" if code.isalpha() and len(code) <= 4 and code != name else name  # IATA codes
-        km, asked = versus(nearest.get("km"), limit, "km")
-        return (f"{km} to the nearest {what_en} {label} (straight line), asked ≤ {asked}".replace("  ", " "),
-                f"{italian(km)} {what_it} {label} (in linea d'aria), richiesto ≤ {italian(asked)}".replace("  ", " "))
-    return Clause(name, _compare(values, "<=", limit), _graded_max(values, limit), values, explain)
-
-
-def _range(name: str, values: np.ndarray, r: Range, what_en: str, what_it: str) -> Clause:
-    low = r.min if r.min is not None else -np.inf
-    high = r.max if r.max is not None else np.inf
-    with np.errstate(invalid="ignore", divide="ignore"):
-        passes = (values >= low) & (values <= high)
-        score = passes.astype(float)
-        if r.min:  # below the range: half at most, in proportion
-            below = values < low
-            score[below] = (0.5 / r.min) * values[below]
-        if r.max:
-            above = values > high
-            score[above] = 0.5 * r.max / values[above]
-    score = np.nan_to_num(score, nan=0.0, posinf=0.0, copy=False)
-    asked = " – ".join(x for x in (f"≥ {fmt(r.min, 'm²', 0)}" if r.min is not None else "",
-                                   f"≤ {fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
-
-    def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-        bound = r.min if r.min is not None and value is not None and value < r.min else r.max
-        shown = versus(value, bound, "m²", 0)[0] if bound is not None else fmt(value, "m²", 0)
-        return (f"{what_en} {shown}, asked {asked}", f"{what_it} {italian(shown)}, richiesto {italian(asked)}")
-    return Clause(name, passes, score, values, explain)
-
-
-def _limit(name: str, values: np.ndarray, op: str, bound: float, graded: Callable[[np.ndarray, float], np.ndarray],
-           label: tuple[str, str], unit: tuple[str, str]) -> Clause:
-    sign = "≤" if op == "<=" else "≥"
-
-    def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-        shown, asked = versus(value, bound, unit[0], 0)
-        shown_it, asked_it = versus(value, bound, unit[1], 0)
-        return (f"{label[0]} {shown}, asked {sign} {asked}",
-                f"{label[1]} {italian(shown_it)}, richiesto {sign} {italian(asked_it)}")
-    return Clause(name, _compare(values, op, bound), graded(values, bound), values, explain)
-
 
 def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
     """The clauses of every criterion the requirement gives, evaluated on ``s``."""
     out: list[Clause] = []
     f = s.floats
     if r.land_area_m2:
-        out.append(_range("land_area_m2", f["land_area_m2"], r.land_area_m2, "land area", "superficie territoriale"))
+        out.append(range_clause("land_area_m2", f["land_area_m2"], r.land_area_m2, "land area", "superficie territoriale"))
     if r.floor_area_m2:
         floor = np.where(np.isnan(f["gross_floor_area_m2"]), f["covered_area_m2"], f["gross_floor_area_m2"])
-        out.append(_range("floor_area_m2", floor, r.floor_area_m2, "floor area", "superficie lorda"))
+        out.append(range_clause("floor_area_m2", floor, r.floor_area_m2, "floor area", "superficie lorda"))
     if r.building is not None:
         has = s.coded("site_type", BUILDING_TYPES)
-        out.append(_boolean("building", has if r.building else ~has & (s.codes["site_type"] >= 0),
+        out.append(boolean("building", has if r.building else ~has & (s.codes["site_type"] >= 0),
                             ("has buildings", "con edifici") if r.building else ("land without buildings", "area senza edifici"),
                             ("no building", "senza edifici") if r.building else ("has buildings", "con edifici")))
     if r.tenure:
         verb = ("for sale", "in vendita") if r.tenure == "buy" else ("for lease", "in locazione")
-        out.append(_boolean("tenure", s.coded("availability", TENURE[r.tenure]), verb, (f"not {verb[0]}", f"non {verb[1]}")))
+        out.append(boolean("tenure", s.coded("availability", TENURE[r.tenure]), verb, (f"not {verb[0]}", f"non {verb[1]}")))
     if r.max_price_eur is not None:
-        out.append(_limit("max_price_eur", f["price_eur"], "<=", r.max_price_eur, _graded_max, ("price", "prezzo"), ("€", "€")))
+        out.append(limit_clause("max_price_eur", f["price_eur"], "<=", r.max_price_eur, graded_max, ("price", "prezzo"), ("€", "€")))
     if r.max_rent_eur is not None:
-        out.append(_limit("max_rent_eur", f["annual_rent_eur"], "<=", r.max_rent_eur, _graded_max,
+        out.append(limit_clause("max_rent_eur", f["annual_rent_eur"], "<=", r.max_rent_eur, graded_max,
                           ("rent", "canone"), ("€/year", "€/anno")))
     if r.provinces:
         codes = _province_codes(conn, r.provinces)
         names = ", ".join(p.upper() for p in r.provinces)
-        out.append(_boolean("provinces", s.coded("province_code", codes),
+        out.append(boolean("provinces", s.coded("province_code", codes),
                             (f"in province {names}", f"in provincia {names}"), (f"outside {names}", f"fuori da {names}")))
     if r.area:
-        out.append(_area_clause(s, r.area))
+        out.append(area_clause(s, r.area))
     for name, column, layer, what_en, what_it in (
         ("max_motorway_km", "dist_motorway_exit_km", "motorway_exit", "motorway exit", "dal casello autostradale più vicino"),
         ("max_airport_km", "dist_airport_km", "airport", "airport", "dall'aeroporto più vicino"),
@@ -181,19 +83,19 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
     ):
         limit = getattr(r, name)
         if limit is not None:
-            out.append(_max_distance(s, name, column, layer, limit, what_en, what_it))
+            out.append(max_distance(s, name, column, layer, limit, what_en, what_it))
     if r.rail_siding:
-        out.append(_boolean("rail_siding", s.flags["rail_siding"] == 1, ("rail siding on site", "raccordo ferroviario presente"),
+        out.append(boolean("rail_siding", s.flags["rail_siding"] == 1, ("rail siding on site", "raccordo ferroviario presente"),
                             ("no rail siding (or not stated)", "raccordo ferroviario assente o non indicato")))
     if r.min_power_kw is not None:
-        out.append(_limit("min_power_kw", f["power_kw"], ">=", r.min_power_kw, _graded_min,
+        out.append(limit_clause("min_power_kw", f["power_kw"], ">=", r.min_power_kw, graded_min,
                           ("available power", "potenza disponibile"), ("kW", "kW")))
     if r.fibre:
-        out.append(_boolean("fibre", s.flags["fibre"] == 1, ("fibre available", "fibra disponibile"),
+        out.append(boolean("fibre", s.flags["fibre"] == 1, ("fibre available", "fibra disponibile"),
                             ("no fibre (or not stated)", "fibra assente o non indicata")))
     if r.brownfield:
         disused = s.coded("site_type", ("area_dismessa",)) | s.coded("condition", BROWNFIELD_CONDITIONS)
-        out.append(_boolean("brownfield", disused, ("re-uses disused land or buildings", "riuso di area o edificio dismesso"),
+        out.append(boolean("brownfield", disused, ("re-uses disused land or buildings", "riuso di area o edificio dismesso"),
                             ("not a brownfield", "non è un'area dismessa")))
     for zone, flag in (("zls", r.zls), ("regional_aid", r.regional_aid)):
         if flag:
@@ -201,7 +103,7 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
                 ("a regional-aid comune (art. 107.3.c; the list loaded is still partial)",
                  "in un comune della carta aiuti 107.3.c (l'elenco caricato è ancora parziale)")
             member = s.zones.get(zone, np.zeros(len(s), dtype=bool))
-            out.append(_boolean(zone, member, (f"in {label[0]}", label[1]), (f"not in {label[0]}", f"non {label[1]}")))
+            out.append(boolean(zone, member, (f"in {label[0]}", label[1]), (f"not in {label[0]}", f"non {label[1]}")))
     if r.available_by is not None:
         by = np.datetime64(r.available_by, "D")
         ready = (s.available_from <= by) | (np.isnat(s.available_from) & s.coded("condition", AVAILABLE_NOW))
@@ -217,7 +119,7 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
             raise InvalidInputError(f"Unknown sector '{r.sector}'; use one of {', '.join(v.SECTORS)}.",
                                     f"Settore '{r.sector}' sconosciuto; usare uno tra {', '.join(v.SECTORS)}.")
         fits = s.no_sectors | s.sectors.get(r.sector, np.zeros(len(s), dtype=bool))
-        out.append(_boolean("sector", fits, ("suitable for the sector (or no restriction declared)", "adatto al settore (o nessuna restrizione)"),
+        out.append(boolean("sector", fits, ("suitable for the sector (or no restriction declared)", "adatto al settore (o nessuna restrizione)"),
                             ("the owner lists other sectors", "il proprietario indica altri settori")))
     if r.zoning:
         unknown = [z for z in r.zoning if z not in v.ZONING]
@@ -225,7 +127,7 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
             raise InvalidInputError(f"Unknown zoning {', '.join(unknown)}; use {', '.join(v.ZONING)}.",
                                     f"Destinazione {', '.join(unknown)} sconosciuta; usare {', '.join(v.ZONING)}.")
         allowed = ", ".join(r.zoning)
-        out.append(_boolean("zoning", s.coded("zoning", r.zoning),
+        out.append(boolean("zoning", s.coded("zoning", r.zoning),
                             (f"zoning compatible ({allowed})", f"destinazione compatibile ({allowed})"),
                             (f"zoning not among {allowed}", f"destinazione non tra {allowed}")))
     names = {c.name for c in out}
@@ -246,56 +148,6 @@ def _province_codes(conn: Connection, abbreviations: list[str]) -> list[str]:
         raise InvalidInputError(f"Unknown province {', '.join(missing)}; use abbreviations such as MI, BG.",
                                 f"Provincia {', '.join(missing)} sconosciuta; usare sigle come MI, BG.")
     return list(found.values())
-
-
-_TO_UTM = Transformer.from_crs(4326, 32632, always_xy=True)
-
-
-_GEOD = Geod(ellps="WGS84")
-
-
-# UTM 32N distances differ from the ellipsoid's by under 0.1% over Lombardy (scale factor
-# 0.9996 on the central meridian, about 1.0004 at its eastern edge); a band three times
-# as wide around the radius is measured on the ellipsoid, so no site is put on the wrong
-# side of the limit
-UTM_TOLERANCE = 0.003
-
-
-def _geodesic_km(s: Snapshot, lon: float, lat: float, radius: float) -> np.ndarray:
-    """Distance from the point to every site, exact on the WGS84 ellipsoid wherever it
-    decides which side of the radius a site falls. The rest keep their UTM distance (a
-    score input only: what an answer reports is measured exactly, see ``Clause.exact``).
-    Measuring all 100,000 sites on the ellipsoid cost 115 ms a request; the band costs
-    well under one."""
-    cx, cy = _TO_UTM.transform(lon, lat)
-    distance = np.hypot(s.x_utm - cx, s.y_utm - cy) / 1000
-    band = np.abs(distance - radius) <= radius * UTM_TOLERANCE + 0.01
-    if band.any():
-        distance[band] = _exact_km(s, lon, lat, band)
-    return distance
-
-
-def _exact_km(s: Snapshot, lon: float, lat: float, which: np.ndarray) -> np.ndarray:
-    count = int(which.sum()) if which.dtype == bool else len(which)
-    _, _, metres = _GEOD.inv(np.full(count, lon), np.full(count, lat), s.lon[which], s.lat[which])
-    return metres / 1000
-
-
-def _area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
-    if area.point is not None:
-        radius = float(area.radius_km or 0)
-        distance_km = _geodesic_km(s, *area.point, radius)
-
-        def explain(value: Any, ok: bool, row: Any) -> tuple[str, str]:
-            km, asked = versus(value, radius, "km")
-            return (f"{km} from the point of interest, asked ≤ {asked}",
-                    f"{italian(km)} dal punto indicato, richiesto ≤ {italian(asked)}")
-        return Clause("area", distance_km <= radius, _graded_max(distance_km, radius), distance_km, explain,
-                      exact=lambda i: float(_exact_km(s, *area.point, np.array([i]))[0]))
-    inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
-        shape(area.polygon), shapely.points(s.lon, s.lat))
-    return _boolean("area", inside, ("inside the area of interest", "dentro l'area indicata"),
-                    ("outside the area of interest", "fuori dall'area indicata"))
 
 
 # -- running it -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
     opportunity intake import FOLDER    store every workbook of a folder, with progress
     opportunity users create|list|...   accounts (proponents, staff, admins)
     opportunity keys create|revoke      read-only API keys for frontends
-    opportunity freshness stale|remind|expire   unconfirmed sites, reminders, expiry
+    opportunity freshness stale|remind|expire|purge-searches   unconfirmed sites, reminders, expiry, old searches
     opportunity notify deliver          hand queued notifications to the notifier
     opportunity storage check [--fix]   uploaded files and candidacy rows agree
 """

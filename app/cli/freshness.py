@@ -29,6 +29,17 @@ def freshness_stale() -> None:
     console.print(f"{len(rows)} stale sites")
 
 
+@freshness_cli.command("purge-searches")
+def purge_searches() -> None:
+    """Delete recorded investor searches older than OPPORTUNITY_ANALYTICS_RETENTION_DAYS."""
+    from app.catalogue.demand import purge
+
+    with catalogue_session() as session:
+        gone = purge(session)
+        session.commit()
+    console.print(f"{gone} recorded searches deleted")
+
+
 @freshness_cli.command("remind")
 def freshness_remind() -> None:
     """Queue a reminder per stale site (once a month); deliver with notify deliver."""
