@@ -7,6 +7,7 @@ candidacies and account are removed afterwards."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -149,6 +150,26 @@ def test_password_change_checks_the_current_one_and_signs_out_other_sessions(
     assert back.status_code == 200
     token = api.post("/auth/token", data={"username": EMAIL, "password": PASSWORD}).json()["access_token"]
     company["bearer"] = {"Authorization": f"Bearer {token}"}
+
+
+def test_guessing_the_current_password_is_limited(api: TestClient, engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPPORTUNITY_LIMIT_WINDOW_SECONDS", "3600")  # no window boundary inside the test
+    settings.limit_settings.cache_clear()
+    guesser = signed_in(engine, "guesser@sessione-test.example", "staff")
+    try:
+        answers = [api.post("/auth/password", headers=guesser,
+                            json={"current_password": f"guess number {i}", "new_password": "x" * 16})
+                   for i in range(6)]
+        assert [a.status_code for a in answers] == [422] * 5 + [429]
+        assert answers[-1].headers["Retry-After"].isdigit()
+    finally:
+        settings.limit_settings.cache_clear()
+        with engine.begin() as conn:
+            user_id = conn.execute(text("DELETE FROM users WHERE email = 'guesser@sessione-test.example' "
+                                        "RETURNING id")).scalar_one()
+            conn.execute(text("DELETE FROM rate_limits WHERE bucket = :b"),
+                         {"b": hashlib.sha256(f"password-fail:{user_id}".encode()).hexdigest()})
 
 
 def test_a_proponent_reads_and_corrects_its_registry_data(api: TestClient, company: dict) -> None:

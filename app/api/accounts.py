@@ -22,6 +22,7 @@ from app.accounts.auth import (
     set_password,
 )
 from app.accounts.models import ApiKey, User
+from app.accounts.ratelimit import count, current, refuse
 from app.accounts.signin import sign_in
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import CSRF_COOKIE, SESSION_COOKIE, AccountDep, AdminDep, client_ip
@@ -30,7 +31,7 @@ from app.candidacies.registry import correct_proponent
 from app.core.database import SessionDep
 from app.core.errors import InvalidInputError, NotFoundError, UnauthorizedError
 from app.core.schema import AuditEvent
-from app.core.settings import auth_settings
+from app.core.settings import auth_settings, limit_settings
 
 router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422, 429, 503))
 
@@ -101,9 +102,16 @@ def close_session(principal: AccountDep, session: SessionDep, request: Request) 
 @router.post("/auth/password", summary="Change your password (other sessions are signed out)")
 def change_password(principal: AccountDep, session: SessionDep, body: NewPassword,
                     request: Request) -> OrjsonResponse:
+    # a stolen session must not become a way to guess the password: wrong current
+    # passwords are limited per account like wrong sign-ins from one address
+    bucket, window = f"password-fail:{principal.user_id}", limit_settings().window_seconds
+    if current(session, bucket, window) >= limit_settings().login_failures_per_address:
+        raise refuse(window)
     try:
         user = authenticate(session, principal.email or "", body.current_password)
     except UnauthorizedError:
+        session.rollback()
+        count(session, bucket, window)
         raise InvalidInputError("The current password is wrong.", "La password attuale è errata.") from None
     set_password(user, body.new_password)
     session.add(AuditEvent(actor=principal.actor, actor_role=principal.role, action="auth.password_change",
