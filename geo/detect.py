@@ -38,7 +38,7 @@ from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from geo.raster import INDICES, Reflectance, index
+from geo.raster import COMMON, INDICES, SEN2R_BANDS, Reflectance, index
 
 STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before", "gain")
 
@@ -146,7 +146,6 @@ def _integer_factor(src: Any, grid: Grid) -> tuple[int, int, int] | None:
 
 
 def _read(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, np.ndarray]:
-    from geo.raster import COMMON
 
     wanted = tuple(COMMON[c] for c in NEEDED)
     grid = grid or _grid(scene.grid_path)
@@ -288,9 +287,11 @@ def connected_parts(polygons: list[BaseGeometry]) -> list[BaseGeometry]:
 
 def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
                   exclusions: list[BaseGeometry] | None = None,
-                  dates: tuple[dt.date | None, dt.date | None] = (None, None)) -> list[Candidate]:
+                  dates: tuple[dt.date | None, dt.date | None] = (None, None),
+                  zoned_by_layer: bool = False) -> list[Candidate]:
     """Dissolve regions that touch across tile borders, add up their sums, and keep those
-    above the minimum area and outside known sites."""
+    above the minimum area and outside known sites. The share in productive land is
+    evidence only when a land-use layer was given (``zoned_by_layer``)."""
     if not regions:
         return []
     merged = unary_union([r.geometry for r in regions])
@@ -311,7 +312,8 @@ def merge_regions(regions: list[Region], pixel_area: float, params: DetectionPar
         size = min(1.0, area / (4 * params.min_area_m2))
         score = round(0.7 * strength + 0.3 * size, 4)
         candidates.append(Candidate(part, area, score, {
-            "area_m2": round(area, 1), "pixels": pixels, **means, "share_in_productive_land": round(zoned, 3),
+            "area_m2": round(area, 1), "pixels": pixels, **means,
+            **({"share_in_productive_land": round(zoned, 3)} if zoned_by_layer else {}),
             "dates": [d.isoformat() if d else None for d in dates],
             "signal": "vegetation growing over a formerly sealed or bare surface",
         }))
@@ -343,4 +345,38 @@ def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS
         regions += detect_tile(before, after, window, transform, params, zoning)
         if progress is not None:
             progress()
-    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date))
+    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None)
+
+
+S2_BAND_IDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
+
+
+def stack_bands(path: str, given: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The band order of a stack file, checked before any pixel is read: band ids must be
+    Sentinel-2's, listed once, as many as the file has, and include what the indices
+    need. Raises ValueError with what to change."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(path) as src:
+            count = src.count
+    except RasterioIOError as exc:
+        raise ValueError(f"{path} is not a raster GDAL can read (GeoTIFF, JPEG 2000, ...).") from exc
+    names = given or SEN2R_BANDS
+    unknown = [b for b in names if b not in S2_BAND_IDS]
+    if unknown:
+        raise ValueError(f"Unknown band id(s) {', '.join(unknown)}: use Sentinel-2 ids ({', '.join(S2_BAND_IDS)}).")
+    if len(set(names)) != len(names):
+        raise ValueError(f"A band is listed twice in {','.join(names)}.")
+    needed = [COMMON[c] for c in NEEDED]
+    if count != len(names):
+        if given:
+            raise ValueError(f"{path} has {count} bands but the band list names {len(names)}: {','.join(names)}.")
+        raise ValueError(f"{path} has {count} bands, not the {len(SEN2R_BANDS)} of the sen2r order; say which band "
+                         "is which with --bands, e.g. --bands B02,B03,B04,B08,B11,B12 for a six-band stack "
+                         f"(the indices need {', '.join(needed)}).")
+    missing = [b for b in needed if b not in names]
+    if missing:
+        raise ValueError(f"The indices (NDVI, NDBI, BSI) need band(s) {', '.join(missing)}, which {path} does not have.")
+    return names

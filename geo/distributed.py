@@ -45,4 +45,4 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
             owned.close()
             if cluster is not None:
                 cluster.close()
-    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date))
+    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None)

@@ -93,7 +93,7 @@ def detect_trend(path: str, dates: Sequence[dt.date | dt.datetime], params: Dete
             if zones is not None:
                 mask &= zones
             regions += _regions(mask, values, zones, tile_transform)
-    candidates = merge_regions(regions, pixel_area, params, exclusions, (dates[0], dates[-1]))
+    candidates = merge_regions(regions, pixel_area, params, exclusions, (dates[0], dates[-1]), zoning is not None)
     for candidate in candidates:
         candidate.evidence["signal"] = "NDVI rising steadily over a surface that started bare or sealed"
     return candidates

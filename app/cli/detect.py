@@ -19,19 +19,25 @@ def _scene(path: Path, bands: str, date: str | None):
     import datetime as dt
     import re
 
-    from geo.detect import Scene
-    from geo.raster import SEN2R_BANDS
+    from geo.detect import NEEDED, Scene, stack_bands
+    from geo.raster import COMMON
 
     when = dt.date.fromisoformat(date) if date else None
+    if not path.exists():
+        raise ValueError(f"{path} not found.")
     if path.is_dir():
         files = {}
         for file in sorted(path.iterdir()):
             found = re.search(r"B(0[1-9]|1[0-2]|8A)", file.name)
             if found and file.suffix.lower() in (".tif", ".tiff", ".jp2"):
                 files["B" + found.group(1)] = str(file)
+        missing = [COMMON[c] for c in NEEDED if COMMON[c] not in files]
+        if missing:
+            raise ValueError(f"{path} has no file for band(s) {', '.join(missing)} (names must contain the band id, "
+                             "e.g. T32TNR_20240701_B04_10m.jp2).")
         return Scene(None, date=when, files=tuple(files.items()))
-    order = tuple(b.strip() for b in bands.split(",")) if bands else SEN2R_BANDS
-    return Scene(str(path), order, when)
+    given = tuple(b.strip().upper() for b in bands.split(",") if b.strip()) if bands else None
+    return Scene(str(path), stack_bands(str(path), given), when)
 
 
 def _geometries(path: Path | None, crs):
@@ -72,10 +78,15 @@ def detect_run(
 
     from geo.detect import DetectionParams, detect, grid_of, tiles
 
-    first, second = _scene(before, bands, before_date), _scene(after, bands, after_date)
-    width, height, _, _, crs = grid_of(first)
+    try:
+        first, second = _scene(before, bands, before_date), _scene(after, bands, after_date)
+        width, height, _, _, crs = grid_of(first)
+        zones, known = _geometries(zoning, crs), _geometries(exclude, crs)
+    except LayerError as exc:
+        raise fail(exc.message) from exc
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc)) from exc
     params = DetectionParams(min_area_m2=min_area, tile_size=tile_size)
-    zones, known = _geometries(zoning, crs), _geometries(exclude, crs)
     total = len(list(tiles(width, height, tile_size)))
     try:
         with Progress(console=console) as progress:
