@@ -86,6 +86,8 @@ class Scene:
     date: dt.date | None = None
     reflectance: Reflectance = field(default_factory=Reflectance)
     cloud_mask: str | None = None  # raster with True/1 where cloudy, on the scene's grid
+    # the mask is a Sentinel-2 L2A Scene Classification Layer: these classes are cloudy
+    cloud_classes: tuple[int, ...] | None = None
     files: tuple[tuple[str, str], ...] = ()
     grid_band: str = "B04"
 
@@ -158,7 +160,8 @@ def _read(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, n
             bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
     if scene.cloud_mask:
         with rasterio.open(scene.cloud_mask) as src:
-            cloudy = _band_window(src, grid, window, [1])[0].astype(bool)
+            mask = _band_window(src, grid, window, [1])[0]
+        cloudy = np.isin(mask, scene.cloud_classes) if scene.cloud_classes else mask.astype(bool)
         for array in bands.values():
             array[cloudy] = np.nan
     return bands
@@ -348,6 +351,10 @@ def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS
     return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None)
 
 
+# Scene Classification Layer (Sentinel-2 L2A) classes that hide the ground: no data,
+# saturated or defective, cloud shadows, cloud medium and high probability, thin cirrus.
+# Read as a plain mask, an SCL marks almost every pixel (vegetation is 4, bare soil 5).
+SCL_CLOUDY = (0, 1, 3, 8, 9, 10)
 S2_BAND_IDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
 
 

@@ -252,3 +252,41 @@ def test_regions_of_two_tiles_touching_at_a_corner_are_one_site_not_two_copies()
     assert len(candidates) == 1
     assert candidates[0].area_m2 == 4100 and candidates[0].evidence["pixels"] == 41
     assert candidates[0].area_m2 == pytest.approx(candidates[0].geometry.area)
+
+
+def test_a_scene_classification_layer_masks_only_its_cloudy_classes(tmp_path) -> None:
+    """Synthetic: a uniform six-band stack and an SCL that is vegetation (4) but for a
+    block of cloud (9) and one of cloud shadow (3)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    from geo.detect import SCL_CLOUDY, Scene, _read
+
+    profile = {"driver": "GTiff", "width": 20, "height": 20, "crs": "EPSG:32632",
+               "transform": from_origin(550_000, 5_040_000, 10, 10)}
+    stack = tmp_path / "stack.tif"
+    with rasterio.open(stack, "w", count=6, dtype="uint16", **profile) as dst:
+        dst.write(np.full((6, 20, 20), 2000, dtype="uint16"))
+    scl = np.full((20, 20), 4, dtype="uint8")
+    scl[0:5, 0:5], scl[10:12, 10:12] = 9, 3
+    scl_path = tmp_path / "scl.tif"
+    with rasterio.open(scl_path, "w", count=1, dtype="uint8", **profile) as dst:
+        dst.write(scl, 1)
+    bands = ("B02", "B03", "B04", "B08", "B11", "B12")
+    window = Window(0, 0, 20, 20)
+    as_classes = _read(Scene(str(stack), bands, cloud_mask=str(scl_path), cloud_classes=SCL_CLOUDY), window)
+    assert int(np.isnan(as_classes["B04"]).sum()) == 25 + 4
+    assert np.isclose(np.nanmax(as_classes["B04"]), 0.2)
+    as_plain_mask = _read(Scene(str(stack), bands, cloud_mask=str(scl_path)), window)
+    assert np.isnan(as_plain_mask["B04"]).all()  # why the CLI needs --scl for an SCL
+
+
+def test_the_l2a_offset_is_applied_before_scaling(tmp_path) -> None:
+    import numpy as np
+
+    from geo.raster import Reflectance
+
+    dn = np.array([1000, 3000], dtype=np.uint16)
+    assert np.allclose(Reflectance(offset=-1000).apply(dn, None), [0.0, 0.2])

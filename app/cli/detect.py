@@ -14,17 +14,22 @@ from geo.layers import LayerError
 detect_cli = typer.Typer(no_args_is_help=True, help="Brownfield candidates from satellite imagery.")
 
 
-def _scene(path: Path, bands: str, date: str | None):
-    """A stack file (bands in the order given) or a folder of one file per band."""
+def _scene(path: Path, bands: str, date: str | None, clouds: Path | None = None, scl: bool = False,
+           offset: float = 0.0):
+    """A stack file (bands in the order given) or a folder of one file per band, with its
+    cloud mask (a 0/1 raster, or a Scene Classification Layer) and reflectance offset."""
     import datetime as dt
     import re
 
-    from geo.detect import NEEDED, Scene, stack_bands
-    from geo.raster import COMMON
+    from geo.detect import NEEDED, SCL_CLOUDY, Scene, stack_bands
+    from geo.raster import COMMON, Reflectance
 
     when = dt.date.fromisoformat(date) if date else None
-    if not path.exists():
-        raise ValueError(f"{path} not found.")
+    for given in (path, clouds):
+        if given is not None and not given.exists():
+            raise ValueError(f"{given} not found.")
+    extra = {"reflectance": Reflectance(offset=offset), "cloud_mask": str(clouds) if clouds else None,
+             "cloud_classes": SCL_CLOUDY if scl else None}
     if path.is_dir():
         files = {}
         for file in sorted(path.iterdir()):
@@ -35,9 +40,9 @@ def _scene(path: Path, bands: str, date: str | None):
         if missing:
             raise ValueError(f"{path} has no file for band(s) {', '.join(missing)} (names must contain the band id, "
                              "e.g. T32TNR_20240701_B04_10m.jp2).")
-        return Scene(None, date=when, files=tuple(files.items()))
-    given = tuple(b.strip().upper() for b in bands.split(",") if b.strip()) if bands else None
-    return Scene(str(path), stack_bands(str(path), given), when)
+        return Scene(None, date=when, files=tuple(files.items()), **extra)
+    order = tuple(b.strip().upper() for b in bands.split(",") if b.strip()) if bands else None
+    return Scene(str(path), stack_bands(str(path), order), when, **extra)
 
 
 def _geometries(path: Path | None, crs):
@@ -64,6 +69,12 @@ def detect_run(
     bands: Annotated[str, typer.Option(help="Band order of stacks (default: sen2r 11-band order).")] = "",
     before_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     after_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    before_clouds: Annotated[Path | None, typer.Option(help="Cloud mask of the first date (1 = cloudy).")] = None,
+    after_clouds: Annotated[Path | None, typer.Option(help="Cloud mask of the second date (1 = cloudy).")] = None,
+    scl: Annotated[bool, typer.Option(help="The cloud masks are Sentinel-2 Scene Classification Layers "
+                                      "(no data, saturated, shadows, clouds and cirrus are masked).")] = False,
+    offset: Annotated[float, typer.Option(help="Added to digital numbers before scaling: -1000 for L2A "
+                                          "products of processing baseline 04.00 and later (2022-).")] = 0.0,
     zoning: Annotated[Path | None, typer.Option(help="Productive land (industrial zoning) polygons.")] = None,
     exclude: Annotated[Path | None, typer.Option(help="Known sites or register polygons to leave out.")] = None,
     min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
@@ -79,7 +90,8 @@ def detect_run(
     from geo.detect import DetectionParams, detect, grid_of, tiles
 
     try:
-        first, second = _scene(before, bands, before_date), _scene(after, bands, after_date)
+        first = _scene(before, bands, before_date, before_clouds, scl, offset)
+        second = _scene(after, bands, after_date, after_clouds, scl, offset)
         width, height, _, _, crs = grid_of(first)
         zones, known = _geometries(zoning, crs), _geometries(exclude, crs)
     except LayerError as exc:
