@@ -40,7 +40,9 @@ from shapely.ops import unary_union
 
 from geo.raster import COMMON, INDICES, SEN2R_BANDS, Reflectance, index
 
+# what the two-date detector measures per pixel (a trend run measures slopes instead)
 STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before", "gain")
+
 
 
 @dataclass(frozen=True)
@@ -309,7 +311,8 @@ def merge_regions(regions: list[Region], pixel_area: float, params: DetectionPar
             continue
         if excluded is not None and len(excluded.query(part, predicate="intersects")):
             continue
-        means = {k: round(sum(m.sums[k] for m in members) / pixels, 4) for k in STATS}
+        # the measures the detector produced (a trend run has slopes, not NDBI or BSI)
+        means = {k: round(sum(m.sums[k] for m in members) / pixels, 4) for k in members[0].sums}
         zoned = sum(m.zoned_pixels for m in members) / pixels
         strength = min(1.0, max(0.0, (means["gain"] - params.gain_min) / 0.3 + 0.5))
         size = min(1.0, area / (4 * params.min_area_m2))

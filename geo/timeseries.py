@@ -66,9 +66,7 @@ def greening(series: np.ndarray, years: np.ndarray, start_max: float = 0.35, slo
         start = np.nanmedian(series[first_year], axis=0)
         end = np.nanmedian(series[years > years[-1] - 1.0], axis=0)
         mask = (start < start_max) & (slope > slope_min)
-    values = {"ndvi_before": start, "ndvi_after": end, "ndbi_before": np.zeros_like(start),
-              "ndbi_after": np.zeros_like(start), "bsi_before": np.zeros_like(start), "gain": end - start,
-              "slope_per_year": slope}
+    values = {"ndvi_before": start, "ndvi_after": end, "gain": end - start, "slope_per_year": slope}
     return mask & np.isfinite(slope), values
 
 

@@ -290,3 +290,28 @@ def test_the_l2a_offset_is_applied_before_scaling(tmp_path) -> None:
 
     dn = np.array([1000, 3000], dtype=np.uint16)
     assert np.allclose(Reflectance(offset=-1000).apply(dn, None), [0.0, 0.2])
+
+
+def test_trend_candidates_report_their_slope_not_placeholder_indices(tmp_path) -> None:
+    """Synthetic NDVI series, 12 dates over 3 years: a bare 100 x 100 m yard greening at
+    0.15 a year in a field of stable grass."""
+    import datetime as dt
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from geo.detect import DetectionParams
+    from geo.timeseries import detect_trend
+
+    dates = [dt.date(2020, 1, 15) + dt.timedelta(days=91 * i) for i in range(12)]
+    years = np.array([(d - dates[0]).days / 365.25 for d in dates], dtype=np.float32)
+    series = np.full((12, 40, 40), 0.7, dtype=np.float32)
+    series[:, 10:20, 10:20] = (0.1 + 0.15 * years)[:, None, None]
+    path = tmp_path / "ndvi.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=12, dtype="float32",
+                       crs="EPSG:32632", transform=from_origin(550_000, 5_040_000, 10, 10)) as dst:
+        dst.write(series)
+    [candidate] = detect_trend(str(path), dates, DetectionParams(min_area_m2=2000))
+    assert candidate.evidence["slope_per_year"] == pytest.approx(0.15, abs=0.01)
+    assert not {"ndbi_before", "ndbi_after", "bsi_before", "share_in_productive_land"} & set(candidate.evidence)
+    assert candidate.area_m2 == pytest.approx(10_000)
