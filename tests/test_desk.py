@@ -57,6 +57,7 @@ def server(service_url: str, accounts: dict, engine: Engine,
                 conn.execute(text("DELETE FROM sites WHERE origin = 'detection'"))
                 conn.execute(text("DELETE FROM detection_runs"))
                 conn.execute(text("DELETE FROM notifications"))
+                conn.execute(text("DELETE FROM enquiries"))
 
 
 @pytest.fixture(scope="module")
@@ -372,3 +373,42 @@ def test_inbox_first_screen_with_ten_thousand_candidacies(browser: Any, server: 
     (ARTIFACTS / "inbox_first_screen.json").write_text(json.dumps({
         "candidacies": 10_000, "runs_ms": [round(t) for t in times], "median_ms": round(statistics.median(times)),
         "date": dt.date.today().isoformat()}, indent=2))
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_staff_keep_an_enquiry_open_and_see_the_site_that_came_to_fit_it(browser: Any, server: str,
+                                                                          lang: str) -> None:
+    import httpx
+
+    def token(who: str) -> dict[str, str]:
+        answer = httpx.post(f"{server}/auth/token", data={"username": PEOPLE[who][0], "password": PASSWORD})
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    staff = Desk(browser, server, "staff", lang)
+    staff.go("#/enquiries")
+    staff.page.fill("#enquiry-form [name=name]", f"Headquarters {lang}")
+    staff.page.fill("#enquiry-form [name=contact]", "investor@example.org")
+    staff.page.fill("#enquiry-form [name=criteria]", '{"land_area_m2": {"min": 10000}, "provinces": ["MI"]}')
+    staff.page.click("#enquiry-form button")
+    staff.page.wait_for_url("**#/enquiries/*")
+    staff.page.wait_for_selector("main:not([aria-busy]) h1")
+    enquiry_id = int(staff.page.url.rsplit("/", 1)[1])
+    staff.check("enquiry-empty")
+
+    data = valid_writer(name=f"Sede per richiesta {lang}").to_bytes()
+    stored = httpx.post(f"{server}/intake/candidacies", headers=token("other"), files={"file": ("c.xlsx", data)}).json()
+    for to in ("validated", "published"):
+        moved = httpx.post(f"{server}/candidacies/{stored['candidacy_id']}/transitions", headers=token("staff"),
+                           json={"to": to})
+        assert moved.status_code == 200, moved.text
+    staff.go(f"#/enquiries/{enquiry_id}")
+    staff.page.wait_for_selector("[data-alert]")
+    assert staff.page.locator(f"[data-alert] a[href='#/sites/{stored['site_id']}/report']").count() == 1
+    staff.check("enquiry")
+    staff.page.select_option("#close-form [name=outcome]", "site_proposed")
+    staff.page.click("#close-form button")
+    staff.page.wait_for_selector("#close-form", state="detached")
+    staff.go("#/enquiries")
+    staff.check("enquiries")
+    assert staff.page.locator(f"a[href='#/enquiries/{enquiry_id}']").count() == 1
+    staff.close()

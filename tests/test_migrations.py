@@ -25,6 +25,7 @@ CATALOGUE_TABLES = {
     "reference_layers", "infrastructure", "policy_zones", "cadastral_sheets",
     "detection_runs", "detection_candidates", "audit_events",
     "users", "api_keys", "notifications", "rate_limits", "revoked_sessions", "match_searches",
+    "enquiries", "enquiry_alerts",
 }
 
 

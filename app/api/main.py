@@ -23,6 +23,7 @@ from app.api import (
     accounts,
     candidacies,
     detection,
+    enquiries,
     features,
     health,
     intake,
@@ -88,7 +89,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
 
 ROUTERS = (health.router, accounts.router, candidacies.router, intake.router, features.router, tiles.router,
-           match.router, sites.router, detection.router, web.router)
+           match.router, sites.router, detection.router, enquiries.router, web.router)
 
 
 SIGNED_IN = {require_account, require_proponent, require_staff, require_admin}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from app.accounts.auth import Principal
 from app.candidacies.models import Candidacy, Owner, Proponent
 from app.candidacies.notify import enqueue
+from app.catalogue import enquiries
 from app.catalogue.enrichment import refresh_clusters
 from app.catalogue.models import Site
 from app.core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -173,7 +174,21 @@ def transition(session: Session, candidacy: Candidacy, to: str, actor: Actor, ca
     session.flush()
     if "published" in (frm, to):
         refresh_clusters(session.connection())
+    if to == "published" and site is not None:
+        _alert_enquiries(session, site.id)
     return event
+
+
+def _alert_enquiries(session: Session, site_id: int) -> None:
+    """Open enquiries the site now fits: an alert each, and a message to whoever keeps it."""
+    for enquiry, alert in enquiries.check_site(session, site_id):
+        fits = ("fits", "soddisfa") if alert.state == "match" else ("nearly fits", "soddisfa quasi")
+        reasons = "\n".join(f"- {c['reason']}" for c in alert.reasons)
+        enqueue(session, "enquiry_alert", enquiry.created_by,
+                f"Site {site_id} {fits[0]} enquiry '{enquiry.name}' / Il sito {site_id} {fits[1]} la richiesta",
+                f"Site {site_id} {fits[0]} the enquiry '{enquiry.name}' (score {alert.score}):\n{reasons}",
+                {"enquiry_id": enquiry.id, "site_id": site_id, "state": alert.state},
+                dedupe_key=f"enquiry-alert:{alert.id}")
 
 
 def _tell_proponent(session: Session, candidacy: Candidacy, to: str, reason: str | None, event: AuditEvent) -> None:

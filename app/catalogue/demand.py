@@ -121,8 +121,13 @@ def report(session: Session, window: Window) -> dict[str, Any]:
         return [dict(r) for r in session.execute(text(sql.format(where=where)), {**params, "few": FEW}).mappings()]
 
     blocking = [{**r, "share": round(r["searches"] / r["total"], 3)} for r in rows(BLOCKING)]
+    outcomes = [dict(r) for r in session.execute(text(
+        "SELECT outcome, count(*) AS enquiries FROM enquiries WHERE status = 'closed' "
+        "AND (CAST(:since AS date) IS NULL OR closed_at >= :since) GROUP BY outcome ORDER BY 2 DESC, 1"),
+        {"since": window.since}).mappings()]
     return {"window": {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in window.__dict__.items()},
-            "few_means_fewer_than": FEW, "groups": rows(GROUPS), "blocking": blocking, "nearest": rows(NEAREST)}
+            "few_means_fewer_than": FEW, "groups": rows(GROUPS), "blocking": blocking, "nearest": rows(NEAREST),
+            "enquiry_outcomes": outcomes}
 
 
 def groups_csv(report_: dict[str, Any]) -> bytes:

@@ -17,6 +17,7 @@ activity presets are in ``app.catalogue.requirements``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -197,7 +198,18 @@ def match(conn: Connection, requirement: Requirement) -> dict[str, Any]:
     raise RuntimeError("the catalogue changed three times while matching")
 
 
-def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Scored:
+    parts: list[Clause]
+    soft: set[str]
+    weights: dict[str, float]
+    total_weight: float
+    score: np.ndarray
+    stale: np.ndarray
+    fails: np.ndarray
+
+
+def _scored(conn: Connection, s: Snapshot, r: Requirement) -> _Scored:
     parts = clauses(conn, s, r)
     if not parts:
         raise InvalidInputError("The requirement gives no criterion to match on.",
@@ -211,6 +223,32 @@ def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | No
     fails = sum((~c.passes).astype(np.int16) for c in parts if c.name not in soft)
     if isinstance(fails, int):  # no hard constraint at all
         fails = np.zeros(len(s), dtype=np.int16)
+    return _Scored(parts, soft, weights, total_weight, score, stale, fails)
+
+
+def assess(conn: Connection, requirement: Requirement, site_id: int) -> dict[str, Any] | None:
+    """How one published site stands against a requirement: ``state`` "match" or
+    "near_miss" (one or two hard criteria failed) with its score and reasons, or None."""
+    r = resolve(requirement)
+    s = get_snapshot(conn)
+    at = int(np.searchsorted(s.ids, site_id))
+    if at >= len(s) or s.ids[at] != site_id:
+        return None
+    x = _scored(conn, s, r)
+    failed = int(x.fails[at])
+    row = conn.execute(_ROWS, {"ids": [site_id]}).mappings().first()
+    if failed > 2 or row is None:
+        return None
+    explained = _explain(row, at, x.parts, x.soft, x.weights, x.total_weight, x.score, x.stale,
+                         rank=None if failed else 1)
+    return {"state": "near_miss" if failed else "match", "score": explained["score"],
+            "criteria": explained["criteria"]}
+
+
+def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
+    x = _scored(conn, s, r)
+    parts, soft, weights, total_weight, score, stale, fails = (
+        x.parts, x.soft, x.weights, x.total_weight, x.score, x.stale, x.fails)
     results = _pick(-score, s.ids, fails == 0, r.limit)
     # fewer failures first, then the better score (scores lie in [0, 100])
     near = _pick(fails * 1000.0 - score, s.ids, (fails >= 1) & (fails <= 2), r.near_misses)

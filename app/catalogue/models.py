@@ -353,3 +353,40 @@ class MatchSearch(Base):
     matching: Mapped[int] = mapped_column(Integer)
     # the best near misses: for each, the hard criteria it failed with the value found
     near_misses: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+
+
+class Enquiry(Base):
+    """An investor's requirement kept open by staff: new or changed sites that fit it are
+    alerted. The contact stays here, never in a public answer."""
+
+    __tablename__ = "enquiries"
+    __table_args__ = (
+        one_of("status", ("open", "closed"), "ck_enquiries_status"),
+        one_of("outcome", ("site_proposed", "visited", "chosen", "lost"), "ck_enquiries_outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    investor_ref: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    requirement: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(8), server_default=text("'open'"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = timestamp_column()
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EnquiryAlert(Base):
+    """A site newly fitting (or newly near) an open enquiry, with the match's reasons."""
+
+    __tablename__ = "enquiry_alerts"
+    __table_args__ = (one_of("state", ("match", "near_miss"), "ck_enquiry_alerts_state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(ForeignKey("enquiries.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = timestamp_column()

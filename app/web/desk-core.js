@@ -75,6 +75,11 @@ export const TEXT = {
     blocking: "Cosa ha escluso il sito più vicino (ricerche senza risultati)", failed: "Criteri non soddisfatti", share: "Quota",
     nearest_misses: "Quanto era lontano il sito più vicino", criterion: "Criterio", median_found: "Trovato (mediana)",
     median_asked: "Richiesto (mediana)", export_csv: "Esporta CSV", all_provinces: "tutte",
+    enquiries: "Richieste aperte", enquiry: "Richiesta", investor_ref: "Riferimento investitore",
+    contact: "Contatto (resta riservato)", criteria_json: "Altri criteri (JSON, es. {\"max_motorway_km\": 5})",
+    alerts: "Avvisi", no_alerts: "Nessun sito è ancora arrivato a soddisfarla.", close_with: "Chiudi con esito",
+    outcome: "Esito", outcomes: { site_proposed: "sito proposto", visited: "sopralluogo", chosen: "sito scelto", lost: "persa" },
+    states: { match: "soddisfa", near_miss: "quasi" }, open: "aperta", closed: "chiusa",
   },
   en: {
     skip: "Skip to content", map: "Map", signout: "Sign out", menu: "Menu",
@@ -148,6 +153,11 @@ export const TEXT = {
     blocking: "What kept out the nearest site (searches with no result)", failed: "Criteria failed", share: "Share",
     nearest_misses: "How far the nearest site was", criterion: "Criterion", median_found: "Found (median)",
     median_asked: "Asked (median)", export_csv: "Export CSV", all_provinces: "all",
+    enquiries: "Standing enquiries", enquiry: "Enquiry", investor_ref: "Investor reference",
+    contact: "Contact (kept private)", criteria_json: "More criteria (JSON, e.g. {\"max_motorway_km\": 5})",
+    alerts: "Alerts", no_alerts: "No site has come to fit it yet.", close_with: "Close with outcome",
+    outcome: "Outcome", outcomes: { site_proposed: "site proposed", visited: "visited", chosen: "site chosen", lost: "lost" },
+    states: { match: "fits", near_miss: "nearly" }, open: "open", closed: "closed",
   },
 };
 

@@ -305,4 +305,62 @@ async function demand() {
   });
 }
 
-export const PAGES = { candidacy, report, runs, run, stale, audit, admin, demand };
+/* -- standing enquiries ------------------------------------------------------------------------ */
+
+async function enquiries() {
+  const [list, presets] = await Promise.all([api("/enquiries"), api("/match/presets")]);
+  $("#main").innerHTML = `<h1>${esc(t("enquiries"))}</h1>
+    ${list.length ? `<table><thead><tr><th scope="col">${esc(t("enquiry"))}</th><th scope="col">${esc(t("investor_ref"))}</th>
+      <th scope="col">${esc(t("status"))}</th><th scope="col">${esc(t("alerts"))}</th><th scope="col">${esc(t("when"))}</th></tr></thead>
+      <tbody>${list.map((e) => `<tr><td><a href="#/enquiries/${e.id}">${esc(e.name)}</a></td><td>${esc(e.investor_ref || "")}</td>
+        <td>${esc(t(e.status))}${e.outcome ? ` · ${esc(t(`outcomes.${e.outcome}`))}` : ""}</td><td>${num(e.alerts)}</td>
+        <td>${day(e.created_at)}</td></tr>`).join("")}</tbody></table>` : `<p class="card">–</p>`}
+    <h2>${esc(t("create"))}</h2>
+    <form id="enquiry-form" class="card">
+      <label>${esc(t("name"))}<input name="name" required maxlength="200"></label>
+      <label>${esc(t("investor_ref"))}<input name="investor_ref" maxlength="200"></label>
+      <label>${esc(t("contact"))}<input name="contact" maxlength="500"></label>
+      <label>${esc(t("activity"))}<select name="activity"><option value="">–</option>${presets.map((p) =>
+        `<option value="${esc(p.name)}">${esc(state.lang === "it" ? p.label_it : p.label_en)}</option>`).join("")}</select></label>
+      <label>${esc(t("criteria_json"))}<textarea name="criteria">{}</textarea></label>
+      <button type="submit">${esc(t("create"))}</button></form>`;
+  $("#enquiry-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(event.target));
+    act(event.submitter, async () => {
+      let criteria;
+      try { criteria = JSON.parse(data.criteria || "{}"); } catch (e) { throw new Error(`${t("criteria_json")}: ${e.message}`); }
+      const requirement = { ...criteria, ...(data.activity ? { activity: data.activity } : {}) };
+      const created = await api("/enquiries", { method: "POST", json: { name: data.name, investor_ref: data.investor_ref || null,
+        contact: data.contact || null, requirement } });
+      location.hash = `#/enquiries/${created.id}`;
+    });
+  });
+}
+
+async function enquiry(id) {
+  const e = await api(`/enquiries/${id}`);
+  $("#main").innerHTML = `<h1>${esc(t("enquiry"))}: ${esc(e.name)}</h1>
+    <div class="card"><dl class="facts"><dt>${esc(t("investor_ref"))}</dt><dd>${esc(e.investor_ref || "–")}</dd>
+      <dt>${esc(t("contact"))}</dt><dd>${esc(e.contact || "–")}</dd><dt>${esc(t("status"))}</dt>
+      <dd>${esc(t(e.status))}${e.outcome ? ` · ${esc(t(`outcomes.${e.outcome}`))}` : ""}</dd></dl>
+      <pre>${esc(JSON.stringify(e.requirement, null, 2))}</pre></div>
+    <h2>${esc(t("alerts"))}</h2>${e.alert_list.length ? `<ol class="candidates">${e.alert_list.map((a) => `<li class="card" data-alert="${a.id}">
+      <h3><a href="#/sites/${a.site_id}/report">${esc(t("site"))} ${a.site_id}</a> · ${esc(t(`states.${a.state}`))} · ${esc(t("score"))} ${num(a.score, 1)}
+        <span class="muted">${when(a.created_at)}</span></h3>
+      <ul>${a.reasons.map((c) => `<li>${c.passed ? "✓" : "✗"} ${esc(state.lang === "it" ? c.reason_it : c.reason)}</li>`).join("")}</ul></li>`).join("")}</ol>`
+      : `<p class="card">${esc(t("no_alerts"))}</p>`}
+    ${e.status === "open" ? `<form id="close-form" class="inline card"><label>${esc(t("outcome"))}<select name="outcome">
+      ${["site_proposed", "visited", "chosen", "lost"].map((o) => `<option value="${o}">${esc(t(`outcomes.${o}`))}</option>`).join("")}</select></label>
+      <button type="submit">${esc(t("close_with"))}</button></form>` : ""}`;
+  $("#close-form")?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(event.submitter, async () => {
+      await api(`/enquiries/${id}/close`, { method: "POST", json: Object.fromEntries(new FormData(event.target)) });
+      notify(t("done"));
+      await enquiry(id);
+    });
+  });
+}
+
+export const PAGES = { candidacy, report, runs, run, stale, audit, admin, demand, enquiries, enquiry };

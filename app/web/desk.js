@@ -26,7 +26,7 @@ function navigation() {
   $("#who").textContent = me ? `· ${me.email} (${me.role})` : "";
   $("#signout").hidden = !me;
   const links = !me ? [["#/signin", "signin"]]
-    : isStaff() ? [["#/candidacies", "inbox"], ["#/detection", "detection"], ["#/demand", "demand"], ["#/stale", "stale"],
+    : isStaff() ? [["#/candidacies", "inbox"], ["#/detection", "detection"], ["#/enquiries", "enquiries"], ["#/demand", "demand"], ["#/stale", "stale"],
       ["#/audit", "audit"],
       ...(me.role === "admin" ? [["#/admin", "admin"]] : []), ["#/account", "account"]]
       : [["#/candidacies", "mine"], ["#/new", "new"], ["#/account", "account"]];
@@ -46,6 +46,8 @@ const ROUTES = [
   [/^#\/detection\/(\d+)$/, (id) => PAGES.run(+id)],
   [/^#\/stale$/, () => PAGES.stale()],
   [/^#\/demand$/, () => PAGES.demand()],
+  [/^#\/enquiries$/, () => PAGES.enquiries()],
+  [/^#\/enquiries\/(\d+)$/, (id) => PAGES.enquiry(+id)],
   [/^#\/audit$/, () => PAGES.audit()],
   [/^#\/admin$/, () => PAGES.admin()],
 ];
