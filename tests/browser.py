@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.live import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -19,13 +20,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 
 
 def chromium_path() -> str:
-    path = os.environ.get("OPPORTUNITY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "Debian's chromium is not installed (make test installs it: scripts/setup-system.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_tool("chromium", "Debian's chromium is not installed (make test installs it: "
+                        "scripts/setup-system.sh)",
+                        override=os.environ.get("OPPORTUNITY_CHROMIUM") or shutil.which("chromium-browser"))
+
+
+def launched_chromium() -> Iterator[Any]:
+    """Debian's chromium, headless, until the generator is closed (conftest's ``browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 def serious_violations(page: Any) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.core import migrations
 from app.core.embedded_db import EmbeddedCluster
 from app.core.errors import DatabaseSetupError
+from tests.live import free_port
 
 # CI explores the same examples every run (a red build must be reproducible); developers'
 # runs keep exploring new ones.
@@ -82,12 +82,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for nodeid in _skipped_db_tests:
                 reporter.write_line(f"  {nodeid}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -304,3 +298,11 @@ def accounts(engine: Engine, reference_loaded: list) -> Iterator[dict[str, dict[
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM users"))
         conn.execute(text("DELETE FROM api_keys"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's chromium for the browser tests of one module (tests/browser.py)."""
+    from tests.browser import launched_chromium
+
+    yield from launched_chromium()

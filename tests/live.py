@@ -1,15 +1,19 @@
 """A real uvicorn server on a loopback port, in a thread of the test process: for tests
 that need real concurrency (the event loop, the pool, slow clients), which the
-in-process TestClient cannot show."""
+in-process TestClient cannot show; and the check that a program such tests drive is
+installed."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -38,3 +42,14 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def require_tool(name: str, message: str, *, override: str | None = None) -> str:
+    """The path of a program a test drives (``override`` first, then PATH); a missing one
+    fails the run in CI (make test installs it) and skips elsewhere, saying so."""
+    path = override or shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

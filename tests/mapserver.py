@@ -8,7 +8,6 @@ than its own. The map file is written per test session; nothing is downloaded.""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
@@ -18,7 +17,7 @@ from http.server import CGIHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
+from tests.live import require_tool
 
 MAPFILE = """MAP
   NAME "lombardia"
@@ -79,13 +78,8 @@ class _Handler(CGIHTTPRequestHandler):
 
 
 def mapserv_path() -> str:
-    path = shutil.which("mapserv")
-    if path is None:
-        message = "MapServer is not installed (make test installs mapserver-bin: scripts/setup-system.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_tool("mapserv", "MapServer is not installed (make test installs mapserver-bin: "
+                        "scripts/setup-system.sh)")
 
 
 @contextmanager

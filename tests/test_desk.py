@@ -26,7 +26,7 @@ from app.api.main import create_app
 from app.core import settings
 from app.detection.runs import store_run
 from geo.detect import Candidate, DetectionParams
-from tests.browser import CHROMIUM_ARGS, chromium_path, serious_violations, unreachable_by_keyboard
+from tests.browser import serious_violations, unreachable_by_keyboard
 from tests.conftest import PASSWORD, ROOT, _people, remove_uploaded_candidacies
 from tests.live import serving
 from tests.workbooks import OWNER_COMPANY, delegate_writer, valid_writer
@@ -58,14 +58,6 @@ def server(service_url: str, accounts: dict, engine: Engine,
                 conn.execute(text("DELETE FROM detection_runs"))
                 conn.execute(text("DELETE FROM notifications"))
                 conn.execute(text("DELETE FROM enquiries"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Desk:

@@ -11,13 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import statistics
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -25,8 +22,8 @@ from app.api.main import create_app
 from app.candidacies.demo import load_samples
 from app.catalogue.enrichment import enrich, refresh_clusters
 from app.core import settings
-from tests.browser import CHROMIUM_ARGS, chromium_path
-from tests.conftest import ROOT, free_port, remove_uploaded_candidacies
+from tests.conftest import ROOT, remove_uploaded_candidacies
+from tests.live import serving
 
 playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "test-artifacts" / "map"
@@ -50,25 +47,8 @@ def samples(engine: Engine, catalogue: list[int], tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="module")
 def server(database_url: str, samples: list[int]) -> Iterator[str]:
     """The service on a real port, in a thread of this process."""
-    config = uvicorn.Config(create_app(database_url), host="127.0.0.1", port=free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serving(create_app(database_url)) as base:
+        yield base
 
 
 class Watched:
