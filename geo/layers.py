@@ -91,7 +91,7 @@ def read_layer(
         frame = _read_vector(path, override)
     else:
         raise _not_geodata(path)
-    return _validated(frame, path)
+    return _validated(frame, path.name)
 
 
 def _not_geodata(path: Path) -> LayerError:
@@ -162,17 +162,17 @@ def _read_csv(path: Path, override: CRS | None, columns: CsvColumns) -> gpd.GeoD
     return gpd.GeoDataFrame(frame.drop(columns=[x_col, y_col]), geometry=geometry, crs=source_crs)
 
 
-def _validated(frame: gpd.GeoDataFrame, path: Path | str) -> gpd.GeoDataFrame:
-    path = _Named(str(path)) if isinstance(path, str) else path
+def _validated(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """``name``: the file's name or the service's address, as messages show it."""
     if frame.empty:
-        raise LayerError(f"{path.name} has no features.", f"{path.name} non contiene elementi.")
+        raise LayerError(f"{name} has no features.", f"{name} non contiene elementi.")
     missing = frame.geometry.isna() | frame.geometry.is_empty
     if missing.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing.to_numpy())[:10])
         raise LayerError(
-            f"{path.name}: {int(missing.sum())} of {len(frame)} features have no geometry "
+            f"{name}: {int(missing.sum())} of {len(frame)} features have no geometry "
             f"(rows {rows}). Fix or remove them and load again.",
-            f"{path.name}: {int(missing.sum())} elementi su {len(frame)} sono privi di geometria "
+            f"{name}: {int(missing.sum())} elementi su {len(frame)} sono privi di geometria "
             f"(righe {rows}). Correggerli o rimuoverli e ricaricare.",
         )
     source_crs = frame.crs
@@ -182,12 +182,12 @@ def _validated(frame: gpd.GeoDataFrame, path: Path | str) -> gpd.GeoDataFrame:
     if not (np.isfinite([minx, miny, maxx, maxy]).all()) or (
         minx < west or maxx > east or miny < south or maxy > north
     ):
-        name = source_crs.to_string() if source_crs else "?"
+        crs_name = source_crs.to_string() if source_crs else "?"
         raise LayerError(
-            f"{path.name}: read as {name}, the features fall outside Italy "
+            f"{name}: read as {crs_name}, the features fall outside Italy "
             f"(longitude {minx:.4g}..{maxx:.4g}, latitude {miny:.4g}..{maxy:.4g}). "
             "The coordinate reference system is probably wrong; give the right one with --crs.",
-            f"{path.name}: letti come {name}, gli elementi cadono fuori dall'Italia "
+            f"{name}: letti come {crs_name}, gli elementi cadono fuori dall'Italia "
             f"(longitudine {minx:.4g}..{maxx:.4g}, latitudine {miny:.4g}..{maxy:.4g}). "
             "Il sistema di riferimento è probabilmente errato; indicare quello giusto con --crs.",
         )
@@ -196,13 +196,6 @@ def _validated(frame: gpd.GeoDataFrame, path: Path | str) -> gpd.GeoDataFrame:
 
 
 # -- layers published by a service --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Named:
-    """A URL where the messages above say a file name."""
-
-    name: str
 
 
 def is_service_url(text: str) -> bool:

@@ -46,7 +46,10 @@ def list_enquiries(_: StaffDep, session: SessionDep,
     query = select(Enquiry).order_by(Enquiry.status.desc(), Enquiry.id.desc())
     if status:
         query = query.where(Enquiry.status == status)
-    return OrjsonResponse([enquiries.summary(session, e, with_contact=True) for e in session.scalars(query)])
+    listed = list(session.scalars(query))
+    counts = enquiries.alert_counts(session, [e.id for e in listed])
+    return OrjsonResponse([enquiries.summary(session, e, with_contact=True, alerts=counts.get(e.id, 0))
+                           for e in listed])
 
 
 @router.get("/enquiries/{enquiry_id}", summary="One enquiry and the sites that came to fit it (staff)")

@@ -46,18 +46,18 @@ def _stale_condition() -> Any:
                           Site.last_confirmed_at < func.now() - dt.timedelta(days=days))
 
 
-def _in_province(abbreviation: str) -> Any:
-    """By the province the site lies in (computed), else the one the owner declared."""
+def _province() -> Any:
+    """The province the site lies in (computed), else the one the owner declared."""
     located = select(Province.abbreviation).join(Site, Site.province_code == Province.code).where(
         Site.lineage_id == Candidacy.lineage_id).scalar_subquery()
-    return func.coalesce(located, Candidacy.record["province"].astext) == abbreviation
+    return func.coalesce(located, Candidacy.record["province"].astext)
 
 
 def narrowed(query: Select[Any], f: Filters) -> Select[Any]:
     record = Candidacy.record
     conditions = [
         Candidacy.status == f.status if f.status else None,
-        _in_province(f.province) if f.province else None,
+        _province() == f.province if f.province else None,
         Candidacy.kind == f.kind if f.kind else None,
         record["site_type"].astext == f.site_type if f.site_type else None,
         (Candidacy.proponent_role == "delegato") if f.delegated
@@ -72,14 +72,9 @@ def narrowed(query: Select[Any], f: Filters) -> Select[Any]:
     return query.where(and_(*present)) if present else query
 
 
-def _province_sort() -> Any:
-    return func.coalesce(select(Province.abbreviation).join(Site, Site.province_code == Province.code).where(
-        Site.lineage_id == Candidacy.lineage_id).scalar_subquery(), Candidacy.record["province"].astext)
-
-
 def _order(sort: SortKey, descending: bool) -> list[Any]:
     column = {"submitted_at": Candidacy.submitted_at, "created_at": Candidacy.created_at,
-              "site_name": Candidacy.record["site_name"].astext, "province": _province_sort(),
+              "site_name": Candidacy.record["site_name"].astext, "province": _province(),
               "status": Candidacy.status, "id": Candidacy.id}[sort]
     primary = column.desc().nulls_last() if descending else column.asc().nulls_last()
     return [primary, Candidacy.id.desc() if descending else Candidacy.id.asc()]

@@ -9,7 +9,9 @@ from what was asked (what the catalogue would need)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -132,9 +134,6 @@ def report(session: Session, window: Window) -> dict[str, Any]:
 
 def groups_csv(report_: dict[str, Any]) -> bytes:
     """The searches table as CSV (every field quoted, like the other exports)."""
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(["month", "activity", "province", "searches", "no_result", "few_results"])

@@ -56,9 +56,11 @@ def check_site(session: Session, site_id: int) -> list[tuple[Enquiry, EnquiryAle
     """Alerts for the open enquiries a just-published site now fits better than before
     (the caller commits, and tells the enquiries' owners)."""
     raised = []
-    conn = session.connection()
-    for enquiry in session.scalars(select(Enquiry).where(Enquiry.status == "open").order_by(Enquiry.id)):
-        assessed = assess(conn, Requirement.model_validate(enquiry.requirement), site_id)
+    open_ = list(session.scalars(select(Enquiry).where(Enquiry.status == "open").order_by(Enquiry.id)))
+    if not open_:
+        return raised
+    assessments = assess(session.connection(), [Requirement.model_validate(e.requirement) for e in open_], site_id)
+    for enquiry, assessed in zip(open_, assessments, strict=True):
         if assessed is None or RANK[assessed["state"]] <= RANK[_latest_state(session, enquiry.id, site_id)]:
             continue
         alert = EnquiryAlert(enquiry_id=enquiry.id, site_id=site_id, state=assessed["state"],
@@ -69,13 +71,20 @@ def check_site(session: Session, site_id: int) -> list[tuple[Enquiry, EnquiryAle
     return raised
 
 
-def summary(session: Session, enquiry: Enquiry, with_contact: bool) -> dict[str, Any]:
-    alerts = session.scalar(select(func.count()).where(EnquiryAlert.enquiry_id == enquiry.id))
+def alert_counts(session: Session, enquiry_ids: list[int]) -> dict[int, int]:
+    """Alerts per enquiry, in one query for a whole list."""
+    return dict(session.execute(select(EnquiryAlert.enquiry_id, func.count()).where(
+        EnquiryAlert.enquiry_id.in_(enquiry_ids)).group_by(EnquiryAlert.enquiry_id)).all()) if enquiry_ids else {}
+
+
+def summary(session: Session, enquiry: Enquiry, with_contact: bool, alerts: int | None = None) -> dict[str, Any]:
+    if alerts is None:
+        alerts = alert_counts(session, [enquiry.id]).get(enquiry.id, 0)
     return {"id": enquiry.id, "name": enquiry.name, "investor_ref": enquiry.investor_ref,
             **({"contact": enquiry.contact} if with_contact else {}), "requirement": enquiry.requirement,
             "status": enquiry.status, "outcome": enquiry.outcome, "created_by": enquiry.created_by,
             "created_at": enquiry.created_at.isoformat() if enquiry.created_at else None,
-            "closed_at": enquiry.closed_at.isoformat() if enquiry.closed_at else None, "alerts": int(alerts or 0)}
+            "closed_at": enquiry.closed_at.isoformat() if enquiry.closed_at else None, "alerts": int(alerts)}
 
 
 def alerts_of(session: Session, enquiry_id: int) -> list[dict[str, Any]]:

@@ -226,23 +226,28 @@ def _scored(conn: Connection, s: Snapshot, r: Requirement) -> _Scored:
     return _Scored(parts, soft, weights, total_weight, score, stale, fails)
 
 
-def assess(conn: Connection, requirement: Requirement, site_id: int) -> dict[str, Any] | None:
-    """How one published site stands against a requirement: ``state`` "match" or
-    "near_miss" (one or two hard criteria failed) with its score and reasons, or None."""
-    r = resolve(requirement)
+def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> list[dict[str, Any] | None]:
+    """How one published site stands against each requirement: ``state`` "match" or
+    "near_miss" (one or two hard criteria failed) with its score and reasons, or None.
+    The snapshot position and the site's row are looked up once for all of them."""
     s = get_snapshot(conn)
     at = int(np.searchsorted(s.ids, site_id))
-    if at >= len(s) or s.ids[at] != site_id:
-        return None
-    x = _scored(conn, s, r)
-    failed = int(x.fails[at])
-    row = conn.execute(_ROWS, {"ids": [site_id]}).mappings().first()
-    if failed > 2 or row is None:
-        return None
-    explained = _explain(row, at, x.parts, x.soft, x.weights, x.total_weight, x.score, x.stale,
-                         rank=None if failed else 1)
-    return {"state": "near_miss" if failed else "match", "score": explained["score"],
-            "criteria": explained["criteria"]}
+    row = conn.execute(_ROWS, {"ids": [site_id]}).mappings().first() \
+        if at < len(s) and s.ids[at] == site_id else None
+    if row is None:
+        return [None] * len(requirements)
+    out: list[dict[str, Any] | None] = []
+    for requirement in requirements:
+        x = _scored(conn, s, resolve(requirement))
+        failed = int(x.fails[at])
+        if failed > 2:
+            out.append(None)
+            continue
+        explained = _explain(row, at, x.parts, x.soft, x.weights, x.total_weight, x.score, x.stale,
+                             rank=None if failed else 1)
+        out.append({"state": "near_miss" if failed else "match", "score": explained["score"],
+                    "criteria": explained["criteria"]})
+    return out
 
 
 def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
