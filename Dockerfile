@@ -27,6 +27,10 @@ COPY --from=web /web/node_modules/redoc/bundles ./node_modules/redoc/bundles
 RUN uv sync --frozen --no-dev --python /usr/local/bin/python3.11
 
 FROM python:3.11-slim-bookworm AS runtime
+# pango and fonts: WeasyPrint prints the site exposés and comparisons with them
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system opportunity \
     && useradd --system --gid opportunity --home-dir /srv/opportunity --shell /usr/sbin/nologin opportunity
 WORKDIR /srv/opportunity

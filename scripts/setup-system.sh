@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install what the service needs from the operating system: PostgreSQL with PostGIS, and
-# npm for the map page's library. With --browser (make test) also the real clients the
+# Install what the service needs from the operating system: PostgreSQL with PostGIS, npm
+# for the map page's library, and pango with DejaVu fonts for the PDF exposés. With --browser (make test) also the real clients the
 # tests drive: Debian's chromium (the map page and the desk, headless), poppler-utils (pdftotext
 # for the printed site report), gdal-bin (ogrinfo against the OGC API) and mapserver-bin
 # (a third-party WFS 2.0 and OGC API - Features server the layer reader is tested
@@ -30,6 +30,9 @@ fi
 
 extra="$need_venv"
 command -v npm >/dev/null 2>&1 || extra="$extra npm"
+# WeasyPrint prints the site exposés through pango, with DejaVu fonts
+if ! ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0"; then extra="$extra libpango-1.0-0 libpangoft2-1.0-0"; fi
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || extra="$extra fonts-dejavu-core"
 if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then extra="$extra chromium"; fi
 if [ -n "$browser" ] && ! command -v ogrinfo >/dev/null 2>&1; then extra="$extra gdal-bin"; fi
 if [ -n "$browser" ] && ! command -v pdftotext >/dev/null 2>&1; then extra="$extra poppler-utils"; fi

@@ -396,6 +396,8 @@ def test_staff_keep_an_enquiry_open_and_see_the_site_that_came_to_fit_it(browser
     staff.go(f"#/enquiries/{enquiry_id}")
     staff.page.wait_for_selector("[data-alert]")
     assert staff.page.locator(f"[data-alert] a[href='#/sites/{stored['site_id']}/report']").count() == 1
+    staff.page.check(f"[name=compare][value='{stored['site_id']}']")
+    assert staff.page.get_attribute("#compare", "aria-disabled") == "true"  # one site is not a comparison
     staff.check("enquiry")
     staff.page.select_option("#close-form [name=outcome]", "site_proposed")
     staff.page.click("#close-form button")
@@ -403,4 +405,11 @@ def test_staff_keep_an_enquiry_open_and_see_the_site_that_came_to_fit_it(browser
     staff.go("#/enquiries")
     staff.check("enquiries")
     assert staff.page.locator(f"a[href='#/enquiries/{enquiry_id}']").count() == 1
+    staff.go(f"#/sites/{stored['site_id']}/report")
+    with staff.page.expect_download() as download:
+        staff.page.click(f"a[href='/sites/{stored['site_id']}/expose.pdf?lang={lang}']")
+    printed = subprocess.run(["pdftotext", download.value.path(), "-"], capture_output=True, text=True,
+                             check=True).stdout
+    assert f"Sede per richiesta {lang}" in printed
+    assert ("Site profile" if lang == "en" else "Scheda sito") in printed
     staff.close()

@@ -13,6 +13,7 @@ import json
 import statistics
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from sqlalchemy import Engine, text
@@ -151,6 +152,12 @@ def test_matching_ranks_sites_and_highlights_the_first(watched: Watched) -> None
     first.click()
     page.wait_for_selector("#card:not([hidden]) h2")
     assert page.locator("#card dl").inner_text().count("km") >= 1
+    expose = page.request.get(urljoin(page.url, page.locator(f"#card a[href^='/sites/{active}/expose.pdf']")
+                                      .get_attribute("href")))
+    assert expose.ok and expose.headers["content-type"] == "application/pdf"
+    compare = page.locator("#compare").get_attribute("href")
+    assert compare.startswith(f"/sites/compare.pdf?ids={active},")
+    assert page.request.get(urljoin(page.url, compare)).headers["content-type"] == "application/pdf"
     watched.shot("04-card.png")
     assert watched.errors == [] and watched.external() == []
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import StaffDep
+from app.api.sites import COMPARE_MAX, COMPARE_MIN, PDF, Lang, printed, site_ids
 from app.catalogue import enquiries
 from app.catalogue.models import Enquiry
+from app.catalogue.pdf import comparison_pdf
 from app.catalogue.requirements import Requirement
 from app.core.database import SessionDep
 from app.core.schema import AuditEvent
@@ -67,3 +70,16 @@ def close_enquiry(staff: StaffDep, session: SessionDep, enquiry_id: int, body: C
                            entity_id=str(enquiry.id), details={"outcome": body.outcome}))
     session.commit()
     return OrjsonResponse(enquiries.summary(session, enquiry, with_contact=True))
+
+
+@router.get("/enquiries/{enquiry_id}/comparison.pdf", response_class=Response,
+            responses={200: {"content": {PDF: {}}}},
+            summary="2-5 published sites side by side with how each meets the enquiry (staff, PDF)")
+def enquiry_comparison(_: StaffDep, session: SessionDep, enquiry_id: int,
+                       ids: Annotated[str, Query(description="2 to 5 site ids, comma separated")],
+                       lang: Lang = "it") -> Response:
+    enquiry = enquiries.get(session, enquiry_id)
+    wanted = site_ids(ids, COMPARE_MIN, COMPARE_MAX)
+    name = f"confronto-richiesta-{enquiry.id}.pdf" if lang == "it" else f"enquiry-{enquiry.id}-comparison.pdf"
+    return printed(lambda: comparison_pdf(session.connection(), wanted, lang,
+                                          enquiries.assessments(session, enquiry, wanted), enquiry.name), name)

@@ -1,7 +1,9 @@
-"""Site report for staff and short-list exports."""
+"""Site report for staff, short-list exports, and printed exposés and comparisons."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,8 +13,9 @@ from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, require_reader
 from app.candidacies.reports import site_report
 from app.catalogue.exports import shortlist_rows, to_csv, to_geojson, to_xlsx
+from app.catalogue.pdf import comparison_pdf, expose_pdf
 from app.core.database import SessionDep
-from app.core.errors import BadRequestError
+from app.core.errors import BadRequestError, ServiceBusyError
 from ingest.fields import field_place
 
 router = APIRouter(tags=["sites"], dependencies=[Depends(require_reader)],
@@ -24,6 +27,37 @@ MEDIA = {
 }
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "geojson": to_geojson}
 MAX_SHORTLIST = 500
+COMPARE_MIN, COMPARE_MAX = 2, 5
+PDF = "application/pdf"
+Lang = Annotated[Literal["it", "en"], Query(description="language of the document")]
+# printing takes a few hundred milliseconds of CPU: a few at a time per worker, the rest
+# are told to come back rather than queueing behind each other
+_PRINTING = threading.BoundedSemaphore(2)
+_PRINT_WAIT_S = 10
+
+
+def site_ids(ids: str, low: int, high: int) -> list[int]:
+    """``12,7,31`` as distinct site numbers in the order given, between ``low`` and ``high`` of them."""
+    try:
+        wanted = list(dict.fromkeys(int(i) for i in ids.split(",") if i.strip()))
+    except ValueError as exc:
+        raise BadRequestError("ids must be site numbers separated by commas, e.g. 12,7,31.",
+                              "ids deve essere un elenco di numeri separati da virgole, es. 12,7,31.") from exc
+    if not low <= len(wanted) <= high:
+        raise BadRequestError(f"Give between {low} and {high} different site ids.",
+                              f"Indicare da {low} a {high} identificativi di siti diversi.")
+    return wanted
+
+
+def printed(render: Callable[[], bytes], filename: str) -> Response:
+    """A PDF answer, rendered in one of the worker's printing slots."""
+    if not _PRINTING.acquire(timeout=_PRINT_WAIT_S):
+        raise ServiceBusyError()
+    try:
+        body = render()
+    finally:
+        _PRINTING.release()
+    return Response(body, media_type=PDF, headers={"Content-Disposition": attachment(filename)})
 
 
 @router.get("/sites/{site_id}/report", summary="Everything known about a site (staff)")
@@ -40,14 +74,23 @@ def export(
     ids: Annotated[str, Query(description="site ids, comma separated, in the order wanted")],
     format: Annotated[Literal["csv", "xlsx", "geojson"], Query()] = "csv",
 ) -> Response:
-    try:
-        wanted = [int(i) for i in ids.split(",") if i.strip()]
-    except ValueError as exc:
-        raise BadRequestError("ids must be site numbers separated by commas, e.g. 12,7,31.",
-                              "ids deve essere un elenco di numeri separati da virgole, es. 12,7,31.") from exc
-    if not wanted or len(wanted) > MAX_SHORTLIST:
-        raise BadRequestError(f"Give between 1 and {MAX_SHORTLIST} site ids.",
-                              f"Indicare da 1 a {MAX_SHORTLIST} identificativi di siti.")
-    rows = shortlist_rows(session.connection(), list(dict.fromkeys(wanted)))
+    rows = shortlist_rows(session.connection(), site_ids(ids, 1, MAX_SHORTLIST))
     return Response(WRITERS[format](rows), media_type=MEDIA[format],
                     headers={"Content-Disposition": attachment(f"short-list.{format}")})
+
+
+@router.get("/sites/compare.pdf", summary="Compare 2-5 published sites side by side (PDF)",
+            response_class=Response, responses={200: {"content": {PDF: {}}}})
+def compare(session: SessionDep,
+            ids: Annotated[str, Query(description="2 to 5 site ids, comma separated, in the order wanted")],
+            lang: Lang = "it") -> Response:
+    wanted = site_ids(ids, COMPARE_MIN, COMPARE_MAX)
+    name = "confronto-siti.pdf" if lang == "it" else "site-comparison.pdf"
+    return printed(lambda: comparison_pdf(session.connection(), wanted, lang), name)
+
+
+@router.get("/sites/{site_id}/expose.pdf", summary="A published site's exposé for investors (PDF)",
+            response_class=Response, responses={200: {"content": {PDF: {}}}})
+def expose(session: SessionDep, site_id: int, lang: Lang = "it") -> Response:
+    name = f"scheda-sito-{site_id}.pdf" if lang == "it" else f"site-profile-{site_id}.pdf"
+    return printed(lambda: expose_pdf(session.connection(), site_id, lang), name)

@@ -47,6 +47,13 @@ def close(session: Session, enquiry: Enquiry, outcome: str) -> None:
     enquiry.status, enquiry.outcome, enquiry.closed_at = "closed", outcome, dt.datetime.now(dt.UTC)
 
 
+def assessments(session: Session, enquiry: Enquiry, site_ids: list[int]) -> list[dict[str, Any] | None]:
+    """How each of these sites stands against the enquiry now (match, near miss or None),
+    with its reasons: what a comparison made for the enquiry prints beside each site."""
+    requirement = Requirement.model_validate(enquiry.requirement)
+    return [assess(session.connection(), [requirement], site_id)[0] for site_id in site_ids]
+
+
 def _latest_state(session: Session, enquiry_id: int, site_id: int) -> str | None:
     return session.scalar(select(EnquiryAlert.state).where(
         EnquiryAlert.enquiry_id == enquiry_id, EnquiryAlert.site_id == site_id).order_by(EnquiryAlert.id.desc()))

@@ -179,6 +179,22 @@ class NotifySettings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1)
 
 
+class ExposeSettings(BaseSettings):
+    """Who investors contact on a printed site exposé: the agency, never the site's owner."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_EXPOSE_", extra="ignore")
+
+    contact_name: str = "Invest in Lombardy"
+    contact_web: str = "https://www.investinlombardy.com"
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+@lru_cache
+def expose_settings() -> ExposeSettings:
+    return ExposeSettings()
+
+
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 
 

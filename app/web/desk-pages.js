@@ -132,7 +132,8 @@ async function report(id) {
   const site = Object.fromEntries(shown.filter((k) => k in s).map((k) => [k, s[k]]));
   $("#main").innerHTML = `<h1>${esc(t("report"))}: ${esc(s.name)}</h1>
     <p class="noprint"><button type="button" id="print">${esc(t("print"))}</button>
-      ${["csv", "xlsx", "geojson"].map((f) => `<a class="button secondary" href="/sites/export?ids=${id}&format=${f}">${esc(t("exports"))} ${f.toUpperCase()}</a>`).join("")}</p>
+      ${["csv", "xlsx", "geojson"].map((f) => `<a class="button secondary" href="/sites/export?ids=${id}&format=${f}">${esc(t("exports"))} ${f.toUpperCase()}</a>`).join("")}
+      ${s.status === "published" ? `<a class="button secondary" href="/sites/${id}/expose.pdf?lang=${state.lang}">${esc(t("expose_pdf"))}</a>` : ""}</p>
     <div class="grid2">
       <section class="card"><h2>${esc(t("facts"))}</h2>${facts(site, labels)}</section>
       <section class="card"><h2>${esc(t("enrichment"))}</h2>
@@ -345,14 +346,26 @@ async function enquiry(id) {
       <dt>${esc(t("contact"))}</dt><dd>${esc(e.contact || "–")}</dd><dt>${esc(t("status"))}</dt>
       <dd>${esc(t(e.status))}${e.outcome ? ` · ${esc(t(`outcomes.${e.outcome}`))}` : ""}</dd></dl>
       <pre>${esc(JSON.stringify(e.requirement, null, 2))}</pre></div>
-    <h2>${esc(t("alerts"))}</h2>${e.alert_list.length ? `<ol class="candidates">${e.alert_list.map((a) => `<li class="card" data-alert="${a.id}">
-      <h3><a href="#/sites/${a.site_id}/report">${esc(t("site"))} ${a.site_id}</a> · ${esc(t(`states.${a.state}`))} · ${esc(t("score"))} ${num(a.score, 1)}
+    <h2>${esc(t("alerts"))}</h2>${e.alert_list.length ? `<p class="noprint"><a id="compare" class="button secondary" aria-disabled="true">${esc(t("compare_pdf"))}</a>
+      <span class="muted" id="compare-hint">${esc(t("pick_sites"))}</span></p>
+      <ol class="candidates">${e.alert_list.map((a) => `<li class="card" data-alert="${a.id}">
+      <h3><label class="inline"><input type="checkbox" name="compare" value="${a.site_id}"> ${esc(t("compare_site"))}</label>
+        <a href="#/sites/${a.site_id}/report">${esc(t("site"))} ${a.site_id}</a> · ${esc(t(`states.${a.state}`))} · ${esc(t("score"))} ${num(a.score, 1)}
         <span class="muted">${when(a.created_at)}</span></h3>
       <ul>${a.reasons.map((c) => `<li>${c.passed ? "✓" : "✗"} ${esc(state.lang === "it" ? c.reason_it : c.reason)}</li>`).join("")}</ul></li>`).join("")}</ol>`
       : `<p class="card">${esc(t("no_alerts"))}</p>`}
     ${e.status === "open" ? `<form id="close-form" class="inline card"><label>${esc(t("outcome"))}<select name="outcome">
       ${["site_proposed", "visited", "chosen", "lost"].map((o) => `<option value="${o}">${esc(t(`outcomes.${o}`))}</option>`).join("")}</select></label>
       <button type="submit">${esc(t("close_with"))}</button></form>` : ""}`;
+  const picked = () => [...new Set([...document.querySelectorAll("[name=compare]:checked")].map((c) => c.value))];
+  document.querySelectorAll("[name=compare]").forEach((box) => box.addEventListener("change", () => {
+    const ids = picked();
+    const link = $("#compare");
+    const ready = ids.length >= 2 && ids.length <= 5;
+    link.setAttribute("aria-disabled", String(!ready));
+    if (ready) link.href = `/enquiries/${id}/comparison.pdf?ids=${ids.join(",")}&lang=${state.lang}`;
+    else link.removeAttribute("href");
+  }));
   $("#close-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
     act(event.submitter, async () => {

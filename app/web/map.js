@@ -25,7 +25,8 @@ const TEXT = {
     none_found: "Nessun sito corrisponde: allentare i filtri o spostare la mappa.",
     matched: (n, total) => `${n} siti mostrati su ${total} idonei`, no_match: "Nessun sito soddisfa tutti i requisiti; vedere i quasi idonei.",
     score: "punteggio", completeness: "completezza dati", stale: "dati non confermati da oltre un anno", fails: "non soddisfa",
-    close: "Chiudi", report: "Scheda completa (personale)", unreachable: "Il servizio non risponde; riprovare.",
+    close: "Chiudi", report: "Scheda completa (personale)", expose: "Scheda per investitori (PDF)",
+    compare: "Confronta i primi in PDF", unreachable: "Il servizio non risponde; riprovare.",
     fields: { land_area_m2: "Superficie territoriale", covered_area_m2: "Superficie coperta", gross_floor_area_m2: "SLP",
       price_eur: "Prezzo", annual_rent_eur: "Canone annuo", availability: "Disponibilità", available_from: "Disponibile dal",
       zoning: "Destinazione PGT", comune: "Comune", dist_motorway_exit_km: "Casello", dist_airport_km: "Aeroporto",
@@ -49,7 +50,8 @@ const TEXT = {
     none_found: "No site matches: relax the filters or move the map.",
     matched: (n, total) => `${n} sites shown of ${total} matching`, no_match: "No site meets every requirement; see the near misses.",
     score: "score", completeness: "data completeness", stale: "data not confirmed for over a year", fails: "fails",
-    close: "Close", report: "Full report (staff)", unreachable: "The service does not answer; try again.",
+    close: "Close", report: "Full report (staff)", expose: "Investor profile (PDF)",
+    compare: "Compare the first ones (PDF)", unreachable: "The service does not answer; try again.",
     fields: { land_area_m2: "Land area", covered_area_m2: "Covered area", gross_floor_area_m2: "Floor area (SLP)",
       price_eur: "Price", annual_rent_eur: "Annual rent", availability: "Availability", available_from: "Available from",
       zoning: "Zoning", comune: "Comune", dist_motorway_exit_km: "Motorway exit", dist_airport_km: "Airport",
@@ -387,7 +389,10 @@ function renderMatch(answer) {
   $("#misses-title").hidden = answer.near_misses.length === 0;
   const ids = answer.results.map((r) => r.site.id).join(",");
   $("#export").hidden = !ids;
-  document.querySelectorAll("#export a").forEach((a) => { a.href = `/sites/export?ids=${ids}&format=${a.dataset.format}`; });
+  document.querySelectorAll("#export a[data-format]").forEach((a) => { a.href = `/sites/export?ids=${ids}&format=${a.dataset.format}`; });
+  const first = answer.results.slice(0, 5).map((r) => r.site.id);
+  $("#compare").hidden = first.length < 2;
+  $("#compare").href = `/sites/compare.pdf?ids=${first.join(",")}&lang=${state.lang}`;
   setActive(answer.results[0]?.site.id ?? null);
 }
 
@@ -435,6 +440,7 @@ async function openCard(id) {
     card.innerHTML = `<button class="close" type="button" aria-label="${t("close")}">×</button>`
       + `<h2>${escape(p.name)}</h2>` + (description ? `<p>${escape(description)}</p>` : "")
       + `<dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("")}</dl>`
+      + `<p><a href="/sites/${id}/expose.pdf?lang=${state.lang}">${t("expose")}</a></p>`
       + (["staff", "admin"].includes(state.role) ? `<p><a href="/desk?lang=${state.lang}#/sites/${id}/report">${t("report")}</a></p>` : "");
     card.hidden = false;
     card.dataset.siteId = id;
