@@ -133,7 +133,7 @@ def detect_trend_command(
     zoning: Annotated[Path | None, typer.Option(help="Productive land polygons.")] = None,
     exclude: Annotated[Path | None, typer.Option(help="Known sites to leave out.")] = None,
     min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
-    slope: Annotated[float, typer.Option(help="Minimum NDVI gain per year.")] = 0.05,
+    slope: Annotated[float, typer.Option(help="Minimum growing-season NDVI gain per year (Theil-Sen).")] = 0.03,
     store: Annotated[bool, typer.Option(help="Store the run in the catalogue.")] = True,
 ) -> None:
     """Candidates from an NDVI time series: surfaces that started bare or sealed and green up."""
@@ -143,7 +143,7 @@ def detect_trend_command(
     import rasterio
 
     from geo.detect import DetectionParams
-    from geo.timeseries import detect_trend
+    from geo.timeseries import TrendParams, detect_trend
 
     try:
         when = [dt.datetime.fromisoformat(d) for d in json.loads(dates.read_text())]
@@ -151,7 +151,7 @@ def detect_trend_command(
             crs = src.crs
         params = DetectionParams(min_area_m2=min_area)
         candidates = detect_trend(str(series), when, params, _geometries(zoning, crs),
-                                  _geometries(exclude, crs), slope_min=slope)
+                                  _geometries(exclude, crs), TrendParams(slope_min=slope))
     except (ValueError, KeyError, OSError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{len(candidates)} candidates")
