@@ -63,6 +63,7 @@ def published(api: TestClient, accounts: dict, engine: Engine,
     remove_uploaded_candidacies(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM enquiries"))
+        conn.execute(text("DELETE FROM notifications"))  # the proponent was told of each move
 
 
 def _no_personal_data(printed: str) -> None:
