@@ -19,6 +19,7 @@ afterwards and their sums added, so results do not depend on the tile size.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -33,12 +34,21 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
-from shapely import STRtree
-from shapely.geometry import MultiPolygon, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 
 from geo.raster import COMMON, INDICES, SEN2R_BANDS, Reflectance, index
+from geo.sites import (  # noqa: F401 - the detector's public names, as before the split
+    Candidate,
+    Region,
+    connected_parts,
+    merge_regions,
+    object_ids,
+    object_regions,
+    regions_of,
+    segment,
+)
+
+_regions = regions_of
 
 # what the two-date detector measures per pixel (a trend run measures slopes instead)
 STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before", "gain")
@@ -47,34 +57,38 @@ STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before",
 
 @dataclass(frozen=True)
 class DetectionParams:
+    """Every threshold of the detector, with its reason; docs/detection.md gives the
+    sources and how the defaults were chosen (bench/detection_sites.py, many scenes)."""
+
     min_area_m2: float = 2_000.0  # L.R. 1/2007: disused productive areas above 2,000 m²
     sealed_ndvi_max: float = 0.3  # first date: little or no vegetation...
     sealed_ndbi_min: float = -0.05  # ...and a built-up or bare signature
     gain_min: float = 0.15  # NDVI growth between the dates
-    field_ndvi_max: float = 0.7  # a full canopy at the second date looks like a field
-    cloud_blue_min: float = 0.2  # no cloud mask given: very bright blue is cloud
+    # a mature canopy (NDVI above this at the second date) is a field or a wood, not an
+    # overgrown yard; yards reach 0.8, which the old 0.7 cut away
+    field_ndvi_max: float = 0.85
+    # used only when no cloud mask (SCL, QA) is given: bright blue is taken for cloud, and
+    # so are bright roofs (which never change, so masking them loses no evidence)
+    cloud_blue_min: float = 0.2
     sieve_pixels: int = 4
     opening: bool = True  # remove one-pixel strips (mixed pixels along edges, misregistration)
+    # segmentation without an object layer: evidence closer than this is one site
+    merge_distance_m: float = 20.0
+    # ...then grown through what was built or bare at the first date, up to this far: the
+    # roofs and yards that did not change belong to the site too
+    grow_m: float = 60.0
+    # a field-sized surface (at least crop_min_m2) turning green almost everywhere at once
+    # (above crop_share of it) is farmland sown between the dates, not a yard overgrowing
+    # in patches; applies only without an object layer
+    crop_share: float = 0.6
+    crop_min_m2: float = 10_000.0
+    min_object_share: float = 0.05  # share of an object's clear pixels with the signal (object layer)
+    min_segment_share: float = 0.1  # share of a segmented site's area with the signal
+    min_evidence_m2: float = 500.0  # area with the signal, whatever the site's size
     tile_size: int = 1024
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class Region:
-    geometry: BaseGeometry
-    pixels: int
-    sums: dict[str, float]
-    zoned_pixels: int = 0
-
-
-@dataclass
-class Candidate:
-    geometry: BaseGeometry  # in the raster's CRS
-    area_m2: float
-    score: float
-    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,41 @@ def _integer_factor(src: Any, grid: Grid) -> tuple[int, int, int] | None:
     return round(k), round(ox), round(oy)
 
 
+_OPEN = threading.local()
+GDAL_CACHE_MB = 64
+
+
+def _dataset(path: str) -> Any:
+    """An open dataset per file and thread, kept across tiles: a tile's halo reaches into
+    its neighbours' blocks, and GDAL keeps decoded blocks only while the file is open
+    (reopening per tile decoded about twice the pixels). Threads never share a handle."""
+    handles = getattr(_OPEN, "handles", None)
+    if handles is None:
+        handles = _OPEN.handles = {}
+    if path not in handles:
+        if len(handles) >= 16:
+            handles.pop(next(iter(handles))).close()
+        handles[path] = rasterio.open(path)
+    return handles[path]
+
+
+def close_datasets() -> None:
+    """Close this thread's kept datasets (at the end of a run: files may change after)."""
+    for handle in getattr(_OPEN, "handles", {}).values():
+        handle.close()
+    _OPEN.handles = {}
+
+
+def _cloudy(mask: np.ndarray, classes: tuple[int, ...] | None) -> np.ndarray:
+    if not classes:
+        return mask.astype(bool)
+    if mask.dtype == np.uint8:  # an SCL: a lookup table instead of np.isin
+        table = np.zeros(256, dtype=bool)
+        table[list(classes)] = True
+        return table[mask]
+    return np.isin(mask, classes)
+
+
 def _read(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, np.ndarray]:
 
     wanted = tuple(COMMON[c] for c in NEEDED)
@@ -156,14 +205,13 @@ def _read(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, n
     if scene.files:
         bands = _read_files(scene, wanted, window, grid)
     else:
-        with rasterio.open(scene.path) as src:
-            indexes = [scene.bands.index(b) + 1 for b in wanted]
-            data = _band_window(src, grid, window, indexes)
-            bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
+        src = _dataset(str(scene.path))
+        indexes = [scene.bands.index(b) + 1 for b in wanted]
+        data = _band_window(src, grid, window, indexes)
+        bands = {b: scene.reflectance.apply(data[i], src.nodata) for i, b in enumerate(wanted)}
     if scene.cloud_mask:
-        with rasterio.open(scene.cloud_mask) as src:
-            mask = _band_window(src, grid, window, [1])[0]
-        cloudy = np.isin(mask, scene.cloud_classes) if scene.cloud_classes else mask.astype(bool)
+        mask = _band_window(_dataset(scene.cloud_mask), grid, window, [1])[0]
+        cloudy = _cloudy(mask, scene.cloud_classes)
         for array in bands.values():
             array[cloudy] = np.nan
     return bands
@@ -174,8 +222,8 @@ def _read_files(scene: Scene, wanted: tuple[str, ...], window: Window, grid: Gri
     files = dict(scene.files)
     out = {}
     for band in wanted:
-        with rasterio.open(files[band]) as src:
-            out[band] = scene.reflectance.apply(_band_window(src, grid, window, [1])[0], src.nodata)
+        src = _dataset(files[band])
+        out[band] = scene.reflectance.apply(_band_window(src, grid, window, [1])[0], src.nodata)
     return out
 
 
@@ -186,7 +234,7 @@ def tiles(width: int, height: int, size: int) -> Iterator[Window]:
 
 
 def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
-           params: DetectionParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+           params: DetectionParams, masked: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Boolean mask of pixels that look like vegetation taking over a sealed surface, and
     the per-pixel values the evidence is made of."""
     values = {
@@ -195,7 +243,8 @@ def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
         "bsi_before": index("BSI", before),
     }
     values["gain"] = values["ndvi_after"] - values["ndvi_before"]
-    cloud = (before["B02"] > params.cloud_blue_min) | (after["B02"] > params.cloud_blue_min)
+    cloud = np.zeros(values["gain"].shape, dtype=bool) if masked else (
+        (before["B02"] > params.cloud_blue_min) | (after["B02"] > params.cloud_blue_min))
     with np.errstate(invalid="ignore"):
         sealed = (values["ndvi_before"] < params.sealed_ndvi_max) & (
             (values["ndbi_before"] > params.sealed_ndbi_min) | (values["bsi_before"] > 0)
@@ -203,26 +252,6 @@ def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
         mask = sealed & (values["gain"] > params.gain_min) & (values["ndvi_after"] < params.field_ndvi_max) & ~cloud
     mask &= np.all([np.isfinite(v) for v in values.values()], axis=0)
     return mask, values
-
-
-def _regions(mask: np.ndarray, values: dict[str, np.ndarray], zoning: np.ndarray | None,
-             transform: Affine) -> list[Region]:
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
-    if not count:
-        return []
-    flat = labels.ravel()
-    pixels = np.bincount(flat, minlength=count + 1)
-    sums = {k: np.bincount(flat, weights=np.nan_to_num(v.ravel()), minlength=count + 1) for k, v in values.items()}
-    zoned = np.bincount(flat, weights=zoning.ravel(), minlength=count + 1) if zoning is not None else pixels
-    regions: dict[int, list[BaseGeometry]] = {}
-    for geometry, value in features.shapes(labels.astype(np.int32), mask=labels > 0, transform=transform,
-                                           connectivity=8):
-        regions.setdefault(int(value), []).append(shape(geometry))
-    return [
-        Region(unary_union(parts), int(pixels[label]), {k: float(s[label]) for k, s in sums.items()},
-               int(zoned[label]))
-        for label, parts in regions.items()
-    ]
 
 
 def zoning_mask(zoning: Iterable[BaseGeometry] | None, window: Window, transform: Affine,
@@ -240,91 +269,52 @@ def zoning_mask(zoning: Iterable[BaseGeometry] | None, window: Window, transform
 HALO = 3
 
 
+def halo(params: DetectionParams, pixel_size: float) -> int:
+    """Pixels read around a tile: opening and sieve need HALO, the segmentation's closing
+    twice its radius more, so that every tile sees what a single pass would."""
+    return HALO + 2 * _radius(params, pixel_size) + round(params.grow_m / pixel_size)
+
+
+def _radius(params: DetectionParams, pixel_size: float) -> int:
+    return round(params.merge_distance_m / 2 / pixel_size)
+
+
 def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, params: DetectionParams,
-                zoning: list[BaseGeometry] | None = None) -> list[Region]:
-    """Regions of one tile (a pure function of its inputs: the unit of work for Dask)."""
+                zoning: list[BaseGeometry] | None = None, objects: list[BaseGeometry] | None = None) -> list[Region]:
+    """Regions of one tile (a pure function of its inputs: the unit of work for Dask):
+    per object of ``objects`` when given, else per segmented site."""
     grid = _grid(before.grid_path)  # the first date's grid is the common grid
     _, _, width, height = grid
-    col0, row0 = max(0, window.col_off - HALO), max(0, window.row_off - HALO)
-    col1 = min(width, window.col_off + window.width + HALO)
-    row1 = min(height, window.row_off + window.height + HALO)
+    margin = halo(params, abs(transform.a))
+    col0, row0 = max(0, window.col_off - margin), max(0, window.row_off - margin)
+    col1 = min(width, window.col_off + window.width + margin)
+    row1 = min(height, window.row_off + window.height + margin)
     wide = Window(col0, row0, col1 - col0, row1 - row0)
     b, a = _read(before, wide, grid), _read(after, wide, grid)
-    mask, values = signal(b, a, params)
+    mask, values = signal(b, a, params, masked=bool(before.cloud_mask and after.cloud_mask))
     zones = zoning_mask(zoning, wide, window_transform(wide, transform), mask.shape)
     if zones is not None:
         mask &= zones
     if params.opening and mask.any():
         mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), dtype=bool))
-    if params.sieve_pixels > 1 and mask.any():
+    # an opening by a 3 x 3 square leaves no component under 9 pixels: a sieve below that
+    # would only cost time (a third of a tile's processing)
+    if params.sieve_pixels > (9 if params.opening else 1) and mask.any():
         mask = features.sieve(mask.astype(np.uint8), size=min(params.sieve_pixels, HALO + 1),
                               connectivity=8).astype(bool)
     core = (slice(window.row_off - row0, window.row_off - row0 + window.height),
             slice(window.col_off - col0, window.col_off - col0 + window.width))
-    return _regions(mask[core], {k: v[core] for k, v in values.items()},
-                    zones[core] if zones is not None else None, window_transform(window, transform))
-
-
-def connected_parts(polygons: list[BaseGeometry]) -> list[BaseGeometry]:
-    """Polygons grouped as the pixels were labelled (8-connectivity): two polygons that
-    touch only at a corner are one site. Dissolving alone leaves them apart, and each would
-    then claim the whole region's pixels, area and score."""
-    if len(polygons) < 2:
-        return polygons
-    parent = list(range(len(polygons)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    tree = STRtree(polygons)
-    for i, polygon in enumerate(polygons):
-        for j in tree.query(polygon, predicate="intersects"):
-            parent[root(int(j))] = root(i)
-    groups: dict[int, list[BaseGeometry]] = {}
-    for i, polygon in enumerate(polygons):
-        groups.setdefault(root(i), []).append(polygon)
-    return [group[0] if len(group) == 1 else MultiPolygon(
-        [p for g in group for p in getattr(g, "geoms", [g])]) for group in groups.values()]
-
-
-def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
-                  exclusions: list[BaseGeometry] | None = None,
-                  dates: tuple[dt.date | None, dt.date | None] = (None, None),
-                  zoned_by_layer: bool = False) -> list[Candidate]:
-    """Dissolve regions that touch across tile borders, add up their sums, and keep those
-    above the minimum area and outside known sites. The share in productive land is
-    evidence only when a land-use layer was given (``zoned_by_layer``)."""
-    if not regions:
-        return []
-    merged = unary_union([r.geometry for r in regions])
-    tree = STRtree([r.geometry for r in regions])
-    excluded = STRtree(exclusions) if exclusions else None
-    candidates = []
-    for part in connected_parts(list(getattr(merged, "geoms", [merged]))):
-        members = [regions[i] for i in sorted(set(tree.query(part, predicate="intersects").tolist()))]
-        pixels = sum(m.pixels for m in members)
-        area = pixels * pixel_area
-        if area < params.min_area_m2:
-            continue
-        if excluded is not None and len(excluded.query(part, predicate="intersects")):
-            continue
-        # the measures the detector produced (a trend run has slopes, not NDBI or BSI)
-        means = {k: round(sum(m.sums[k] for m in members) / pixels, 4) for k in members[0].sums}
-        zoned = sum(m.zoned_pixels for m in members) / pixels
-        strength = min(1.0, max(0.0, (means["gain"] - params.gain_min) / 0.3 + 0.5))
-        size = min(1.0, area / (4 * params.min_area_m2))
-        score = round(0.7 * strength + 0.3 * size, 4)
-        candidates.append(Candidate(part, area, score, {
-            "area_m2": round(area, 1), "pixels": pixels, **means,
-            **({"share_in_productive_land": round(zoned, 3)} if zoned_by_layer else {}),
-            "dates": [d.isoformat() if d else None for d in dates],
-            "signal": "vegetation growing over a formerly sealed or bare surface",
-        }))
-    candidates.sort(key=lambda c: (-c.score, c.geometry.centroid.x, c.geometry.centroid.y))
-    return candidates
+    core_values = {k: v[core] for k, v in values.items()}
+    core_transform = window_transform(window, transform)
+    if objects is not None:
+        valid = np.all([np.isfinite(v) for v in core_values.values()], axis=0)
+        return object_regions(mask[core], valid, core_values, object_ids(objects, mask[core].shape, core_transform))
+    with np.errstate(invalid="ignore"):
+        built = (values["ndvi_before"] < params.sealed_ndvi_max) & (
+            (values["ndbi_before"] > params.sealed_ndbi_min) | (values["bsi_before"] > 0))
+    sites = segment(mask, _radius(params, abs(transform.a)), built, round(params.grow_m / abs(transform.a)))
+    return regions_of(mask[core], core_values, zones[core] if zones is not None else None, core_transform,
+                      sites[core])
 
 
 def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
@@ -338,20 +328,29 @@ DEFAULT_PARAMS = DetectionParams()
 
 def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
            zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
-           progress: Any = None) -> list[Candidate]:
+           progress: Any = None, objects: list[BaseGeometry] | None = None) -> list[Candidate]:
     """Candidates over the whole scene, single process, tile by tile.
 
-    ``zoning`` and ``exclusions`` are geometries in the first date's CRS. The second date
-    is warped onto the first date's grid when it lies on another grid or CRS.
+    ``zoning`` (productive land), ``exclusions`` (known sites: flagged, ranked last) and
+    ``objects`` (the sites to score: parcels, footprints, land-use polygons) are
+    geometries in the first date's CRS. The second date is warped onto the first date's
+    grid when it lies on another grid or CRS.
     """
     width, height, transform, pixel_area, _ = grid_of(before)
     regions: list[Region] = []
     windows = list(tiles(width, height, params.tile_size))
-    for window in windows:
-        regions += detect_tile(before, after, window, transform, params, zoning)
-        if progress is not None:
-            progress()
-    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None)
+    try:
+        # decoded blocks are reused by the next tile's halo only: a small cache bounds the
+        # memory of a Lombardy-wide run (GDAL's default is 5% of RAM)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
+            for window in windows:
+                regions += detect_tile(before, after, window, transform, params, zoning, objects)
+                if progress is not None:
+                    progress()
+    finally:
+        close_datasets()
+    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date),
+                         zoning is not None, objects)
 
 
 # Scene Classification Layer (Sentinel-2 L2A) classes that hide the ground: no data,

@@ -19,7 +19,8 @@ DEFAULT_PARAMS = DetectionParams()
 
 def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
                      zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
-                     scheduler: str | None = None, client: Any = None, progress: Any = None) -> list[Candidate]:
+                     scheduler: str | None = None, client: Any = None, progress: Any = None,
+                     objects: list[BaseGeometry] | None = None) -> list[Candidate]:
     """Run the tiles on a Dask cluster: ``scheduler`` is an address (tcp://host:8786), or
     None for a local cluster of this machine's cores; an existing ``client`` may be given."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -33,7 +34,7 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
         windows = list(tiles(width, height, params.tile_size))
         futures = client.map(detect_tile, [before] * len(windows), [after] * len(windows), windows,
                              [transform] * len(windows), [params] * len(windows), [zoning] * len(windows),
-                             pure=True)
+                             [objects] * len(windows), pure=True)
         regions = []
         for future in as_completed(futures):
             regions += future.result()
@@ -45,4 +46,5 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
             owned.close()
             if cluster is not None:
                 cluster.close()
-    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None)
+    return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None,
+                         objects)

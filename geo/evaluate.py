@@ -1,9 +1,6 @@
 """Measure detected candidates against a reference layer (a brownfield register, DUSAF
-class 134, or a synthetic scene's truth): object precision, recall, F1 and mean IoU.
-
-A reference polygon counts as found when a candidate overlaps it with IoU >= ``min_iou``;
-a candidate counts as correct when it overlaps some reference polygon that well.
-"""
+class 134, or a synthetic scene's truth) site by site: precision, recall, F1, candidates
+per found site, and the false positives by the kind of thing they landed on."""
 
 from __future__ import annotations
 
@@ -13,41 +10,62 @@ from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
 
 
-@dataclass(frozen=True)
-class Scores:
-    precision: float
-    recall: float
-    f1: float
-    mean_iou: float
-    candidates: int
-    references: int
-
-    def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
-
-
 def iou(a: BaseGeometry, b: BaseGeometry) -> float:
     union = a.union(b).area
     return a.intersection(b).area / union if union else 0.0
 
 
-def evaluate(candidates: list[BaseGeometry], references: list[BaseGeometry], min_iou: float = 0.3) -> Scores:
-    if not candidates or not references:
-        return Scores(0.0, 0.0, 0.0, 0.0, len(candidates), len(references))
-    tree = STRtree(references)
-    best_for_reference = [0.0] * len(references)
-    correct = 0
+@dataclass(frozen=True)
+class SiteScores:
+    """Site by site: a true site is found by the first candidate that has IoU >= 0.3 with
+    it or covers at least half of it; every other candidate (a second fragment of a found
+    site included) is a false positive, counted under the distractor it overlaps most."""
+
+    precision: float
+    recall: float
+    f1: float
+    candidates: int
+    sites: int
+    candidates_per_site: float  # candidates overlapping a true site, per true site found
+    false_positives: dict[str, int]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _matches(candidate: BaseGeometry, site: BaseGeometry, min_iou: float, min_cover: float) -> bool:
+    return iou(candidate, site) >= min_iou or candidate.intersection(site).area >= min_cover * site.area
+
+
+def site_scores(candidates: list[BaseGeometry], sites: list[BaseGeometry],
+                distractors: dict[str, list[BaseGeometry]] | None = None,
+                min_iou: float = 0.3, min_cover: float = 0.5) -> SiteScores:
+    tree = STRtree(sites) if sites else None
+    found: set[int] = set()
+    on_sites = 0
+    false_positives: dict[str, int] = {}
     for candidate in candidates:
-        best = 0.0
-        for i in tree.query(candidate, predicate="intersects"):
-            value = iou(candidate, references[i])
-            best = max(best, value)
-            best_for_reference[i] = max(best_for_reference[i], value)
-        correct += best >= min_iou
-    found = [v for v in best_for_reference if v >= min_iou]
-    precision = correct / len(candidates)
-    recall = len(found) / len(references)
+        near = [int(i) for i in tree.query(candidate, predicate="intersects")] if tree is not None else []
+        on_sites += bool(near)
+        hit = next((i for i in near if i not in found and _matches(candidate, sites[i], min_iou, min_cover)), None)
+        if hit is not None:
+            found.add(hit)
+            continue
+        kind = "fragment of a found site" if any(i in found for i in near) else _kind(candidate, distractors or {})
+        false_positives[kind] = false_positives.get(kind, 0) + 1
+    correct = len(found)
+    precision = correct / len(candidates) if candidates else 0.0
+    recall = correct / len(sites) if sites else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    mean_iou = sum(found) / len(found) if found else 0.0
-    return Scores(round(precision, 4), round(recall, 4), round(f1, 4), round(mean_iou, 4),
-                  len(candidates), len(references))
+    return SiteScores(round(precision, 4), round(recall, 4), round(f1, 4), len(candidates), len(sites),
+                      round(on_sites / correct, 3) if correct else 0.0, dict(sorted(false_positives.items())))
+
+
+def _kind(candidate: BaseGeometry, distractors: dict[str, list[BaseGeometry]]) -> str:
+    best, kind = 0.0, "background"
+    for name, shapes in distractors.items():
+        for shape_ in shapes:
+            overlap = candidate.intersection(shape_).area
+            if overlap > best:
+                best, kind = overlap, name
+    return kind

@@ -273,3 +273,47 @@ def service_digest(frame: gpd.GeoDataFrame) -> str:
         digest.update(wkb)
         digest.update(repr(tuple(attributes)).encode())
     return digest.hexdigest()
+
+
+def is_raster(path: Path) -> bool:
+    """A raster GDAL can read (a land-use map), as opposed to a vector layer."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp", ".zip", ".csv", ".kml", ".gml"):
+        return False
+    try:
+        with rasterio.open(path):
+            return True
+    except RasterioIOError:
+        return False
+
+
+def class_polygons(path: Path, classes: tuple[int, ...], crs: CRS | str) -> list:
+    """The areas of a class raster (a land-use map) whose value is one of ``classes``, as
+    polygons in ``crs``: one per connected patch (8-connectivity), ready to be zoning or
+    the objects to score."""
+    import numpy as np
+    import rasterio
+    from rasterio import features
+    from shapely.geometry import shape
+
+    if not classes:
+        raise LayerError(
+            f"{path.name} is a raster: say which of its class values are wanted, e.g. --classes 121,122 "
+            "(DUSAF industrial and commercial areas).",
+            f"{path.name} è un raster: indicare quali valori di classe usare, es. --classes 121,122 "
+            "(aree industriali e commerciali DUSAF).")
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise LayerError(f"{path.name} has no coordinate reference system.",
+                             f"{path.name} non ha un sistema di riferimento.")
+        values = src.read(1)
+        wanted = np.isin(values, classes)
+        if not wanted.any():
+            raise LayerError(f"{path.name} has no pixel of class {', '.join(map(str, classes))}.",
+                             f"{path.name} non ha pixel della classe {', '.join(map(str, classes))}.")
+        parts = [shape(g) for g, _ in features.shapes(wanted.astype(np.uint8), mask=wanted,
+                                                       transform=src.transform, connectivity=8)]
+        frame = gpd.GeoDataFrame(geometry=parts, crs=src.crs).to_crs(crs)
+    return list(frame.geometry)

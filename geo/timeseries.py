@@ -16,6 +16,7 @@ same forest reads a median |slope| of 0.009/year (tests/test_detection.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Sequence
@@ -143,7 +144,9 @@ def detect_trend(path: str, dates: Sequence[dt.date | dt.datetime], params: Dete
             if zones is not None:
                 mask &= zones
             regions += _regions(mask, values, zones, tile_transform)
-    candidates = merge_regions(regions, pixel_area, params, exclusions, (dates[0], dates[-1]), zoning is not None)
+    # a surface greening year after year is no crop sown between two dates: no crop rule
+    steady = dataclasses.replace(params, crop_share=1.0)
+    candidates = merge_regions(regions, pixel_area, steady, exclusions, (dates[0], dates[-1]), zoning is not None)
     for candidate in candidates:
         candidate.evidence["signal"] = "growing-season NDVI rising steadily over a surface that started bare or sealed"
         candidate.evidence["trend"] = trend_params.to_dict()

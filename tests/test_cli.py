@@ -107,7 +107,7 @@ def test_candidates_claim_productive_land_only_when_a_land_use_layer_was_given()
     region = Region(box(0, 0, 100, 100), pixels=100, zoned_pixels=100,
                     sums={k: 0.5 * 100 for k in ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after",
                                                  "bsi_before", "gain")})
-    params = DetectionParams(min_area_m2=100)
+    params = DetectionParams(min_area_m2=100, crop_share=1.0)  # one uniform hectare: no crop rule here
     without = merge_regions([region], 100.0, params)
     with_layer = merge_regions([region], 100.0, params, zoned_by_layer=True)
     assert "share_in_productive_land" not in without[0].evidence

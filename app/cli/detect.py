@@ -45,11 +45,20 @@ def _scene(path: Path, bands: str, date: str | None, clouds: Path | None = None,
     return Scene(str(path), stack_bands(str(path), order), when, **extra)
 
 
-def _geometries(path: Path | None, crs):
+def _geometries(path: Path | None, crs, classes: str = ""):
+    """A vector layer, or the given classes of a class raster (land-use maps are rasters)."""
     if path is None:
         return None
-    from geo.layers import read_layer
+    from geo.layers import class_polygons, is_raster, read_layer
 
+    if not path.exists():
+        raise ValueError(f"{path} not found.")
+    if is_raster(path):
+        try:
+            wanted = tuple(int(c) for c in classes.split(",") if c.strip())
+        except ValueError as exc:
+            raise ValueError(f"--classes takes whole numbers separated by commas, not {classes!r}.") from exc
+        return class_polygons(path, wanted, crs)
     return list(read_layer(path).to_crs(crs).geometry)
 
 
@@ -75,8 +84,15 @@ def detect_run(
                                       "(no data, saturated, shadows, clouds and cirrus are masked).")] = False,
     offset: Annotated[float, typer.Option(help="Added to digital numbers before scaling: -1000 for L2A "
                                           "products of processing baseline 04.00 and later (2022-).")] = 0.0,
-    zoning: Annotated[Path | None, typer.Option(help="Productive land (industrial zoning) polygons.")] = None,
-    exclude: Annotated[Path | None, typer.Option(help="Known sites or register polygons to leave out.")] = None,
+    zoning: Annotated[Path | None, typer.Option(help="Productive land: polygons, or a land-use raster with "
+                                                "--classes.")] = None,
+    objects: Annotated[Path | None, typer.Option(help="The sites to score (land-use polygons, parcels, building "
+                                                 "footprints, or a class raster with --classes): each becomes one "
+                                                 "candidate when enough of it shows the signal.")] = None,
+    classes: Annotated[str, typer.Option(help="Class values to use when --zoning or --objects is a raster, "
+                                         "e.g. 121,122.")] = "",
+    exclude: Annotated[Path | None, typer.Option(help="Known sites or register polygons: their candidates are "
+                                                 "flagged 'already known' and ranked last.")] = None,
     min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
     tile_size: Annotated[int, typer.Option(help="Pixels per tile side.")] = 1024,
     out: Annotated[Path | None, typer.Option(help="Write candidates to GeoJSON or GeoPackage.")] = None,
@@ -93,7 +109,8 @@ def detect_run(
         first = _scene(before, bands, before_date, before_clouds, scl, offset)
         second = _scene(after, bands, after_date, after_clouds, scl, offset)
         width, height, _, _, crs = grid_of(first)
-        zones, known = _geometries(zoning, crs), _geometries(exclude, crs)
+        zones, known = _geometries(zoning, crs, classes), _geometries(exclude, crs)
+        sites = _geometries(objects, crs, classes)
     except LayerError as exc:
         raise fail(exc.message) from exc
     except (ValueError, OSError) as exc:
@@ -108,9 +125,9 @@ def detect_run(
                 from geo.distributed import detect_with_dask
 
                 candidates = detect_with_dask(first, second, params, zones, known,
-                                              None if dask == "local" else dask, progress=advance)
+                                              None if dask == "local" else dask, progress=advance, objects=sites)
             else:
-                candidates = detect(first, second, params, zones, known, progress=advance)
+                candidates = detect(first, second, params, zones, known, progress=advance, objects=sites)
     except (ValueError, KeyError, OSError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{len(candidates)} candidates")
@@ -123,7 +140,7 @@ def detect_run(
     if store:
         _store_detection(candidates, crs, params, {
             "before": str(before), "after": str(after), "zoning": str(zoning) if zoning else None,
-            "exclude": str(exclude) if exclude else None})
+            "objects": str(objects) if objects else None, "exclude": str(exclude) if exclude else None})
 
 
 @detect_cli.command("trend")
@@ -165,7 +182,7 @@ def detect_evaluate(
     reference: Annotated[Path, typer.Argument(help="Reference polygons: register of disused areas, DUSAF 134...")],
     min_iou: Annotated[float, typer.Option(help="IoU for a match.")] = 0.3,
 ) -> None:
-    """Precision, recall, F1 and IoU of a run against a reference layer."""
+    """Site-level precision, recall and F1 of a run against a reference layer."""
     from app.detection.runs import evaluate_run
     from geo.layers import read_layer
 

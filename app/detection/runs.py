@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from app.catalogue.enrichment import enrich
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
 from geo.detect import Candidate, DetectionParams
-from geo.evaluate import Scores, evaluate
+from geo.evaluate import SiteScores, site_scores
 
 
 def store_run(conn: Connection, candidates: list[Candidate], crs: Any, params: DetectionParams,
@@ -115,11 +115,12 @@ def review(conn: Connection, candidate_id: int, decision: str, reason: str | Non
             "reviewed_at": dt.datetime.now(dt.UTC).isoformat()}
 
 
-def evaluate_run(conn: Connection, run_id: int, references_wgs84: list[Any], min_iou: float = 0.3) -> Scores:
-    """Precision, recall, F1 and IoU of a stored run against reference polygons (WGS84),
-    measured in UTM 32N metres."""
+def evaluate_run(conn: Connection, run_id: int, references_wgs84: list[Any], min_iou: float = 0.3) -> SiteScores:
+    """Site-level precision, recall and F1 of a stored run against reference polygons
+    (WGS84), measured in UTM 32N metres: a site is found by a candidate with IoU >=
+    ``min_iou`` or covering half of it; further fragments of it are false positives."""
     rows = conn.execute(text("SELECT ST_AsBinary(ST_Transform(geom, 32632)) FROM detection_candidates WHERE run_id = :r"),
                         {"r": run_id}).scalars().all()
     to_utm = Transformer.from_crs(4326, 32632, always_xy=True).transform
     references = [shapely.transform(r, to_utm, interleaved=False) for r in references_wgs84]
-    return evaluate([wkb.loads(bytes(g)) for g in rows], references, min_iou)
+    return site_scores([wkb.loads(bytes(g)) for g in rows], references, None, min_iou)

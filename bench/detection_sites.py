@@ -1,0 +1,120 @@
+"""Site-level accuracy of brownfield detection on SYNTHETIC scenes (geo/scenes.py): partly
+changed disused plants with irregular footprints among active plants whose yards change
+too, construction sites, quarries, parks, fields sown between the dates, clouds and
+shadows. Scored site by site (geo/evaluate.site_scores), averaged over many seeds.
+
+    make bench-detection_sites ARGS="--seeds 20"            # the defaults, on seeds 0-19
+    make bench-detection_sites ARGS="--seeds 20 --tune"     # how the defaults were chosen
+
+``--tune`` searches the segmentation and object-layer parameters on other seeds
+(1000-1019), so that the reported figures are not measured on the scenes they were
+chosen on. Prints the figures and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import statistics
+import tempfile
+from pathlib import Path
+
+from bench.machine import describe
+from geo.detect import SCL_CLOUDY, DetectionParams, Scene, detect_tile, grid_of, tiles
+from geo.evaluate import SiteScores, site_scores
+from geo.scenes import BANDS, BenchmarkScene, generate
+from geo.sites import Region, merge_regions
+
+SEGMENT_GRID = {"merge_distance_m": (20.0, 40.0, 60.0), "grow_m": (40.0, 60.0, 100.0)}
+SEGMENT_MERGE_GRID = {"crop_share": (0.4, 0.5, 0.6, 0.8), "min_segment_share": (0.05, 0.1, 0.15)}
+OBJECT_GRID = {"min_object_share": (0.02, 0.03, 0.05, 0.08, 0.1)}
+
+
+def scenes(folder: Path, seeds: range) -> list[BenchmarkScene]:
+    return [generate(folder / str(seed), seed=seed) for seed in seeds]
+
+
+def _dates(scene: BenchmarkScene) -> tuple[Scene, Scene]:
+    return (Scene(str(scene.before), BANDS, scene.dates[0], cloud_mask=str(scene.before_scl),
+                  cloud_classes=SCL_CLOUDY),
+            Scene(str(scene.after), BANDS, scene.dates[1], cloud_mask=str(scene.after_scl),
+                  cloud_classes=SCL_CLOUDY))
+
+
+def regions(scene: BenchmarkScene, params: DetectionParams, objects: bool) -> tuple[list[Region], float]:
+    before, after = _dates(scene)
+    width, height, transform, pixel_area, _ = grid_of(before)
+    found: list[Region] = []
+    for window in tiles(width, height, params.tile_size):
+        found += detect_tile(before, after, window, transform, params, None, scene.land_use if objects else None)
+    return found, pixel_area
+
+
+def score(scene: BenchmarkScene, found: list[Region], pixel_area: float, params: DetectionParams,
+          objects: bool) -> SiteScores:
+    candidates = merge_regions(found, pixel_area, params, objects=scene.land_use if objects else None)
+    return site_scores([c.geometry for c in candidates], scene.truth, scene.distractors)
+
+
+def summary(scores: list[SiteScores]) -> dict[str, float]:
+    return {"precision": statistics.mean(s.precision for s in scores),
+            "recall": statistics.mean(s.recall for s in scores), "f1": statistics.mean(s.f1 for s in scores),
+            "candidates_per_site": statistics.mean(s.candidates_per_site for s in scores if s.candidates_per_site)
+            if any(s.candidates_per_site for s in scores) else 0.0}
+
+
+def tune(tuning: list[BenchmarkScene]) -> dict[str, object]:
+    """The parameters with the best mean F1 (at most 1.5 candidates per true site)."""
+    best: dict[str, object] = {}
+    for objects, grid, merge_grid in ((True, {}, OBJECT_GRID), (False, SEGMENT_GRID, SEGMENT_MERGE_GRID)):
+        results = []
+        for tile_values in itertools.product(*grid.values()):
+            params = dataclasses.replace(DetectionParams(), **dict(zip(grid, tile_values, strict=True)))
+            computed = [regions(scene, params, objects) for scene in tuning]
+            for merge_values in itertools.product(*merge_grid.values()):
+                chosen = dataclasses.replace(params, **dict(zip(merge_grid, merge_values, strict=True)))
+                s = summary([score(scene, found, area, chosen, objects)
+                             for scene, (found, area) in zip(tuning, computed, strict=True)])
+                results.append((s["candidates_per_site"] <= 1.5, s["f1"], chosen, s))
+        _, f1, chosen, _ = max(results, key=lambda r: (r[0], r[1]))
+        keys = list(grid) + list(merge_grid)
+        label = "object layer" if objects else "segmentation"
+        print(f"tuned ({label}, {len(tuning)} scenes): " + ", ".join(f"{k}={getattr(chosen, k)}" for k in keys)
+              + f"  F1 {f1:.3f}")
+        best.update({k: getattr(chosen, k) for k in keys})
+    return best
+
+
+def report(scenes_: list[BenchmarkScene], params: DetectionParams) -> None:
+    planted = sum(len(s.truth) for s in scenes_)
+    changed = [c for s in scenes_ for c in s.changed_share]
+    print(f"{len(scenes_)} synthetic scenes, {planted} disused plants (changed share {min(changed):.2f}-"
+          f"{max(changed):.2f}), {sum(len(s.distractors['active_plant']) for s in scenes_)} active plants")
+    for objects, label in ((True, "with a land-use layer (objects)"), (False, "without (segmentation)")):
+        per_scene = [score(scene, *regions(scene, params, objects), params, objects) for scene in scenes_]
+        s = summary(per_scene)
+        false_positives: dict[str, int] = {}
+        for one in per_scene:
+            for kind, count in one.false_positives.items():
+                false_positives[kind] = false_positives.get(kind, 0) + count
+        print(f"site-level {label:<34} precision {s['precision']:.3f}  recall {s['recall']:.3f}  F1 {s['f1']:.3f}  "
+              f"candidates per found site {s['candidates_per_site']:.2f}  false positives by kind "
+              f"{false_positives or 'none'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--tune", action="store_true", help="search the parameters on seeds 1000+ first")
+    args = parser.parse_args()
+    print(f"machine: {describe()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        params = DetectionParams()
+        if args.tune:
+            params = dataclasses.replace(params, **tune(scenes(Path(tmp) / "tune", range(1000, 1000 + args.seeds))))
+        report(scenes(Path(tmp) / "report", range(args.seeds)), params)
+
+
+if __name__ == "__main__":
+    main()

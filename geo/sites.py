@@ -1,0 +1,246 @@
+"""From evidence pixels to sites: the unit staff review is a site, not a pixel fragment.
+
+Two ways to get there:
+
+* **an object layer** (productive land-use polygons, cadastral parcels, building
+  footprints, an industrial-areas layer): every object is scored by the share of its
+  clear pixels showing the disuse signal; the object itself is the candidate;
+* **segmentation** when there is none: evidence pixels closer than ``merge_distance_m``
+  are joined (a morphological closing), holes are filled, and each connected object
+  (8-connectivity, as the pixels were labelled) is one candidate.
+
+Tiles report per-object counts and sums; they are added up across tiles, so the result
+does not depend on the tile size. Areas come from the polygons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rasterio import features
+from rasterio.transform import Affine
+from scipy import ndimage
+from shapely import STRtree
+from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+if TYPE_CHECKING:
+    from geo.detect import DetectionParams
+
+
+@dataclass
+class Region:
+    """What one tile saw of one object: its outline there (segmentation) or its id in the
+    object layer, its pixels, how many show the signal, and the sums of the measures over
+    those."""
+
+    geometry: BaseGeometry | None
+    pixels: int
+    sums: dict[str, float]
+    zoned_pixels: int = 0
+    evidence: int | None = None  # None: every pixel of the region is evidence
+    object_id: int | None = None
+
+    @property
+    def evidence_pixels(self) -> int:
+        return self.pixels if self.evidence is None else self.evidence
+
+
+@dataclass
+class Candidate:
+    geometry: BaseGeometry  # in the raster's CRS
+    area_m2: float
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def regions_of(evidence: np.ndarray, values: dict[str, np.ndarray], zoning: np.ndarray | None,
+               transform: Affine, objects: np.ndarray | None = None) -> list[Region]:
+    """Connected objects of a tile (8-connectivity): ``objects`` is the segmented mask
+    (evidence joined across small gaps), or the evidence itself."""
+    outline = evidence if objects is None else objects | evidence
+    labels, count = ndimage.label(outline, structure=np.ones((3, 3)))
+    if not count:
+        return []
+    flat, hits = labels.ravel(), evidence.ravel()
+    pixels = np.bincount(flat, minlength=count + 1)
+    at = flat[hits]  # sums over the evidence pixels only: a few percent of the tile
+    signal = np.bincount(at, minlength=count + 1)
+    sums = {k: np.bincount(at, weights=np.nan_to_num(v.ravel()[hits]), minlength=count + 1)
+            for k, v in values.items()}
+    zoned = np.bincount(flat, weights=zoning.ravel(), minlength=count + 1) if zoning is not None else pixels
+    parts: dict[int, list[BaseGeometry]] = {}
+    for geometry, value in features.shapes(labels.astype(np.int32), mask=labels > 0, transform=transform,
+                                           connectivity=8):
+        parts.setdefault(int(value), []).append(shape(geometry))
+    return [Region(unary_union(p), int(pixels[label]), {k: float(s[label]) for k, s in sums.items()},
+                   int(zoned[label]), int(signal[label])) for label, p in parts.items()]
+
+
+def object_regions(evidence: np.ndarray, valid: np.ndarray, values: dict[str, np.ndarray],
+                   ids: np.ndarray) -> list[Region]:
+    """Per object of the layer (``ids``: 0 outside, else index + 1) in one tile: its clear
+    pixels, its evidence pixels and the sums of the measures over them."""
+    present = np.unique(ids[ids > 0])
+    if not len(present):
+        return []
+    flat, size = ids.ravel(), int(ids.max()) + 1
+    hits = (evidence & valid).ravel()
+    clear = np.bincount(flat[valid.ravel()], minlength=size)
+    at = flat[hits]
+    signal = np.bincount(at, minlength=size)
+    sums = {k: np.bincount(at, weights=np.nan_to_num(v.ravel()[hits]), minlength=size) for k, v in values.items()}
+    return [Region(None, int(clear[i]), {k: float(s[i]) for k, s in sums.items()}, int(clear[i]), int(signal[i]),
+                   int(i) - 1) for i in present]
+
+
+def connected_parts(polygons: list[BaseGeometry]) -> list[BaseGeometry]:
+    """Polygons grouped as the pixels were labelled (8-connectivity): two polygons that
+    touch only at a corner are one site. Dissolving alone leaves them apart, and each would
+    then claim the whole region's pixels, area and score."""
+    if len(polygons) < 2:
+        return polygons
+    parent = list(range(len(polygons)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tree = STRtree(polygons)
+    for i, polygon in enumerate(polygons):
+        for j in tree.query(polygon, predicate="intersects"):
+            parent[root(int(j))] = root(i)
+    groups: dict[int, list[BaseGeometry]] = {}
+    for i, polygon in enumerate(polygons):
+        groups.setdefault(root(i), []).append(polygon)
+    return [group[0] if len(group) == 1 else MultiPolygon(
+        [p for g in group for p in getattr(g, "geoms", [g])]) for group in groups.values()]
+
+
+def filled(geometry: BaseGeometry) -> BaseGeometry:
+    """The outline without holes: a roof inside an overgrown yard belongs to the site."""
+    parts = [Polygon(p.exterior) for p in getattr(geometry, "geoms", [geometry]) if p.geom_type == "Polygon"]
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
+def score(share: float, gain: float, area: float, params: DetectionParams) -> float:
+    """0-1: 40% how much of the site shows the signal (saturating at 30%, the middle of
+    what disused plants show), 40% how strong the vegetation gain is (0.5 at the
+    threshold, 1 at 0.15 above it), 20% size (saturating at four times the minimum)."""
+    share_term = min(1.0, share / 0.3)
+    strength = min(1.0, max(0.0, (gain - params.gain_min) / 0.3 + 0.5))
+    size = min(1.0, area / (4 * params.min_area_m2))
+    return round(0.4 * share_term + 0.4 * strength + 0.2 * size, 4)
+
+
+def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
+                  exclusions: list[BaseGeometry] | None = None,
+                  dates: tuple[dt.date | None, dt.date | None] = (None, None),
+                  zoned_by_layer: bool = False, objects: list[BaseGeometry] | None = None) -> list[Candidate]:
+    """Add up what the tiles saw of each object and keep the sites that pass. Sites that
+    overlap ``exclusions`` (catalogue sites, a register) stay, flagged "already known"
+    and ranked below every new one. The share in productive land is evidence only when
+    a land-use layer was given (``zoned_by_layer``)."""
+    if not regions:
+        return []
+    groups = _by_object(regions, objects) if objects is not None else _by_outline(regions)
+    known = STRtree(exclusions) if exclusions else None
+    candidates = []
+    for geometry, members in groups:
+        evidence = sum(m.evidence_pixels for m in members)
+        clear = sum(m.pixels for m in members)
+        area = geometry.area
+        if not evidence or not clear:
+            continue  # nothing seen, or hidden by clouds at either date
+        share = evidence / clear if objects is not None else min(1.0, evidence * pixel_area / area)
+        if (area < params.min_area_m2 or evidence * pixel_area < params.min_evidence_m2
+                or share < (params.min_object_share if objects is not None else params.min_segment_share)):
+            continue
+        if objects is None and share > params.crop_share and area >= params.crop_min_m2:
+            continue  # a field sown between the dates
+        means = {k: round(sum(m.sums[k] for m in members) / evidence, 4) for k in members[0].sums}
+        overlap = _known_overlap(geometry, known, exclusions)
+        zoned = sum(m.zoned_pixels for m in members) / max(1, clear)
+        candidates.append(Candidate(geometry, area, score(share, means["gain"], area, params), {
+            "area_m2": round(area, 1), "pixels": clear, "evidence_pixels": evidence,
+            "share_with_signal": round(share, 3), **means,
+            **({"share_in_productive_land": round(zoned, 3)} if zoned_by_layer else {}),
+            "already_known": overlap > 0, **({"known_overlap": round(overlap, 3)} if overlap else {}),
+            "dates": [d.isoformat() if d else None for d in dates],
+            "signal": "vegetation growing over a formerly sealed or bare surface",
+        }))
+    candidates.sort(key=lambda c: (c.evidence["already_known"], -c.score, c.geometry.centroid.x,
+                                   c.geometry.centroid.y))
+    return candidates
+
+
+def _by_outline(regions: list[Region]) -> list[tuple[BaseGeometry, list[Region]]]:
+    merged = unary_union([r.geometry for r in regions])
+    tree = STRtree([r.geometry for r in regions])
+    out = []
+    for part in connected_parts(list(getattr(merged, "geoms", [merged]))):
+        members = [regions[i] for i in sorted(set(tree.query(part, predicate="intersects").tolist()))]
+        out.append((filled(part).normalize(), members))  # one vertex order whatever the tiling
+    return out
+
+
+def _by_object(regions: list[Region], objects: list[BaseGeometry]) -> list[tuple[BaseGeometry, list[Region]]]:
+    grouped: dict[int, list[Region]] = {}
+    for region in regions:
+        grouped.setdefault(int(region.object_id), []).append(region)
+    return [(objects[i], members) for i, members in sorted(grouped.items())]
+
+
+def _known_overlap(geometry: BaseGeometry, tree: STRtree | None, known: list[BaseGeometry] | None) -> float:
+    if tree is None or known is None:
+        return 0.0
+    hits = [known[i] for i in tree.query(geometry, predicate="intersects")]
+    return min(1.0, unary_union(hits).intersection(geometry).area / geometry.area) if hits else 0.0
+
+
+def object_ids(objects: list[BaseGeometry], shape_: tuple[int, int], transform: Affine) -> np.ndarray:
+    """The object layer burnt into a tile: 0 outside, else the object's index + 1."""
+    if not objects:
+        return np.zeros(shape_, dtype=np.int32)
+    return features.rasterize(((g, i + 1) for i, g in enumerate(objects)), out_shape=shape_,
+                              transform=transform, fill=0, dtype="int32")
+
+
+def segment(evidence: np.ndarray, radius_px: int, built: np.ndarray | None = None, grow_px: int = 0) -> np.ndarray:
+    """Sites from evidence: patches joined across gaps up to ``2 * radius_px`` pixels (a
+    closing whose erosion treats the tile's outside as set, so borders do not eat
+    objects), then grown up to ``grow_px`` pixels through ``built`` (sealed or bare at
+    the first date): the unchanged roofs and yards of the same plant."""
+    if not evidence.any():
+        return evidence
+    sites = evidence
+    if radius_px > 0:
+        disk = np.hypot(*np.mgrid[-radius_px:radius_px + 1, -radius_px:radius_px + 1]) <= radius_px
+        grown = ndimage.binary_dilation(evidence, structure=disk)
+        sites = ndimage.binary_erosion(grown, structure=disk, border_value=1) | evidence
+    if built is not None and grow_px > 0:
+        sites = _grow(sites, built | sites, grow_px)
+    return sites
+
+
+def _grow(seeds: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
+    """``steps`` geodesic dilations of ``seeds`` inside ``allowed``, computed only in a
+    window around each seed object (dilation distributes over union, so this is exact):
+    over a whole tile it cost more than everything else together."""
+    labels, _ = ndimage.label(seeds, structure=np.ones((3, 3)))
+    out = seeds.copy()
+    square = np.ones((3, 3), dtype=bool)
+    rows, cols = seeds.shape
+    for found in ndimage.find_objects(labels):
+        r0, r1 = max(0, found[0].start - steps), min(rows, found[0].stop + steps)
+        c0, c1 = max(0, found[1].start - steps), min(cols, found[1].stop + steps)
+        window = (slice(r0, r1), slice(c0, c1))
+        out[window] |= ndimage.binary_dilation(seeds[window], structure=square, iterations=steps,
+                                               mask=allowed[window])
+    return out
