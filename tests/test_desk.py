@@ -235,8 +235,10 @@ def test_a_delegate_submits_and_the_owner_confirms(browser: Any, server: str, la
 def detection_run(engine: Engine) -> int:
     """A synthetic run: two 80 m squares in UTM 32N near Brescia's industrial belt."""
     x, y = 593_000, 5_043_000
-    candidates = [Candidate(box(x, y, x + 80, y + 80), 6400.0, 0.82, {"disused_share": 0.6, "ndvi_change": 0.21}),
-                  Candidate(box(x + 400, y, x + 470, y + 70), 4900.0, 0.55, {"disused_share": 0.4, "ndvi_change": 0.12})]
+    candidates = [Candidate(box(x, y, x + 80, y + 80), 6400.0, 0.82,
+                            {"share_with_signal": 0.3, "gain": 0.21, "already_known": False}),
+                  Candidate(box(x + 400, y, x + 470, y + 70), 4900.0, 0.55,
+                            {"share_with_signal": 0.12, "gain": 0.17, "already_known": True, "known_overlap": 0.8})]
     with engine.begin() as conn:
         return store_run(conn, candidates, 32632, DetectionParams(), {"synthetic": "tests/test_desk.py"}, "tests")
 
@@ -253,6 +255,9 @@ def test_staff_review_brownfield_candidates_and_print_a_report(browser: Any, ser
     staff.page.wait_for_selector("[data-candidate]")
     staff.check("run")
     first, second = staff.page.locator("[data-candidate]").evaluate_all("els => els.map(e => e.dataset.candidate)")
+    shown = staff.page.locator(f"[data-candidate='{second}']").inner_text()
+    assert ("share of the site with the signal: 12%" if lang == "en" else "quota del sito con segnale: 12%") in shown
+    assert ("already known: Yes" if lang == "en" else "già noto: Sì") in shown
     staff.page.click(f"[data-candidate='{first}'] [data-decision=confirm]")
     staff.page.wait_for_selector(f"[data-candidate='{first}'] .badge.confirmed")
     staff.page.fill(f"[data-candidate='{second}'] [name=reason]", "Piazzale di un'attività in esercizio")

@@ -81,6 +81,9 @@ export const TEXT = {
     expose_pdf: "Scheda per investitori (PDF)", compare_pdf: "Confronto in PDF dei siti scelti", pick_sites: "Scegliere da 2 a 5 siti da confrontare",
     compare_site: "Confronta",
     outcome: "Esito", outcomes: { site_proposed: "sito proposto", visited: "sopralluogo", chosen: "sito scelto", lost: "persa" },
+    ev: { share_with_signal: "quota del sito con segnale", gain: "aumento NDVI", ndvi_before: "NDVI prima", ndvi_after: "NDVI dopo",
+      slope_per_year: "pendenza NDVI/anno", slope_uncertainty: "incertezza pendenza", share_in_productive_land: "quota in area produttiva",
+      already_known: "già noto", known_overlap: "sovrapposizione con siti noti" },
     states: { match: "soddisfa", near_miss: "quasi" }, open: "aperta", closed: "chiusa",
   },
   en: {
@@ -161,6 +164,9 @@ export const TEXT = {
     expose_pdf: "Investor profile (PDF)", compare_pdf: "Comparison PDF of the sites chosen", pick_sites: "Choose 2 to 5 sites to compare",
     compare_site: "Compare",
     outcome: "Outcome", outcomes: { site_proposed: "site proposed", visited: "visited", chosen: "site chosen", lost: "lost" },
+    ev: { share_with_signal: "share of the site with the signal", gain: "NDVI gain", ndvi_before: "NDVI before", ndvi_after: "NDVI after",
+      slope_per_year: "NDVI slope per year", slope_uncertainty: "slope uncertainty", share_in_productive_land: "share in productive land",
+      already_known: "already known", known_overlap: "overlap with known sites" },
     states: { match: "fits", near_miss: "nearly" }, open: "open", closed: "closed",
   },
 };
