@@ -140,14 +140,21 @@ def generate(folder: Path, size: int = 1000, disused: int = 8, active: int = 8, 
                 return p
         return None
 
+    def footprint(radius: float) -> tuple[BaseGeometry, np.ndarray] | None:
+        """A new irregular footprint clear of the others, and its pixels."""
+        centre = place(radius)
+        if centre is None:
+            return None
+        shape_ = _footprint(rng, centre)
+        placed.append(shape_)
+        return shape_, canvas.mask(shape_)
+
     truth, land_use, changed = [], [], []
     for role in ["disused"] * disused + ["active"] * active:
-        centre = place(260)
-        if centre is None:
+        found = footprint(260)
+        if found is None:
             continue
-        plant = _footprint(rng, centre)
-        placed.append(plant)
-        inside = canvas.mask(plant)
+        plant, inside = found
         roofs = _blob(rng, size, rng.uniform(0.4, 0.6), inside)
         yard = inside & ~roofs
         roof = "bright_roof" if rng.random() < 0.4 else "roof"
@@ -166,12 +173,10 @@ def generate(folder: Path, size: int = 1000, disused: int = 8, active: int = 8, 
             distractors["active_plant"].append(plant)
     for kind, count in (("construction", 4), ("quarry", 3), ("park", 4)):
         for _ in range(count):
-            centre = place(200)
-            if centre is None:
+            found = footprint(200)
+            if found is None:
                 continue
-            shape_ = _footprint(rng, centre)
-            placed.append(shape_)
-            where = canvas.mask(shape_)
+            shape_, where = found
             if kind == "construction":
                 canvas.paint(where, _spectrum("vegetation"), _spectrum("soil"))
             elif kind == "quarry":
