@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import rasterio
+import rasterio.errors
 from rasterio.windows import Window
 
 # Band order of the stacks used here (sen2r BOA/TOA products: B09 and B10 are absent).
@@ -90,3 +92,42 @@ def read_bands(path: str, names: tuple[str, ...] = SEN2R_BANDS, wanted: tuple[st
         indexes = [names.index(n) + 1 for n in picked]
         data = src.read(indexes, window=window)
         return {n: reflectance.apply(data[i], src.nodata) for i, n in enumerate(picked)}
+
+
+def declared_reflectance(path: Path) -> Reflectance | None:
+    """How a product says its digital numbers become reflectance, when it says so:
+    GDAL scale and offset on the bands of a file (value = DN x scale + offset), or, for a
+    folder of Sentinel-2 band files, the BOA_ADD_OFFSET and quantification value of the
+    MTD_MSIL2A.xml found in it or above it (L2A processing baseline 04.00 and later)."""
+    if path.is_file():
+        try:
+            with rasterio.open(path) as src:
+                scales, offsets = set(src.scales), set(src.offsets)
+        except rasterio.errors.RasterioIOError:
+            return None  # not a raster: the band check says so, naming the file
+        if len(scales) == 1 and len(offsets) == 1 and (scales, offsets) != ({1.0}, {0.0}):
+            scale, offset = scales.pop(), offsets.pop()
+            return Reflectance(scale=1 / scale, offset=offset / scale) if scale else None
+        return None
+    for folder in (path, *path.parents[:4]):
+        found = sorted(folder.glob("MTD_MSIL2A.xml"))
+        if found:
+            return _safe_reflectance(found[0])
+    return None
+
+
+def _safe_reflectance(metadata: Path) -> Reflectance | None:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(metadata).getroot()
+    except ET.ParseError as exc:
+        raise ValueError(f"{metadata} is not readable XML ({exc}); pass the offset with --offset.") from exc
+    offsets = {e.text for e in root.iter() if e.tag.endswith("BOA_ADD_OFFSET")}
+    quantification = [e.text for e in root.iter() if e.tag.endswith("BOA_QUANTIFICATION_VALUE")]
+    if len(offsets) > 1:
+        raise ValueError(f"{metadata} gives different offsets per band ({', '.join(sorted(offsets))}); "
+                         "pass the one to use with --offset.")
+    scale = float(quantification[0]) if quantification else 10_000.0
+    offset = float(offsets.pop()) if offsets else 0.0
+    return Reflectance(scale=scale, offset=offset)

@@ -98,6 +98,30 @@ def test_detect_refuses_unreadable_inputs_with_a_message(tmp_path: Path) -> None
         assert result.exit_code == 1 and message in " ".join(result.output.split()), result.output
 
 
+def test_detect_uses_the_offset_the_product_declares(tmp_path: Path) -> None:
+    """A folder of band files under a SAFE whose MTD_MSIL2A.xml is broken: a message, not a
+    traceback; a stack declaring GDAL scale/offset: the CLI says which reflectance it used."""
+    import rasterio
+
+    folder = tmp_path / "S2_MSIL2A.SAFE" / "IMG_DATA"
+    folder.mkdir(parents=True)
+    for band in ("B02", "B04", "B08", "B11"):
+        _synthetic_stack(folder / f"T32TNR_{band}_10m.tif", 1)
+    (tmp_path / "S2_MSIL2A.SAFE" / "MTD_MSIL2A.xml").write_text("<broken")
+    broken = runner.invoke(cli, ["detect", "run", str(folder), str(folder), "--no-store"])
+    assert broken.exit_code == 1 and "MTD_MSIL2A.xmlisnotreadableXML" in "".join(broken.output.split())
+    given = runner.invoke(cli, ["detect", "run", str(folder), str(folder), "--no-store", "--offset", "-1000"])
+    assert given.exit_code == 0, given.output  # an offset given wins over the metadata
+
+    stack = _synthetic_stack(tmp_path / "declared.tif", 6)
+    with rasterio.open(stack, "r+") as dst:
+        dst.scales, dst.offsets = (0.0001,) * 6, (-0.1,) * 6
+    result = runner.invoke(cli, ["detect", "run", str(stack), str(stack), "--bands", "B02,B03,B04,B08,B11,B12",
+                                 "--no-store"])
+    assert result.exit_code == 0, result.output
+    assert "reflectance = (DN -1000) / 10000, as the product declares" in " ".join(result.output.split())
+
+
 def test_candidates_claim_productive_land_only_when_a_land_use_layer_was_given() -> None:
     import numpy as np
     from shapely.geometry import box

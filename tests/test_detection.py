@@ -368,6 +368,50 @@ def test_the_l2a_offset_is_applied_before_scaling(tmp_path) -> None:
     assert np.allclose(Reflectance(offset=-1000).apply(dn, None), [0.0, 0.2])
 
 
+MTD = """<?xml version="1.0" encoding="UTF-8"?>
+<n1:Level-2A_User_Product xmlns:n1="https://psd-14.sentinel2.eo.esa.int/PSD/User_Product_Level-2A.xsd">
+ <n1:General_Info><Product_Image_Characteristics>
+  <QUANTIFICATION_VALUES_LIST><BOA_QUANTIFICATION_VALUE unit="none">10000</BOA_QUANTIFICATION_VALUE>
+  </QUANTIFICATION_VALUES_LIST>
+  <BOA_ADD_OFFSET_VALUES_LIST>{offsets}</BOA_ADD_OFFSET_VALUES_LIST>
+ </Product_Image_Characteristics></n1:General_Info>
+</n1:Level-2A_User_Product>"""
+
+
+def test_the_offset_a_product_declares_is_used(tmp_path: Path) -> None:
+    """SYNTHETIC files: GDAL band scale/offset on a stack, and an MTD_MSIL2A.xml (the
+    fields of processing baseline 04.00) above a folder of band files."""
+    from rasterio.transform import from_origin
+
+    from geo.raster import Reflectance, declared_reflectance
+
+    stack = tmp_path / "stack.tif"
+    with rasterio.open(stack, "w", driver="GTiff", width=4, height=4, count=2, dtype="uint16", crs="EPSG:32632",
+                       transform=from_origin(600_000, 5_000_000, 10, 10)) as dst:
+        dst.write(np.full((2, 4, 4), 3000, dtype=np.uint16))
+        dst.scales, dst.offsets = (0.0001, 0.0001), (-0.1, -0.1)
+    declared = declared_reflectance(stack)
+    assert declared == Reflectance(scale=10_000, offset=-1000)
+    assert np.allclose(declared.apply(np.array([3000], dtype=np.uint16), None), [0.2])
+
+    granule = tmp_path / "S2B_MSIL2A.SAFE" / "GRANULE" / "L2A_T32TNR" / "IMG_DATA" / "R10m"
+    granule.mkdir(parents=True)
+    lines = "".join(f'<BOA_ADD_OFFSET band_id="{i}">-1000</BOA_ADD_OFFSET>' for i in range(13))
+    (tmp_path / "S2B_MSIL2A.SAFE" / "MTD_MSIL2A.xml").write_text(MTD.format(offsets=lines))
+    assert declared_reflectance(granule) == Reflectance(scale=10_000, offset=-1000)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert declared_reflectance(plain) is None  # nothing declared: the caller keeps no offset
+
+    mixed = "".join(f'<BOA_ADD_OFFSET band_id="{i}">{-1000 if i else 0}</BOA_ADD_OFFSET>' for i in range(13))
+    (tmp_path / "S2B_MSIL2A.SAFE" / "MTD_MSIL2A.xml").write_text(MTD.format(offsets=mixed))
+    with pytest.raises(ValueError, match=r"gives different offsets per band \(-1000, 0\); pass the one to use with --offset"):
+        declared_reflectance(granule)
+    (tmp_path / "S2B_MSIL2A.SAFE" / "MTD_MSIL2A.xml").write_text("<not xml")
+    with pytest.raises(ValueError, match="is not readable XML"):
+        declared_reflectance(granule)
+
+
 def test_trend_candidates_report_their_slope_not_placeholder_indices(tmp_path) -> None:
     """Synthetic NDVI series, 12 dates over 3 years: a bare 100 x 100 m yard greening at
     0.15 a year in a field of stable grass."""

@@ -15,20 +15,25 @@ detect_cli = typer.Typer(no_args_is_help=True, help="Brownfield candidates from 
 
 
 def _scene(path: Path, bands: str, date: str | None, clouds: Path | None = None, scl: bool = False,
-           offset: float = 0.0):
+           offset: float | None = None):
     """A stack file (bands in the order given) or a folder of one file per band, with its
-    cloud mask (a 0/1 raster, or a Scene Classification Layer) and reflectance offset."""
+    cloud mask (a 0/1 raster, or a Scene Classification Layer) and reflectance offset:
+    the one given, else the one the product declares, else none."""
     import datetime as dt
     import re
 
     from geo.detect import NEEDED, SCL_CLOUDY, Scene, stack_bands
-    from geo.raster import COMMON, Reflectance
+    from geo.raster import COMMON, Reflectance, declared_reflectance
 
     when = dt.date.fromisoformat(date) if date else None
     for given in (path, clouds):
         if given is not None and not given.exists():
             raise ValueError(f"{given} not found.")
-    extra = {"reflectance": Reflectance(offset=offset), "cloud_mask": str(clouds) if clouds else None,
+    reflectance = Reflectance(offset=offset) if offset is not None else declared_reflectance(path) or Reflectance()
+    if offset is None and reflectance != Reflectance():
+        console.print(f"{path.name}: reflectance = (DN {reflectance.offset:+g}) / {reflectance.scale:g}, "
+                      "as the product declares")
+    extra = {"reflectance": reflectance, "cloud_mask": str(clouds) if clouds else None,
              "cloud_classes": SCL_CLOUDY if scl else None}
     if path.is_dir():
         files = {}
@@ -82,8 +87,10 @@ def detect_run(
     after_clouds: Annotated[Path | None, typer.Option(help="Cloud mask of the second date (1 = cloudy).")] = None,
     scl: Annotated[bool, typer.Option(help="The cloud masks are Sentinel-2 Scene Classification Layers "
                                       "(no data, saturated, shadows, clouds and cirrus are masked).")] = False,
-    offset: Annotated[float, typer.Option(help="Added to digital numbers before scaling: -1000 for L2A "
-                                          "products of processing baseline 04.00 and later (2022-).")] = 0.0,
+    offset: Annotated[float | None, typer.Option(help="Added to digital numbers before scaling: -1000 for L2A "
+                                                 "products of processing baseline 04.00 and later (2022-). "
+                                                 "Default: what the product declares (GDAL band offsets, or "
+                                                 "MTD_MSIL2A.xml next to the band files), else 0.")] = None,
     zoning: Annotated[Path | None, typer.Option(help="Productive land: polygons, or a land-use raster with "
                                                 "--classes.")] = None,
     objects: Annotated[Path | None, typer.Option(help="The sites to score (land-use polygons, parcels, building "
