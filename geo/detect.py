@@ -19,10 +19,10 @@ afterwards and their sums added, so results do not depend on the tile size.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -118,10 +118,9 @@ NEEDED = sorted({b for name in ("NDVI", "NDBI", "BSI") for b in INDICES[name].ba
 Grid = tuple[Any, Affine, int, int]  # crs, transform, width, height
 
 
-@lru_cache(maxsize=64)
 def _grid(path: str) -> Grid:
-    with rasterio.open(path) as src:
-        return src.crs, src.transform, src.width, src.height
+    src = _dataset(path)  # kept open: asking again costs nothing, and a replaced file is seen
+    return src.crs, src.transform, src.width, src.height
 
 
 def _band_window(src: Any, grid: Grid, window: Window, indexes: list[int]) -> np.ndarray:
@@ -174,11 +173,17 @@ def _dataset(path: str) -> Any:
     handles = getattr(_OPEN, "handles", None)
     if handles is None:
         handles = _OPEN.handles = {}
-    if path not in handles:
+    try:  # a file replaced at the same path (a long-lived Dask worker) is opened anew
+        key = (path, os.stat(path).st_mtime_ns)
+    except OSError:
+        key = (path, 0)  # a URL GDAL reads
+    if key not in handles:
+        for stale in [k for k in handles if k[0] == path]:
+            handles.pop(stale).close()
         if len(handles) >= 16:
             handles.pop(next(iter(handles))).close()
-        handles[path] = rasterio.open(path)
-    return handles[path]
+        handles[key] = rasterio.open(path)
+    return handles[key]
 
 
 def close_datasets() -> None:

@@ -435,3 +435,20 @@ def test_trend_candidates_report_their_slope_not_placeholder_indices(tmp_path) -
     assert candidate.evidence["slope_per_year"] == pytest.approx(0.15, abs=0.01)
     assert not {"ndbi_before", "ndbi_after", "bsi_before", "share_in_productive_land"} & set(candidate.evidence)
     assert candidate.area_m2 == pytest.approx(10_000)
+
+
+def test_a_raster_replaced_at_the_same_path_is_read_anew(tmp_path: Path) -> None:
+    """Datasets are kept open across tiles (and across runs on a Dask worker's thread):
+    a file rewritten at the same path must not be read from the old handle."""
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    from geo.detect import _read
+
+    path = tmp_path / "stack.tif"
+    bands = ("B02", "B03", "B04", "B08", "B11", "B12")
+    for value in (1000, 3000):
+        with rasterio.open(path, "w", driver="GTiff", width=8, height=8, count=6, dtype="uint16", crs="EPSG:32632",
+                           transform=from_origin(600_000, 5_000_000, 10, 10)) as dst:
+            dst.write(np.full((6, 8, 8), value, dtype=np.uint16))
+        assert np.allclose(_read(Scene(str(path), bands), Window(0, 0, 8, 8))["B04"], value / 10_000)
