@@ -6,6 +6,7 @@ The published site is the fictional company's workbook of tests/workbooks.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 import threading
@@ -190,3 +191,23 @@ def test_the_map_frames_near_features_and_points_at_far_ones() -> None:
     assert lon0 < 9.5384 < lon1 and not lon0 < 10.0 < lon1
     svg = render_svg(MapContent(site=site, places=[near, far]))
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+def test_an_expose_without_reference_layers_says_what_is_missing(api: TestClient, engine: Engine,
+                                                                 catalogue: list[int]) -> None:
+    """A site enriched before any transport layer or zone was loaded: the exposé says so
+    instead of printing empty distances, and the map still frames the site."""
+    site = catalogue[3]
+    with engine.begin() as conn:
+        saved = conn.execute(text("SELECT nearest, zones FROM sites WHERE id = :i"), {"i": site}).one()
+        conn.execute(text("UPDATE sites SET nearest = '{}'::jsonb, zones = '{}' WHERE id = :i"), {"i": site})
+    try:
+        answer = api.get(f"/sites/{site}/expose.pdf", params={"lang": "en"})
+        assert answer.status_code == 200
+        printed = pdf_text(answer.content, "expose-no-layers-en")
+        assert printed.count("layer not loaded") == 4
+        assert "No policy zone among those loaded." in printed
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE sites SET nearest = CAST(:n AS jsonb), zones = :z WHERE id = :i"),
+                         {"n": json.dumps(saved.nearest), "z": saved.zones, "i": site})
