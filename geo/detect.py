@@ -37,18 +37,15 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from geo.raster import COMMON, INDICES, SEN2R_BANDS, Reflectance, index
-from geo.sites import (  # noqa: F401 - the detector's public names, as before the split
+from geo.sites import (
     Candidate,
     Region,
-    connected_parts,
     merge_regions,
     object_ids,
     object_regions,
     regions_of,
     segment,
 )
-
-_regions = regions_of
 
 # what the two-date detector measures per pixel (a trend run measures slopes instead)
 STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before", "gain")
@@ -174,9 +171,10 @@ def _dataset(path: str) -> Any:
     if handles is None:
         handles = _OPEN.handles = {}
     try:  # a file replaced at the same path (a long-lived Dask worker) is opened anew
-        key = (path, os.stat(path).st_mtime_ns)
+        status = os.stat(path)
+        key = (path, status.st_ino, status.st_mtime_ns)
     except OSError:
-        key = (path, 0)  # a URL GDAL reads
+        key = (path, 0, 0)  # a URL GDAL reads
     if key not in handles:
         for stale in [k for k in handles if k[0] == path]:
             handles.pop(stale).close()
@@ -238,10 +236,11 @@ def tiles(width: int, height: int, size: int) -> Iterator[Window]:
             yield Window(col, row, min(size, width - col), min(size, height - row))
 
 
-def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
-           params: DetectionParams, masked: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Boolean mask of pixels that look like vegetation taking over a sealed surface, and
-    the per-pixel values the evidence is made of."""
+def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray], params: DetectionParams,
+           masked: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Boolean mask of pixels that look like vegetation taking over a sealed surface, the
+    per-pixel values the evidence is made of, and what was sealed or bare at the first
+    date (where segmentation grows a site)."""
     values = {
         "ndvi_before": index("NDVI", before), "ndvi_after": index("NDVI", after),
         "ndbi_before": index("NDBI", before), "ndbi_after": index("NDBI", after),
@@ -256,7 +255,7 @@ def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
         )
         mask = sealed & (values["gain"] > params.gain_min) & (values["ndvi_after"] < params.field_ndvi_max) & ~cloud
     mask &= np.all([np.isfinite(v) for v in values.values()], axis=0)
-    return mask, values
+    return mask, values, sealed
 
 
 def zoning_mask(zoning: Iterable[BaseGeometry] | None, window: Window, transform: Affine,
@@ -276,7 +275,8 @@ HALO = 3
 
 def halo(params: DetectionParams, pixel_size: float) -> int:
     """Pixels read around a tile: opening and sieve need HALO, the segmentation's closing
-    twice its radius more, so that every tile sees what a single pass would."""
+    twice its radius more and its growth as many as it takes steps, so that every tile
+    sees what a single pass would."""
     return HALO + 2 * _radius(params, pixel_size) + round(params.grow_m / pixel_size)
 
 
@@ -296,7 +296,7 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
     row1 = min(height, window.row_off + window.height + margin)
     wide = Window(col0, row0, col1 - col0, row1 - row0)
     b, a = _read(before, wide, grid), _read(after, wide, grid)
-    mask, values = signal(b, a, params, masked=bool(before.cloud_mask and after.cloud_mask))
+    mask, values, built = signal(b, a, params, masked=bool(before.cloud_mask and after.cloud_mask))
     zones = zoning_mask(zoning, wide, window_transform(wide, transform), mask.shape)
     if zones is not None:
         mask &= zones
@@ -314,9 +314,6 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
     if objects is not None:
         valid = np.all([np.isfinite(v) for v in core_values.values()], axis=0)
         return object_regions(mask[core], valid, core_values, object_ids(objects, mask[core].shape, core_transform))
-    with np.errstate(invalid="ignore"):
-        built = (values["ndvi_before"] < params.sealed_ndvi_max) & (
-            (values["ndbi_before"] > params.sealed_ndbi_min) | (values["bsi_before"] > 0))
     sites = segment(mask, _radius(params, abs(transform.a)), built, round(params.grow_m / abs(transform.a)))
     return regions_of(mask[core], core_values, zones[core] if zones is not None else None, core_transform,
                       sites[core])

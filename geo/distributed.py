@@ -12,7 +12,8 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import Candidate, DetectionParams, Scene, detect_tile, grid_of, merge_regions, tiles
+from geo.detect import DetectionParams, Scene, detect_tile, grid_of, tiles
+from geo.sites import Candidate, merge_regions
 
 DEFAULT_PARAMS = DetectionParams()
 

@@ -27,6 +27,8 @@ _TO_WGS84 = Transformer.from_crs("EPSG:32632", "EPSG:4326", always_xy=True)
 
 def _reproject(geometry: Geometry, transformer: Transformer) -> Geometry:
     return shapely.transform(geometry, transformer.transform, interleaved=False)
+
+
 MIN_HALF_WIDTH_M = 1_500.0
 MAX_HALF_WIDTH_M = 15_000.0
 COLOURS = {"site": "#c0392b", "motorway_exit": "#1f5fa8", "railway_station": "#2e7d32", "airport": "#6a1b9a"}
@@ -53,7 +55,6 @@ class MapContent:
     zone_comuni: list[Geometry] = field(default_factory=list)
     motorways: list[Geometry] = field(default_factory=list)
     railways: list[Geometry] = field(default_factory=list)
-    attribution: str = ""
 
 
 ASPECT = 0.5  # height / width of every map: a strip that leaves the page room for the facts
@@ -109,11 +110,7 @@ def render_svg(content: MapContent, width_mm: float = 182) -> str:
     for place in content.places:
         _place(axes, place, view, centre)
     _scale_bar(axes, view)
-    width, height = x1 - x0, y1 - y0
-    if content.attribution:
-        axes.text(x1 - 0.01 * width, y0 + 0.01 * height, content.attribution,
-                  fontsize=4.5, color="#555555", ha="right", va="bottom", zorder=9)
-    axes.text(x1 - 0.03 * width, y1 - 0.05 * height, "N ↑", fontsize=8, ha="right", va="top", zorder=9)
+    axes.text(x1 - 0.03 * (x1 - x0), y1 - 0.05 * (y1 - y0), "N ↑", fontsize=8, ha="right", va="top", zorder=9)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()

@@ -68,10 +68,7 @@ def regions_of(evidence: np.ndarray, values: dict[str, np.ndarray], zoning: np.n
         return []
     flat, hits = labels.ravel(), evidence.ravel()
     pixels = np.bincount(flat, minlength=count + 1)
-    at = flat[hits]  # sums over the evidence pixels only: a few percent of the tile
-    signal = np.bincount(at, minlength=count + 1)
-    sums = {k: np.bincount(at, weights=np.nan_to_num(v.ravel()[hits]), minlength=count + 1)
-            for k, v in values.items()}
+    signal, sums = _evidence_sums(flat, hits, values, count + 1)
     zoned = np.bincount(flat, weights=zoning.ravel(), minlength=count + 1) if zoning is not None else pixels
     parts: dict[int, list[BaseGeometry]] = {}
     for geometry, value in features.shapes(labels.astype(np.int32), mask=labels > 0, transform=transform,
@@ -79,6 +76,15 @@ def regions_of(evidence: np.ndarray, values: dict[str, np.ndarray], zoning: np.n
         parts.setdefault(int(value), []).append(shape(geometry))
     return [Region(unary_union(p), int(pixels[label]), {k: float(s[label]) for k, s in sums.items()},
                    int(zoned[label]), int(signal[label])) for label, p in parts.items()]
+
+
+def _evidence_sums(flat: np.ndarray, hits: np.ndarray, values: dict[str, np.ndarray],
+                   size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per label: how many evidence pixels, and each measure summed over them only (a few
+    percent of a tile, not all of it)."""
+    at = flat[hits]
+    sums = {k: np.bincount(at, weights=np.nan_to_num(v.ravel()[hits]), minlength=size) for k, v in values.items()}
+    return np.bincount(at, minlength=size), sums
 
 
 def object_regions(evidence: np.ndarray, valid: np.ndarray, values: dict[str, np.ndarray],
@@ -89,11 +95,8 @@ def object_regions(evidence: np.ndarray, valid: np.ndarray, values: dict[str, np
     if not len(present):
         return []
     flat, size = ids.ravel(), int(ids.max()) + 1
-    hits = (evidence & valid).ravel()
     clear = np.bincount(flat[valid.ravel()], minlength=size)
-    at = flat[hits]
-    signal = np.bincount(at, minlength=size)
-    sums = {k: np.bincount(at, weights=np.nan_to_num(v.ravel()[hits]), minlength=size) for k, v in values.items()}
+    signal, sums = _evidence_sums(flat, (evidence & valid).ravel(), values, size)
     return [Region(None, int(clear[i]), {k: float(s[i]) for k, s in sums.items()}, int(clear[i]), int(signal[i]),
                    int(i) - 1) for i in present]
 
@@ -224,23 +227,7 @@ def segment(evidence: np.ndarray, radius_px: int, built: np.ndarray | None = Non
         disk = np.hypot(*np.mgrid[-radius_px:radius_px + 1, -radius_px:radius_px + 1]) <= radius_px
         grown = ndimage.binary_dilation(evidence, structure=disk)
         sites = ndimage.binary_erosion(grown, structure=disk, border_value=1) | evidence
-    if built is not None and grow_px > 0:
-        sites = _grow(sites, built | sites, grow_px)
+    if built is not None and grow_px > 0:  # geodesic: each step stays inside built land
+        sites = ndimage.binary_dilation(sites, structure=np.ones((3, 3), dtype=bool), iterations=grow_px,
+                                        mask=built | sites)
     return sites
-
-
-def _grow(seeds: np.ndarray, allowed: np.ndarray, steps: int) -> np.ndarray:
-    """``steps`` geodesic dilations of ``seeds`` inside ``allowed``, computed only in a
-    window around each seed object (dilation distributes over union, so this is exact):
-    over a whole tile it cost more than everything else together."""
-    labels, _ = ndimage.label(seeds, structure=np.ones((3, 3)))
-    out = seeds.copy()
-    square = np.ones((3, 3), dtype=bool)
-    rows, cols = seeds.shape
-    for found in ndimage.find_objects(labels):
-        r0, r1 = max(0, found[0].start - steps), min(rows, found[0].stop + steps)
-        c0, c1 = max(0, found[1].start - steps), min(cols, found[1].stop + steps)
-        window = (slice(r0, r1), slice(c0, c1))
-        out[window] |= ndimage.binary_dilation(seeds[window], structure=square, iterations=steps,
-                                               mask=allowed[window])
-    return out

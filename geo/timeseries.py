@@ -27,16 +27,8 @@ import rasterio
 from rasterio.windows import transform as window_transform
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import (
-    DEFAULT_PARAMS,
-    Candidate,
-    DetectionParams,
-    Region,
-    _regions,
-    merge_regions,
-    tiles,
-    zoning_mask,
-)
+from geo.detect import DEFAULT_PARAMS, DetectionParams, tiles, zoning_mask
+from geo.sites import Candidate, Region, merge_regions, regions_of
 
 
 @dataclass(frozen=True)
@@ -143,7 +135,7 @@ def detect_trend(path: str, dates: Sequence[dt.date | dt.datetime], params: Dete
             zones = zoning_mask(zoning, window, tile_transform, mask.shape)
             if zones is not None:
                 mask &= zones
-            regions += _regions(mask, values, zones, tile_transform)
+            regions += regions_of(mask, values, zones, tile_transform)
     # a surface greening year after year is no crop sown between two dates: no crop rule
     steady = dataclasses.replace(params, crop_share=1.0)
     candidates = merge_regions(regions, pixel_area, steady, exclusions, (dates[0], dates[-1]), zoning is not None)
