@@ -18,6 +18,7 @@ from app.catalogue.collections import PUBLISHED, SITE_PROPERTIES
 from app.catalogue.models import Comune, Province, Site
 from app.core.errors import NotFoundError
 from geo.mapimage import MapContent, Place, frame
+from ingest.values import it_number
 
 PLACE_LAYERS = ("motorway_exit", "railway_station", "airport")
 DISTANCE_LAYERS = ("motorway_exit", "railway_station", "airport", "railway_line")
@@ -62,7 +63,7 @@ def published_sites(conn: Connection, ids: list[int]) -> list[ExposeSite]:
             entry = (row["nearest"] or {}).get(layer)
             if entry:
                 feature = features.get(entry["id"], {})
-                nearest[layer] = {"km": entry["km"], "name": entry.get("name"),
+                nearest[layer] = {"km": entry["km"],
                                   "name_it": feature.get("name_it") or entry.get("name"),
                                   "name_en": feature.get("name_en") or entry.get("name"),
                                   "point": feature.get("point")}
@@ -99,7 +100,7 @@ def places(site: ExposeSite, lang: str, named: bool = True) -> list[Place]:
     for layer in PLACE_LAYERS:
         entry = site.nearest.get(layer)
         if entry and entry["point"] is not None:
-            km = f"{entry['km']:.1f}".replace(".", "," if lang == "it" else ".")
+            km = it_number(entry["km"], 1) if lang == "it" else f"{entry['km']:,.1f}"
             name = entry[f"name_{lang}"] if named else None
             marks.append(Place(layer, f"{name} · {km} km" if name else f"{km} km", entry["point"]))
     return marks
@@ -122,13 +123,12 @@ def map_content(conn: Connection, site: ExposeSite, lang: str, named: bool = Tru
         WHERE layer_type = ANY(:layers) AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
     """), {**envelope, "layers": list(MAP_LINE_LAYERS)}).all()
     geometries = [(wkb.loads(bytes(g)), zoned) for g, zoned in comuni if g]
-    content = MapContent(
+    return MapContent(
         site=site.point, perimeter=site.perimeter, places=marks,
         comuni=[g for g, _ in geometries], zone_comuni=[g for g, zoned in geometries if zoned],
         motorways=[wkb.loads(bytes(g)) for layer, g in lines if g and layer == "motorway"],
         railways=[wkb.loads(bytes(g)) for layer, g in lines if g and layer == "railway_line"],
     )
-    return content
 
 
 def map_sources(conn: Connection) -> str:
