@@ -104,6 +104,15 @@ def test_trend_command_on_the_real_series(env: dict, shared_data: Path) -> None:
     wrong = runner.invoke(cli, ["detect", "trend", str(folder / "ndvi_2015-2017.tif"),
                                 str(shared_data / "reference/zones/zls_lombardia.csv"), "--no-store"])
     assert wrong.exit_code == 1
+    # the real land cover of the same grid as zoning: a raster needs its classes
+    series, cover = str(folder / "ndvi_2015-2017.tif"), str(folder / "lulc.tif")
+    unclassed = runner.invoke(cli, ["detect", "trend", series, str(folder / "timestamps.json"), "--zoning", cover,
+                                    "--no-store"])
+    assert unclassed.exit_code == 1 and "lulc.tif is a raster: say which of its class values are wanted" in \
+        " ".join(unclassed.output.split())
+    artificial = runner.invoke(cli, ["detect", "trend", series, str(folder / "timestamps.json"), "--zoning", cover,
+                                     "--classes", "8", "--no-store"])
+    assert artificial.exit_code == 0 and "candidates" in artificial.output, artificial.output
 
 
 def test_land_use_rasters_need_their_classes(env: dict, scene: BenchmarkScene, tmp_path: Path) -> None:

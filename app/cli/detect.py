@@ -154,8 +154,11 @@ def detect_run(
 def detect_trend_command(
     series: Annotated[Path, typer.Argument(help="NDVI series: one band per date.")],
     dates: Annotated[Path, typer.Argument(help="JSON list of the bands' dates (ISO), in band order.")],
-    zoning: Annotated[Path | None, typer.Option(help="Productive land polygons.")] = None,
-    exclude: Annotated[Path | None, typer.Option(help="Known sites to leave out.")] = None,
+    zoning: Annotated[Path | None, typer.Option(help="Productive land: polygons, or a land-use raster with "
+                                                "--classes.")] = None,
+    classes: Annotated[str, typer.Option(help="Class values to use when --zoning is a raster, e.g. 121,122.")] = "",
+    exclude: Annotated[Path | None, typer.Option(help="Known sites or register polygons: their candidates are "
+                                                 "flagged 'already known' and ranked last.")] = None,
     min_area: Annotated[float, typer.Option(help="Minimum area in m².")] = 2000.0,
     slope: Annotated[float, typer.Option(help="Minimum growing-season NDVI gain per year (Theil-Sen).")] = 0.03,
     store: Annotated[bool, typer.Option(help="Store the run in the catalogue.")] = True,
@@ -174,7 +177,7 @@ def detect_trend_command(
         with rasterio.open(series) as src:
             crs = src.crs
         params = DetectionParams(min_area_m2=min_area)
-        candidates = detect_trend(str(series), when, params, _geometries(zoning, crs),
+        candidates = detect_trend(str(series), when, params, _geometries(zoning, crs, classes),
                                   _geometries(exclude, crs), TrendParams(slope_min=slope))
     except (ValueError, KeyError, OSError) as exc:
         raise fail(str(exc)) from exc
