@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -53,3 +56,14 @@ def require_tool(name: str, message: str, *, override: str | None = None) -> str
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def pdf_text(pdf: bytes, keep: Path | None = None, layout: bool = False) -> str:
+    """A PDF's text as poppler's pdftotext reads it (``layout``: columns kept side by side);
+    the PDF is written to ``keep`` when given, else to a temporary file."""
+    require_tool("pdftotext", "poppler-utils is not installed (make test installs it)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = keep or Path(folder) / "document.pdf"
+        path.write_bytes(pdf)
+        return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], capture_output=True,
+                              text=True, check=True).stdout

@@ -12,8 +12,6 @@ import datetime as dt
 import io
 import math
 import re
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +30,7 @@ from app.catalogue.enrichment import refresh_clusters
 from app.core import settings
 from ingest import vocabulary as v
 from tests.conftest import PASSWORD, _people, remove_uploaded_candidacies
-from tests.live import require_tool
+from tests.live import pdf_text
 from tests.workbooks import AGENT, OWNER_PERSON, delegate_writer, valid_writer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -464,8 +462,8 @@ def _public_texts(api: TestClient, ids: list[int]) -> Iterator[tuple[str, str]]:
     yield "export xlsx", " ".join(str(c.value) for s in book for r in s.iter_rows() for c in r if c.value is not None)
     for site in ids[:2]:
         for lang in ("it", "en"):
-            yield f"exposé {site} {lang}", _pdf_text(get(f"/sites/{site}/expose.pdf", params={"lang": lang}).content)
-    yield "comparison", _pdf_text(get("/sites/compare.pdf", params={"ids": ",".join(map(str, ids[:3]))}).content)
+            yield f"exposé {site} {lang}", pdf_text(get(f"/sites/{site}/expose.pdf", params={"lang": lang}).content)
+    yield "comparison", pdf_text(get("/sites/compare.pdf", params={"ids": ",".join(map(str, ids[:3]))}).content)
     for site in ids[:2]:
         lon, lat = get(f"/collections/sites/items/{site}").json()["geometry"]["coordinates"]
         for z in (6, 10, 12, 15):  # clusters and single sites
@@ -473,14 +471,6 @@ def _public_texts(api: TestClient, ids: list[int]) -> Iterator[tuple[str, str]]:
             tile = get(f"/tiles/sites/{z}/{x}/{y}.pbf")
             assert tile.status_code == 200 and tile.content, (site, z)
             yield f"tile {z}/{x}/{y}", tile.content.decode("latin-1")
-
-
-def _pdf_text(pdf: bytes) -> str:
-    require_tool("pdftotext", "poppler-utils is not installed (make test installs it)")
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
-        file.write(pdf)
-        file.flush()
-        return subprocess.run(["pdftotext", file.name, "-"], capture_output=True, text=True, check=True).stdout
 
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:

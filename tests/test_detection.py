@@ -302,14 +302,15 @@ def test_a_yard_greening_at_5_percent_a_year_in_the_real_series_is_found(shared_
 def test_a_site_whose_pixels_touch_only_at_a_corner_is_one_candidate_with_its_own_area() -> None:
     from rasterio.transform import from_origin
 
-    from geo.detect import STATS, DetectionParams, _regions, merge_regions
+    from geo.detect import STATS, DetectionParams
+    from geo.sites import merge_regions, regions_of
 
     mask = np.zeros((12, 12), dtype=bool)
     mask[1:6, 1:6] = True  # 25 pixels
     mask[6:10, 6:10] = True  # 16 pixels, touching the first block only at one corner
     values = {k: np.where(mask, 0.5, np.nan) for k in STATS}
     transform = from_origin(500_000, 5_040_000, 10, 10)  # 10 m pixels: 100 m² each
-    regions = _regions(mask, values, None, transform)
+    regions = regions_of(mask, values, None, transform)
     candidates = merge_regions(regions, 100.0, DetectionParams(min_area_m2=500))
     assert len(candidates) == 1
     assert candidates[0].area_m2 == 41 * 100 == pytest.approx(candidates[0].geometry.area)

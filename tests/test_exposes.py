@@ -24,7 +24,7 @@ from app.core import settings
 from geo.mapimage import MapContent, Place, frame, render_svg
 from ingest.vocabulary import SECTORS
 from tests.conftest import remove_uploaded_candidacies
-from tests.live import require_tool
+from tests.live import pdf_text
 from tests.test_access import PERSONAL
 from tests.workbooks import OWNER_COMPANY, valid_writer
 
@@ -33,15 +33,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTACT = "Dr. Investor, +49 30 0000000"
 
 
-def pdf_text(pdf: bytes, name: str) -> str:
-    """The PDF's text as pdftotext reads it; the PDF and its first page as PNG kept."""
-    require_tool("pdftotext", "poppler-utils is not installed (make test installs it)")
+def printed_text(pdf: bytes, name: str) -> str:
+    """The PDF's text (columns side by side), the PDF kept under test-artifacts/expose/
+    and its pages turned into PNG there."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.pdf"
-    path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(ARTIFACTS / name)], check=True)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text_ = pdf_text(pdf, ARTIFACTS / f"{name}.pdf", layout=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(ARTIFACTS / f"{name}.pdf"), str(ARTIFACTS / name)], check=True)
+    return text_
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +79,7 @@ def test_the_expose_prints_the_sites_public_facts_in_its_language(api: TestClien
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
     assert (f"scheda-sito-{published}.pdf" if lang == "it" else f"site-profile-{published}.pdf") \
         in answer.headers["content-disposition"]
-    printed = pdf_text(answer.content, f"expose-{lang}")
+    printed = printed_text(answer.content, f"expose-{lang}")
     with engine.connect() as conn:
         exit_km, exit_name = conn.execute(text("""
             SELECT dist_motorway_exit_km, nearest -> 'motorway_exit' ->> 'name' FROM sites WHERE id = :i"""),
@@ -107,7 +105,7 @@ def test_a_comparison_puts_sites_side_by_side(api: TestClient, published: int, c
     for lang, title in (("it", "Siti a confronto"), ("en", "Sites side by side")):
         answer = api.get("/sites/compare.pdf", params={"ids": ",".join(map(str, ids)), "lang": lang})
         assert answer.status_code == 200, answer.text
-        printed = pdf_text(answer.content, f"compare-{lang}")
+        printed = printed_text(answer.content, f"compare-{lang}")
         assert title in printed
         flat = re.sub(r"\s+", " ", printed)
         for name in names:
@@ -129,7 +127,7 @@ def test_a_comparison_for_an_enquiry_prints_how_each_site_meets_it(api: TestClie
                                ("en", "meets every requirement", "20,000 m²")):
         answer = api.get(path, params={"ids": ids, "lang": lang}, headers=accounts["staff"])
         assert answer.status_code == 200, answer.text
-        printed = pdf_text(answer.content, f"compare-enquiry-{lang}")
+        printed = printed_text(answer.content, f"compare-enquiry-{lang}")
         assert "HQ Milano" in printed and fits in printed and "✓" in printed and reason in printed
         _no_personal_data(printed)
 
@@ -204,7 +202,7 @@ def test_an_expose_without_reference_layers_says_what_is_missing(api: TestClient
     try:
         answer = api.get(f"/sites/{site}/expose.pdf", params={"lang": "en"})
         assert answer.status_code == 200
-        printed = pdf_text(answer.content, "expose-no-layers-en")
+        printed = printed_text(answer.content, "expose-no-layers-en")
         assert printed.count("layer not loaded") == 4
         assert "No policy zone among those loaded." in printed
     finally:
