@@ -13,7 +13,7 @@ import pstats
 import time
 
 import orjson
-from sqlalchemy import create_engine
+from app.core.database import make_engine
 
 from app.catalogue import matching
 from app.catalogue.requirements import Requirement
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
-    engine = create_engine(ensure(args.sites), pool_size=1)
+    engine = make_engine(ensure(args.sites))  # the service's engine: JSON columns parsed by orjson
     requirements = [Requirement.model_validate(r) for r in REQUIREMENTS]
     print(f"machine: {describe()}  sites: {args.sites}  rounds: {args.rounds}")
     with engine.connect() as conn:

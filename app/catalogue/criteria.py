@@ -35,23 +35,26 @@ class Clause:
     # ``value`` is screened with a cheaper metric away from the limit)
     exact: Callable[[int], float] | None = None
 
-    def shown(self, i: int) -> float | None:
-        if self.value is None:
-            return None
-        return self.exact(i) if self.exact is not None else float(self.value[i])
+
+# Branch-free arithmetic throughout: at 100,000 sites np.where with a mixed mask, a masked
+# assignment or np.nan_to_num each cost 200-400 µs, an arithmetic pass about 15 µs.
+# np.fmax(x, 0) turns NaN ("not stated") into 0 in one pass.
 
 
 def graded_max(v: np.ndarray, limit: float) -> np.ndarray:
     """1 at zero, 0.5 at the limit, 0 at twice the limit (one line: 1 - v / 2 limit,
     clipped); unknown scores 0."""
-    score = np.clip(1 - (0.5 / limit) * v, 0.0, 1.0)
-    return np.nan_to_num(score, nan=0.0, copy=False)
+    score = np.minimum(1 - (0.5 / limit) * v, 1.0)
+    return np.fmax(score, 0.0, out=score)
 
 
 def graded_min(v: np.ndarray, minimum: float) -> np.ndarray:
+    """1 from the minimum up, below it half at most in proportion; unknown scores 0.
+    Below the minimum 0.5 v / minimum is under 0.5, from it up capped at 0.5, and the
+    passing half is added."""
     with np.errstate(invalid="ignore"):
-        score = np.where(v >= minimum, 1.0, 0.5 * v / minimum)
-    return np.nan_to_num(score, nan=0.0)
+        score = np.minimum(0.5 * v / minimum, 0.5) + 0.5 * (v >= minimum)
+    return np.fmax(score, 0.0, out=score)
 
 
 def compare(v: np.ndarray, op: str, bound: float) -> np.ndarray:
@@ -84,16 +87,18 @@ def max_distance(s: Snapshot, name: str, column: str, layer: str, limit: float,
 def range_clause(name: str, values: np.ndarray, r: Range, what_en: str, what_it: str) -> Clause:
     low = r.min if r.min is not None else -np.inf
     high = r.max if r.max is not None else np.inf
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         passes = (values >= low) & (values <= high)
-        score = passes.astype(float)
-        if r.min:  # below the range: half at most, in proportion
-            below = values < low
-            score[below] = (0.5 / r.min) * values[below]
-        if r.max:
-            above = values > high
-            score[above] = 0.5 * r.max / values[above]
-    score = np.nan_to_num(score, nan=0.0, posinf=0.0, copy=False)
+        # below the range half at most, in proportion (0.5 v / min), above it 0.5 max / v;
+        # inside both terms are at least 0.5: capped at 0.5, the passing half is added
+        below = (0.5 / r.min) * values if r.min else None
+        above = 0.5 * r.max / values if r.max else None
+        if r.max == 0 or (below is None and above is None):
+            score = passes.astype(float)
+        else:
+            partial = below if above is None else above if below is None else np.minimum(below, above)
+            score = np.minimum(partial, 0.5) + 0.5 * passes
+            np.fmax(score, 0.0, out=score)
     asked = " – ".join(x for x in (f"≥ {fmt(r.min, 'm²', 0)}" if r.min is not None else "",
                                    f"≤ {fmt(r.max, 'm²', 0)}" if r.max is not None else "") if x)
 

@@ -173,19 +173,38 @@ _ROWS = (select(*(col.label(f"site_{name}") for name, col in {**SITE_SUMMARY, "n
          .where(Site.id.in_(bindparam("ids", expanding=True)), Site.status == "published"))
 
 
+# added to the key of a row outside the mask: keys lie within ±10^6, so such rows sort last
+_OUTSIDE = 1e12
+
+
 def _pick(key: np.ndarray, ids: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
-    """Indices of the first ``count`` rows of ``mask`` by ``key``, ties by id. A partial
-    partition keeps only the rows that can make the cut (all ties of the last one
-    included) before the exact sort: sorting 50,000 candidates for 20 took 8 ms."""
-    candidates = np.flatnonzero(mask)
-    if not len(candidates) or count <= 0:
-        return candidates[:0]
-    keys = key[candidates]
-    if len(candidates) > count:
-        cut = np.partition(keys, count - 1)[count - 1]
-        keep = keys <= cut
-        candidates, keys = candidates[keep], keys[keep]
-    return candidates[np.lexsort((ids[candidates], keys))[:count]]
+    """Indices of the first ``count`` rows of ``mask`` by ``key``, ties by id. Only the rows
+    at or below a cut-off that lets at least ``count`` through (all ties of the last one
+    included) are sorted exactly; gathering 50,000 candidates and partitioning them cost
+    over a millisecond a pick."""
+    total = int(np.count_nonzero(mask))
+    if total == 0 or count <= 0:
+        return np.empty(0, dtype=np.intp)
+    if total <= count:
+        rows = np.flatnonzero(mask)
+    else:
+        masked = key + _OUTSIDE * ~mask
+        rows = np.flatnonzero(masked <= _cutoff(masked, count))
+    return rows[np.lexsort((ids[rows], key[rows]))[:count]]
+
+
+def _cutoff(keys: np.ndarray, count: int) -> float:
+    """A key no smaller than the ``count``-th smallest of ``keys`` (which has at least
+    ``count`` rows inside the mask), close enough that a few hundred rows pass it: read
+    from a strided sample of about 4,000 keys when that checks out, else exact."""
+    step = len(keys) // 4096
+    if step >= 2:
+        sample = keys[::step]
+        j = min(len(sample) - 1, 2 * count // step + 8)
+        cut = float(np.partition(sample, j)[j])
+        if cut < _OUTSIDE / 2 and np.count_nonzero(keys <= cut) >= count:
+            return cut
+    return float(np.partition(keys, count - 1)[count - 1])
 
 
 def match(conn: Connection, requirement: Requirement) -> dict[str, Any]:
@@ -219,7 +238,7 @@ def _scored(conn: Connection, s: Snapshot, r: Requirement) -> _Scored:
     total_weight = sum(weights.values()) or 1.0
     score = 100 * sum(weights[c.name] * c.score for c in parts) / total_weight
     stale = stale_mask(s)
-    score = np.where(stale, score * freshness_settings().stale_score_factor, score)
+    score *= 1.0 - (1.0 - freshness_settings().stale_score_factor) * stale  # np.where: 0.9 ms
     fails = sum((~c.passes).astype(np.int16) for c in parts if c.name not in soft)
     if isinstance(fails, int):  # no hard constraint at all
         fails = np.zeros(len(s), dtype=np.int16)
@@ -243,8 +262,7 @@ def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> l
         if failed > 2:
             out.append(None)
             continue
-        explained = _explain(row, at, x.parts, x.soft, x.weights, x.total_weight, x.score, x.stale,
-                             rank=None if failed else 1)
+        explained = _explain(x, [row], np.array([at]), ranked=not failed)[0]
         out.append({"state": "near_miss" if failed else "match", "score": explained["score"],
                     "criteria": explained["criteria"]})
     return out
@@ -252,23 +270,21 @@ def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> l
 
 def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
     x = _scored(conn, s, r)
-    parts, soft, weights, total_weight, score, stale, fails = (
-        x.parts, x.soft, x.weights, x.total_weight, x.score, x.stale, x.fails)
+    score, fails = x.score, x.fails
     results = _pick(-score, s.ids, fails == 0, r.limit)
     # fewer failures first, then the better score (scores lie in [0, 100])
     near = _pick(fails * 1000.0 - score, s.ids, (fails >= 1) & (fails <= 2), r.near_misses)
-    wanted = [int(i) for i in s.ids[np.concatenate([results, near])]]
+    wanted = s.ids[np.concatenate([results, near])].tolist()
     fetched = conn.execute(_ROWS, {"ids": wanted}).mappings().all()
     rows = {row["site_id"]: row for row in fetched}
     changes = fetched[0]["changes"] if fetched else current_version(conn)[1]
     if changes != s.version[1] or len(rows) != len(wanted):
         return None  # the sites changed since the snapshot was taken: reload it
-    explain = [(_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, stale, rank))
-               for rank, i in enumerate(results, 1)]
-    misses = [_explain(rows[int(s.ids[i])], i, parts, soft, weights, total_weight, score, stale) for i in near]
+    explain = _explain(x, [rows[i] for i in wanted[:len(results)]], results, ranked=True)
+    misses = _explain(x, [rows[i] for i in wanted[len(results):]], near, ranked=False)
     return {
         "requirement": r.model_dump(mode="json", exclude_none=True),
-        "criteria": [{"criterion": c.name, "hard": c.name not in soft, "weight": weights[c.name]} for c in parts],
+        "criteria": [{"criterion": c.name, "hard": c.name not in x.soft, "weight": x.weights[c.name]} for c in x.parts],
         "matching": int((fails == 0).sum()),
         "results": explain,
         "near_misses": misses,
@@ -284,37 +300,48 @@ def stale_mask(s: Snapshot) -> np.ndarray:
     return s.confirmed < today - np.timedelta64(freshness_settings().stale_after_days, "D")
 
 
-def _explain(row: Any, i: int, parts: list[Clause], soft: set[str], weights: dict[str, float],
-             total_weight: float, score: np.ndarray, stale: np.ndarray,
-             rank: int | None = None) -> dict[str, Any]:
-    site = {name: row[f"site_{name}"] for name in SITE_SUMMARY}
-    site["public_id"] = str(site["public_id"])
-    for key in ("available_from", "last_confirmed"):
-        site[key] = site[key].isoformat() if site[key] else None
-    for key in ("price_eur", "annual_rent_eur"):
-        site[key] = float(site[key]) if site[key] is not None else None
-    criteria, failed = [], []
-    for c in parts:
-        ok = bool(c.passes[i])
-        value = c.shown(i)
-        reason_en, reason_it = c.explain(value, ok, row)
-        part_score = float(c.score[i])
-        criteria.append({
-            "criterion": c.name, "hard": c.name not in soft, "passed": ok, "weight": weights[c.name],
-            "value": None if value is None or np.isnan(value) else round(value, 3),
-            "score": round(part_score, 3),
-            "contribution": round(100 * weights[c.name] * part_score / total_weight, 2),
-            "reason": reason_en, "reason_it": reason_it,
-        })
-        if not ok and c.name not in soft:
-            failed.append({"criterion": c.name, "value": criteria[-1]["value"], "reason": reason_en,
-                           "reason_it": reason_it})
-    out: dict[str, Any] = {"site": site, "score": round(float(score[i]), 2), "completeness": site["completeness"],
-                           "stale": bool(stale[i]), "criteria": criteria}
-    if rank is not None:
-        out["rank"] = rank
-    else:
-        out["fails"] = failed
-        out["summary"] = "fails only: " + "; ".join(f["reason"] for f in failed)
-        out["summary_it"] = "non soddisfa solo: " + "; ".join(f["reason_it"] for f in failed)
+_SITE_KEYS = tuple((name, f"site_{name}") for name in SITE_SUMMARY)
+
+
+def _explain(x: _Scored, rows: list[Any], at: np.ndarray, ranked: bool) -> list[dict[str, Any]]:
+    """The answer's entries for the snapshot positions ``at`` (with their database rows):
+    each criterion's outcome, value, score, contribution and reasons. The positions'
+    values are taken out of the arrays once per criterion; indexing numpy scalars site by
+    site took most of the time of an answer."""
+    positions = at.tolist()
+    columns = []
+    for c in x.parts:
+        values = ([None] * len(positions) if c.value is None else [c.exact(i) for i in positions]
+                  if c.exact is not None else c.value[at].tolist())
+        columns.append((c, c.name not in x.soft, x.weights[c.name], c.passes[at].tolist(), c.score[at].tolist(), values))
+    scores, stale = x.score[at].tolist(), x.stale[at].tolist()
+    out = []
+    for k, row in enumerate(rows):
+        site = {name: row[key] for name, key in _SITE_KEYS}
+        site["public_id"] = str(site["public_id"])
+        for key in ("available_from", "last_confirmed"):
+            site[key] = site[key].isoformat() if site[key] else None
+        for key in ("price_eur", "annual_rent_eur"):
+            site[key] = float(site[key]) if site[key] is not None else None
+        criteria, failed = [], []
+        for c, hard, weight, passes, part_scores, values in columns:
+            ok, value, part_score = passes[k], values[k], part_scores[k]
+            reason_en, reason_it = c.explain(value, ok, row)
+            shown = None if value is None or value != value else round(value, 3)  # NaN: not stated
+            criteria.append({
+                "criterion": c.name, "hard": hard, "passed": ok, "weight": weight, "value": shown,
+                "score": round(part_score, 3), "contribution": round(100 * weight * part_score / x.total_weight, 2),
+                "reason": reason_en, "reason_it": reason_it,
+            })
+            if not ok and hard:
+                failed.append({"criterion": c.name, "value": shown, "reason": reason_en, "reason_it": reason_it})
+        entry: dict[str, Any] = {"site": site, "score": round(scores[k], 2), "completeness": site["completeness"],
+                                 "stale": stale[k], "criteria": criteria}
+        if ranked:
+            entry["rank"] = k + 1
+        else:
+            entry["fails"] = failed
+            entry["summary"] = "fails only: " + "; ".join(f["reason"] for f in failed)
+            entry["summary_it"] = "non soddisfa solo: " + "; ".join(f["reason_it"] for f in failed)
+        out.append(entry)
     return out
