@@ -13,11 +13,11 @@ import pstats
 import time
 
 import orjson
-from app.core.database import make_engine
 
 from app.catalogue import matching
 from app.catalogue.requirements import Requirement
 from app.catalogue.snapshot import get_snapshot
+from app.core.database import make_engine
 from bench.api_load import REQUIREMENTS
 from bench.catalogue import ensure
 from bench.machine import describe

@@ -26,16 +26,21 @@ PERSONAL = [re.compile(p) for p in (r"[^@\s\"]+@[^@\s\"]+\.[a-z]{2,}", r"\b[A-Z]
 
 
 @pytest.fixture
-def searches(engine: Engine) -> Iterator[None]:
+def searches(api: TestClient, engine: Engine) -> Iterator[None]:
+    api.app.state.searches.flush()  # what earlier tests left pending
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM match_searches"))
     yield
+    api.app.state.searches.flush()
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM match_searches"))
     settings.analytics_settings.cache_clear()
 
 
-def _rows(engine: Engine) -> list[dict]:
+def _rows(engine: Engine, api: TestClient | None = None) -> list[dict]:
+    """The recorded searches, after writing what the API holds pending."""
+    if api is not None:
+        api.app.state.searches.flush()
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(text("SELECT * FROM match_searches ORDER BY id")).mappings()]
 
@@ -46,7 +51,7 @@ def test_every_search_is_recorded_without_personal_data(api: TestClient, account
     public = api.post("/match", json=asked)
     staff = api.post("/match", json={"activity": "data_centre"}, headers=accounts["staff"])
     assert public.status_code == staff.status_code == 200
-    rows = _rows(engine)
+    rows = _rows(engine, api)
     assert [r["caller"] for r in rows] == ["public", "staff"]
     assert set(rows[0]) == {"id", "at", "caller", "activity", "provinces", "requirement", "matching", "near_misses"}
     assert rows[0]["requirement"]["max_motorway_km"] == 2 and rows[0]["matching"] == public.json()["matching"]
@@ -63,7 +68,7 @@ def test_public_searches_can_be_switched_off(api: TestClient, accounts: dict, en
     settings.analytics_settings.cache_clear()
     api.post("/match", json={"activity": "logistics"})
     api.post("/match", json={"activity": "logistics"}, headers=accounts["staff"])
-    assert [r["caller"] for r in _rows(engine)] == ["staff"]
+    assert [r["caller"] for r in _rows(engine, api)] == ["staff"]
 
 
 def _synthetic(engine: Engine) -> list[MatchSearch]:
@@ -137,3 +142,52 @@ def test_bad_report_parameters_are_refused(api: TestClient, accounts: dict) -> N
     wrong = api.get("/analytics/demand", headers=accounts["staff"], params={"province": "Milano"})
     assert wrong.status_code == 422
     assert api.get("/analytics/demand", headers=accounts["other"]).status_code == 403
+
+
+def test_searches_are_written_in_one_batch_with_their_own_time(database_url: str, engine: Engine, searches: None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer does not wait for the write: searches stay pending until the flush,
+    which writes all of them in one statement, each with the time it was asked."""
+    from app.api.main import create_app
+
+    monkeypatch.setenv("OPPORTUNITY_ANALYTICS_FLUSH_INTERVAL_S", "60")  # no periodic flush during the test
+    settings.analytics_settings.cache_clear()
+    with TestClient(create_app(database_url)) as client:
+        log = client.app.state.searches
+        before = dt.datetime.now(dt.UTC)
+        for body in ({"activity": "logistics"}, {"activity": "data_centre"}, {"activity": "offices"}):
+            assert client.post("/match", json=body).status_code == 200
+        assert len(log.pending) == 3
+        assert _rows(engine) == []
+        assert log.flush() == 3 and len(log.pending) == 0
+        rows = _rows(engine)
+        assert [r["activity"] for r in rows] == ["logistics", "data_centre", "offices"]
+        assert all(before <= r["at"] <= dt.datetime.now(dt.UTC) for r in rows)
+        assert log.flush() == 0
+
+
+def test_shutdown_writes_what_is_pending(database_url: str, engine: Engine, searches: None) -> None:
+    from app.api.main import create_app
+
+    with TestClient(create_app(database_url)) as client:
+        assert client.post("/match", json={"activity": "rnd"}).status_code == 200
+        assert len(client.app.state.searches.pending) == 1
+    assert [r["activity"] for r in _rows(engine)] == ["rnd"]
+
+
+def test_searches_wait_when_the_database_is_unreachable(caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing is lost while the database is away (up to pending_max, oldest dropped)."""
+    from sqlalchemy import create_engine
+
+    from app.catalogue.demand import SearchLog
+    from app.catalogue.requirements import Requirement
+
+    unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 2})
+    log = SearchLog(unreachable, pending_max=100)
+    answer = {"requirement": {"activity": "rnd"}, "matching": 0, "near_misses": []}
+    for _ in range(120):
+        log.add(Requirement(activity="rnd"), answer, "public")
+    assert len(log.pending) == 100
+    assert log.flush() == 0
+    assert len(log.pending) == 100
+    assert "could not record 100 searches" in caplog.text

@@ -6,10 +6,12 @@ workers can share one PostGIS."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
@@ -36,8 +38,15 @@ from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
+from app.catalogue import demand
 from app.core.database import make_engine, resolve_service_url
-from app.core.settings import api_settings, auth_settings, limit_settings, upload_settings
+from app.core.settings import (
+    analytics_settings,
+    api_settings,
+    auth_settings,
+    limit_settings,
+    upload_settings,
+)
 
 
 @asynccontextmanager
@@ -47,10 +56,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(url)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    analytics = analytics_settings()
+    app.state.searches = searches = demand.SearchLog(engine, analytics.pending_max)
+    flusher = asyncio.create_task(_flush_searches(searches, analytics.flush_interval_s))
     try:
         yield
     finally:
+        flusher.cancel()
+        await anyio.to_thread.run_sync(searches.flush)
         engine.dispose()
+
+
+async def _flush_searches(searches: demand.SearchLog, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        await anyio.to_thread.run_sync(searches.flush)
 
 
 def create_app(database_url: str | None = None) -> FastAPI:

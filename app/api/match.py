@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app.accounts.auth import Principal
@@ -22,7 +22,7 @@ router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement")
-def match_sites(session: SessionDep, requirement: Requirement,
+def match_sites(request: Request, session: SessionDep, requirement: Requirement,
                 principal: Annotated[Principal, Depends(require_reader)]) -> OrjsonResponse:
     """Results pass every hard constraint, ranked by a 0-100 score explained per
     criterion; near misses fail one or two hard constraints and say by how much. The
@@ -30,8 +30,7 @@ def match_sites(session: SessionDep, requirement: Requirement,
     answer = match(session.connection(), requirement)
     caller = "staff" if principal.is_staff else "reader" if principal.role == "reader" else "public"
     if demand.should_record(caller):
-        demand.record(session, resolve(requirement), answer, caller)
-        session.commit()
+        request.app.state.searches.add(resolve(requirement), answer, caller)
     return OrjsonResponse(answer)
 
 
@@ -52,14 +51,18 @@ def _window(since: dt.date | None = None, until: dt.date | None = None,
 
 @router.get("/analytics/demand", summary="Unmet demand: searches with no or few results, what kept them empty (staff)",
             responses=error_responses(403))
-def unmet_demand(_: StaffDep, session: SessionDep,
+def unmet_demand(_: StaffDep, request: Request, session: SessionDep,
                  window: Annotated[demand.Window, Depends(_window)]) -> OrjsonResponse:
+    """This worker's pending searches are written first; other workers' follow within
+    ``OPPORTUNITY_ANALYTICS_FLUSH_INTERVAL_S``."""
+    request.app.state.searches.flush()
     return OrjsonResponse(demand.report(session, window))
 
 
 @router.get("/analytics/demand.csv", summary="The searches by month, activity and province as CSV (staff)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}, **error_responses(403)})
-def unmet_demand_csv(_: StaffDep, session: SessionDep,
+def unmet_demand_csv(_: StaffDep, request: Request, session: SessionDep,
                      window: Annotated[demand.Window, Depends(_window)]) -> Response:
+    request.app.state.searches.flush()
     return Response(demand.groups_csv(demand.report(session, window)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": attachment("unmet-demand.csv")})

@@ -162,6 +162,9 @@ class AnalyticsSettings(BaseSettings):
     record_public: bool = True
     public_sample: float = Field(default=1.0, ge=0, le=1)
     retention_days: int = Field(default=730, ge=1)
+    # searches are written in batches, by each worker, this often (and at shutdown)
+    flush_interval_s: float = Field(default=1.0, gt=0, le=60)
+    pending_max: int = Field(default=10_000, ge=100)
 
 
 @lru_cache
