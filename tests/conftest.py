@@ -235,6 +235,8 @@ def api(service_url: str, catalogue: list[int]) -> Iterator:
 def remove_uploaded_candidacies(engine: Engine) -> None:
     """Delete what committed intake tests stored (sites from workbooks, candidacies, people,
     their audit events), leaving the synthetic catalogue and reference data."""
+    from app.catalogue.enrichment import refresh_clusters
+
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM sites WHERE lineage_id IS NOT NULL"))
         for table in ("candidacies", "delegations", "owners", "proponents"):
@@ -242,6 +244,7 @@ def remove_uploaded_candidacies(engine: Engine) -> None:
         conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
         conn.execute(text("DELETE FROM audit_events"))
         conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+        refresh_clusters(conn)  # a deleted published site must leave the low-zoom clusters too
 
 
 @pytest.fixture
