@@ -87,9 +87,13 @@ def test_uploads_are_rate_limited(database_url: str, reference_loaded: list, env
 
 
 def test_database_refusing_a_value_is_the_callers_error(api: TestClient) -> None:
-    response = api.post("/match", json={"provinces": ["\x00"]})
+    response = api.get("/collections/sites/items", params={"comune": "\x00"})
     assert response.status_code == 422
     assert "control characters" in response.json()["error"]["message"]
+    # provinces are checked against the matching snapshot, before any SQL
+    response = api.post("/match", json={"provinces": ["\x00"]})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("Unknown province \x00;")
 
 
 def test_production_refuses_a_missing_or_short_secret(env: pytest.MonkeyPatch, database_url: str) -> None:
@@ -154,3 +158,33 @@ def test_serve_refuses_production_without_a_secret(env: pytest.MonkeyPatch, data
     env.delenv("OPPORTUNITY_AUTH_SECRET_KEY", raising=False)
     result = runner.invoke(cli, ["serve", "--no-migrate"])
     assert result.exit_code == 1 and "needs OPPORTUNITY_AUTH_SECRET_KEY" in result.output
+
+
+def test_a_connection_is_closed_after_its_share_of_requests(env: pytest.MonkeyPatch, database_url: str) -> None:
+    """Workers share one listening socket: a long-lived connection is closed after
+    OPPORTUNITY_API_KEEPALIVE_REQUESTS answers so that its successor can go to another
+    worker. The server really closes it (read on a raw socket), and counts afresh after."""
+    import http.client
+    import socket
+
+    from tests.live import serving
+
+    env.setenv("OPPORTUNITY_API_KEEPALIVE_REQUESTS", "3")
+    settings.api_settings.cache_clear()
+    with serving(create_app(database_url)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        for _ in range(2):  # a second connection starts its own count
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                answers = []
+                for _ in range(3):
+                    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    response = http.client.HTTPResponse(sock)
+                    response.begin()
+                    response.read()
+                    answers.append((response.status, response.getheader("connection")))
+                assert answers == [(200, None), (200, None), (200, "close")]
+                assert sock.recv(1) == b""  # closed by the server
+    env.setenv("OPPORTUNITY_API_KEEPALIVE_REQUESTS", "0")
+    settings.api_settings.cache_clear()
+    with TestClient(create_app(database_url)) as client:
+        assert all("connection" not in client.get("/health").headers for _ in range(5))

@@ -160,3 +160,18 @@ def test_the_snapshot_follows_the_catalogue(engine: Engine, catalogue: list[int]
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM sites WHERE id = :i"), {"i": site})
     assert _run(engine, requirement)["matching"] == 0
+
+
+def test_a_worker_loads_the_snapshot_before_its_first_request(database_url: str, catalogue: list[int]) -> None:
+    """The first investor to reach a worker does not wait for the snapshot to load."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.engine import make_url
+
+    from app.api.main import create_app
+    from app.catalogue import snapshot
+
+    snapshot._cache.snapshot = None
+    with TestClient(create_app(database_url)):
+        loaded = snapshot._cache.snapshot
+        assert loaded is not None and len(loaded) == len(catalogue)
+        assert loaded.version[0] == make_url(database_url).render_as_string(hide_password=True)

@@ -30,7 +30,7 @@ from app.catalogue.collections import (
     property_schema,
 )
 from app.catalogue.models import Province, Site
-from app.core.database import SessionDep
+from app.core.database import ReadSessionDep
 from app.core.errors import BadRequestError
 from ingest import vocabulary as v
 
@@ -100,7 +100,7 @@ def _describe(request: Request, collection: Collection, box: list[float] | None 
 
 
 @router.get("/collections", summary="Sites and reference layers")
-def collections(request: Request, session: SessionDep) -> OrjsonResponse:
+def collections(request: Request, session: ReadSessionDep) -> OrjsonResponse:
     conn = session.connection()
     items = [_describe(request, c) for c in all_collections(conn)]
     base = base_url(request)
@@ -108,14 +108,14 @@ def collections(request: Request, session: SessionDep) -> OrjsonResponse:
 
 
 @router.get("/collections/{collectionId}", summary="One collection")
-def collection(request: Request, session: SessionDep, collection_id: CollectionId) -> OrjsonResponse:
+def collection(request: Request, session: ReadSessionDep, collection_id: CollectionId) -> OrjsonResponse:
     conn = session.connection()
     found = get_collection(conn, collection_id)
     return OrjsonResponse(_describe(request, found, extent(conn, found)))
 
 
 @router.get("/collections/{collectionId}/queryables", summary="Properties a CQL2 filter may use")
-def queryables(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
+def queryables(request: Request, session: ReadSessionDep, collection_id: CollectionId) -> Response:
     found = get_collection(session.connection(), collection_id)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -137,7 +137,7 @@ def queryables(request: Request, session: SessionDep, collection_id: CollectionI
 
 
 @router.get("/collections/{collectionId}/schema", summary="JSON Schema of the collection's features")
-def schema(request: Request, session: SessionDep, collection_id: CollectionId) -> Response:
+def schema(request: Request, session: ReadSessionDep, collection_id: CollectionId) -> Response:
     found = get_collection(session.connection(), collection_id)
     return _schema_response(request, property_schema(found))
 
@@ -255,7 +255,7 @@ def check_parameters(request: Request, allowed: frozenset[str]) -> None:
 @router.get("/collections/{collectionId}/items", summary="Features, filtered and paged", responses=GEOJSON)
 def items(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     collection_id: CollectionId,
     filters: Annotated[SiteFilters, Depends()],
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (4 numbers, or 6 with heights)")] = None,
@@ -296,7 +296,7 @@ def items(
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature", responses=GEOJSON)
-def item(request: Request, session: SessionDep, collection_id: CollectionId, fid: FeatureId) -> Response:
+def item(request: Request, session: ReadSessionDep, collection_id: CollectionId, fid: FeatureId) -> Response:
     conn = session.connection()
     found = get_collection(conn, collection_id)
     check_parameters(request, frozenset({"f"}))

@@ -7,16 +7,20 @@ workers can share one PostGIS."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
+import psycopg
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from app import __version__
@@ -35,10 +39,11 @@ from app.api import (
     web,
 )
 from app.api.errors import install_error_handlers
-from app.api.hardening import BodyLimit, HeaderLimit, SecurityHeaders
+from app.api.hardening import BodyLimit, HeaderLimit, KeepAliveLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
 from app.catalogue import demand
+from app.catalogue.snapshot import get_snapshot
 from app.core.database import make_engine, resolve_service_url
 from app.core.settings import (
     analytics_settings,
@@ -48,6 +53,8 @@ from app.core.settings import (
     upload_settings,
 )
 
+logger = logging.getLogger(__name__)
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,15 +63,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(url)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.read_sessionmaker = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
     analytics = analytics_settings()
     app.state.searches = searches = demand.SearchLog(engine, analytics.pending_max)
     flusher = asyncio.create_task(_flush_searches(searches, analytics.flush_interval_s))
+    await anyio.to_thread.run_sync(_load_snapshot, engine)
     try:
         yield
     finally:
         flusher.cancel()
         await anyio.to_thread.run_sync(searches.flush)
         engine.dispose()
+
+
+def _load_snapshot(engine: Engine) -> None:
+    """The matching snapshot, loaded before the worker takes requests: otherwise the first
+    investor to reach each worker waits for it (a second at 100,000 sites)."""
+    try:
+        with engine.connect() as conn:
+            get_snapshot(conn)
+    except (SQLAlchemyError, psycopg.Error):
+        logger.warning("matching snapshot not loaded at start; the first match will load it", exc_info=True)
 
 
 async def _flush_searches(searches: demand.SearchLog, interval_s: float) -> None:
@@ -98,6 +117,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         )
     app.add_middleware(BodyLimit, default=limit_settings().max_body_bytes, uploads=upload_settings().max_bytes)
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes, max_count=settings.max_headers)
+    app.add_middleware(KeepAliveLimit, requests=settings.keepalive_requests)
     # outermost: every answer, a 431 or a 500 included, carries the security headers
     app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
     install_error_handlers(app)

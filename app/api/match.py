@@ -15,14 +15,14 @@ from app.api.security import StaffDep, require_reader
 from app.catalogue import demand
 from app.catalogue.matching import match
 from app.catalogue.requirements import Requirement, load_presets, resolve
-from app.core.database import SessionDep
+from app.core.database import ReadSessionDep, SessionDep
 
 router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
                    responses=error_responses(401, 422, 503))
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement")
-def match_sites(request: Request, session: SessionDep, requirement: Requirement,
+def match_sites(request: Request, session: ReadSessionDep, requirement: Requirement,
                 principal: Annotated[Principal, Depends(require_reader)]) -> OrjsonResponse:
     """Results pass every hard constraint, ranked by a 0-100 score explained per
     criterion; near misses fail one or two hard constraints and say by how much. The

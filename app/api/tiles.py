@@ -14,7 +14,7 @@ from app.api.links import base_url
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import require_reader
 from app.catalogue import tiles
-from app.core.database import SessionDep
+from app.core.database import ReadSessionDep
 from app.core.errors import NotFoundError
 
 router = APIRouter(prefix="/tiles", tags=["tiles"], dependencies=[Depends(require_reader)],
@@ -55,14 +55,14 @@ def _tile_response(data: bytes, if_none_match: str | None, cache_control: str) -
 
 @router.get("/sites/{z}/{x}/{y}.pbf", summary="A vector tile of published sites",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
-def sites_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
+def sites_tile(session: ReadSessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
     data = tiles.sites_tile(session.connection(), tile.z, tile.x, tile.y)
     return _tile_response(data, if_none_match, CACHE_CONTROL)
 
 
 @router.get("/base/{z}/{x}/{y}.pbf", summary="Basemap tile: provinces, comuni (ZLS, regional aid), labels",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 204: {"description": "empty tile"}})
-def base_tile(session: SessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
+def base_tile(session: ReadSessionDep, tile: TileDep, if_none_match: IfNoneMatch = None) -> Response:
     """The map page's own basemap, so that it needs nothing from outside the service."""
     data = tiles.base_tile(session.connection(), tile.z, tile.x, tile.y)
     return _tile_response(data, if_none_match, BASE_CACHE_CONTROL)

@@ -31,9 +31,9 @@ class Clause:
     score: np.ndarray
     value: np.ndarray | None
     explain: Explain
-    # the reported value measured exactly, for the few sites an answer shows (when
+    # the reported value measured exactly at the snapshot positions an answer shows (when
     # ``value`` is screened with a cheaper metric away from the limit)
-    exact: Callable[[int], float] | None = None
+    exact: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 # Branch-free arithmetic throughout: at 100,000 sites np.where with a mixed mask, a masked
@@ -165,7 +165,7 @@ def area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
             return (f"{km} from the point of interest, asked ≤ {asked}",
                     f"{italian(km)} dal punto indicato, richiesto ≤ {italian(asked)}")
         return Clause("area", distance_km <= radius, graded_max(distance_km, radius), distance_km, explain,
-                      exact=lambda i: float(exact_km(s, *area.point, np.array([i]))[0]))
+                      exact=lambda at: exact_km(s, *area.point, at))
     inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
         shape(area.polygon), shapely.points(s.lon, s.lat))
     return boolean("area", inside, ("inside the area of interest", "dentro l'area indicata"),

@@ -33,7 +33,7 @@ from app.catalogue.criteria import (
     max_distance,
     range_clause,
 )
-from app.catalogue.models import Comune, Province, Site
+from app.catalogue.models import Comune, Site
 from app.catalogue.requirements import (
     AVAILABLE_NOW,
     BROWNFIELD_CONDITIONS,
@@ -48,7 +48,7 @@ from app.core.settings import freshness_settings
 from ingest import vocabulary as v
 
 
-def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
+def clauses(s: Snapshot, r: Requirement) -> list[Clause]:
     """The clauses of every criterion the requirement gives, evaluated on ``s``."""
     out: list[Clause] = []
     f = s.floats
@@ -71,7 +71,7 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
         out.append(limit_clause("max_rent_eur", f["annual_rent_eur"], "<=", r.max_rent_eur, graded_max,
                           ("rent", "canone"), ("€/year", "€/anno")))
     if r.provinces:
-        codes = _province_codes(conn, r.provinces)
+        codes = _province_codes(s, r.provinces)
         names = ", ".join(p.upper() for p in r.provinces)
         out.append(boolean("provinces", s.coded("province_code", codes),
                             (f"in province {names}", f"in provincia {names}"), (f"outside {names}", f"fuori da {names}")))
@@ -141,14 +141,15 @@ def clauses(conn: Connection, s: Snapshot, r: Requirement) -> list[Clause]:
     return out
 
 
-def _province_codes(conn: Connection, abbreviations: list[str]) -> list[str]:
+def _province_codes(s: Snapshot, abbreviations: list[str]) -> list[str]:
+    """ISTAT codes of the provinces named, from the snapshot (provinces are reference
+    data: one query per request saved)."""
     wanted = [a.strip().upper() for a in abbreviations]
-    found = dict(conn.execute(select(Province.abbreviation, Province.code).where(Province.abbreviation.in_(wanted))).all())
-    missing = [a for a in wanted if a not in found]
+    missing = [a for a in wanted if a not in s.provinces]
     if missing:
         raise InvalidInputError(f"Unknown province {', '.join(missing)}; use abbreviations such as MI, BG.",
                                 f"Provincia {', '.join(missing)} sconosciuta; usare sigle come MI, BG.")
-    return list(found.values())
+    return [s.provinces[a] for a in wanted]
 
 
 # -- running it -------------------------------------------------------------------------------
@@ -228,8 +229,8 @@ class _Scored:
     fails: np.ndarray
 
 
-def _scored(conn: Connection, s: Snapshot, r: Requirement) -> _Scored:
-    parts = clauses(conn, s, r)
+def _scored(s: Snapshot, r: Requirement) -> _Scored:
+    parts = clauses(s, r)
     if not parts:
         raise InvalidInputError("The requirement gives no criterion to match on.",
                                 "La richiesta non indica alcun criterio.")
@@ -257,7 +258,7 @@ def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> l
         return [None] * len(requirements)
     out: list[dict[str, Any] | None] = []
     for requirement in requirements:
-        x = _scored(conn, s, resolve(requirement))
+        x = _scored(s, resolve(requirement))
         failed = int(x.fails[at])
         if failed > 2:
             out.append(None)
@@ -269,7 +270,7 @@ def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> l
 
 
 def _match(conn: Connection, s: Snapshot, r: Requirement) -> dict[str, Any] | None:
-    x = _scored(conn, s, r)
+    x = _scored(s, r)
     score, fails = x.score, x.fails
     results = _pick(-score, s.ids, fails == 0, r.limit)
     # fewer failures first, then the better score (scores lie in [0, 100])
@@ -311,8 +312,8 @@ def _explain(x: _Scored, rows: list[Any], at: np.ndarray, ranked: bool) -> list[
     positions = at.tolist()
     columns = []
     for c in x.parts:
-        values = ([None] * len(positions) if c.value is None else [c.exact(i) for i in positions]
-                  if c.exact is not None else c.value[at].tolist())
+        values = ([None] * len(positions) if c.value is None or not positions
+                  else c.exact(at).tolist() if c.exact is not None else c.value[at].tolist())
         columns.append((c, c.name not in x.soft, x.weights[c.name], c.passes[at].tolist(), c.score[at].tolist(), values))
     scores, stale = x.score[at].tolist(), x.stale[at].tolist()
     out = []

@@ -41,6 +41,7 @@ class Snapshot:
     lon: np.ndarray | None = None
     lat: np.ndarray | None = None
     confirmed: np.ndarray | None = None  # datetime64[D]: when the owner last confirmed the data
+    provinces: dict[str, str] = field(default_factory=dict)  # abbreviation -> ISTAT code (reference data)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -123,6 +124,7 @@ def load(conn: Connection, version: tuple[str, int]) -> Snapshot:
                  f"(SELECT {selected} FROM sites WHERE status = 'published' ORDER BY id) AS t({columns})")
     with conn.connection.driver_connection.cursor(binary=True) as cursor:
         row = cursor.execute(statement).fetchone()
+        provinces = dict(cursor.execute("SELECT abbreviation, code FROM provinces").fetchall())
     values = [list(v) if v is not None else [] for v in row]
     ids, rest = values[0], values[1:]
     floats = {c: np.array(rest.pop(0), dtype=float) for c in FLOAT_COLUMNS}
@@ -146,6 +148,7 @@ def load(conn: Connection, version: tuple[str, int]) -> Snapshot:
         version=version, ids=np.array(ids, dtype=np.int64), floats=floats, codes=codes, vocab=vocab,
         flags=flags, available_from=available, zones=_members(zone_text), sectors=_members(sector_text),
         no_sectors=sector_text == "", x_utm=x_utm, y_utm=y_utm, lon=lon, lat=lat, confirmed=confirmed,
+        provinces=provinces,
     )
 
 

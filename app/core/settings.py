@@ -229,6 +229,9 @@ class ApiSettings(BaseSettings):
     public_base_url: str | None = None
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     max_headers: int = Field(default=100, ge=10)
+    # responses on one connection before it is closed, so that workers share the load
+    # (app.api.hardening.KeepAliveLimit); 0 keeps connections open for ever
+    keepalive_requests: int = Field(default=20, ge=0)
 
     @field_validator("trusted_proxies")
     @classmethod
