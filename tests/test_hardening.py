@@ -188,3 +188,30 @@ def test_a_connection_is_closed_after_its_share_of_requests(env: pytest.MonkeyPa
     settings.api_settings.cache_clear()
     with TestClient(create_app(database_url)) as client:
         assert all("connection" not in client.get("/health").headers for _ in range(5))
+
+
+@pytest.mark.parametrize("idle_ping_s, first_use", [(0.0, "answers"), (3600.0, "fails")])
+def test_a_connection_lost_while_idle_is_replaced(database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                  idle_ping_s: float, first_use: str) -> None:
+    """A pooled connection whose server process went away (a database restart) is pinged
+    and replaced when it has been idle longer than IDLE_PING_S; a recently used one is
+    handed out as it is, fails that request, and the next one gets a new connection."""
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.exc import OperationalError
+
+    from app.core import database
+
+    monkeypatch.setattr(database, "IDLE_PING_S", idle_ping_s)
+    engine = database.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            victim = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with create_engine(database_url, poolclass=pool.NullPool).connect() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": victim}).scalar_one()
+        if first_use == "fails":
+            with pytest.raises(OperationalError), engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != victim
+    finally:
+        engine.dispose()
