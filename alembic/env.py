@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, pool
 
 import app.accounts.models
 import app.candidacies.models
+import app.catalogue.listings
 import app.catalogue.models
 import app.detection.models  # noqa: F401
 from alembic import context

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, Text, text
 
 
 def _all_pages(api: TestClient, params: dict) -> tuple[list[int], int]:
@@ -142,3 +145,33 @@ def test_lists_leave_heavy_properties_to_the_item(api: TestClient) -> None:
     assert "nearest" not in listed["properties"] and "dist_airport_km" in listed["properties"]
     item = api.get(f"/collections/sites/items/{listed['id']}").json()
     assert item["properties"]["nearest"]["airport"]["method"] == "straight_line"
+
+
+def test_stored_listings_equal_the_features_computed_live(engine: Engine) -> None:
+    """Pages of sites read each feature from site_listings (kept by triggers); the text
+    must equal what the API computes for a feature, for every site, after an update of
+    one and when one is deleted."""
+    from sqlalchemy import select
+
+    from app.catalogue.collections import feature_json, site_collection
+    from app.catalogue.listings import SiteListing
+    from app.catalogue.models import Site
+
+    live = select(Site.id, feature_json(site_collection(), listing=True).cast(Text))
+
+    def compare(conn) -> int:
+        stored = {i: json.loads(f) for i, f in conn.execute(select(SiteListing.id, SiteListing.feature))}
+        computed = {i: json.loads(f) for i, f in conn.execute(live)}
+        assert stored == computed
+        return len(stored)
+
+    with engine.connect() as conn:  # rolled back at the end
+        conn.execute(text("SET LOCAL TimeZone = 'UTC'"))
+        assert compare(conn) > 0
+        site = conn.execute(text("SELECT min(id) FROM sites")).scalar_one()
+        conn.execute(text("UPDATE sites SET price_eur = 1234567, name = 'Renamed ''synthetic''' WHERE id = :i"), {"i": site})
+        compare(conn)
+        assert json.loads(conn.execute(select(SiteListing.feature).where(SiteListing.id == site)).scalar_one())[
+            "properties"]["name"] == "Renamed 'synthetic'"
+        conn.execute(text("DELETE FROM sites WHERE id = :i"), {"i": site})
+        assert conn.execute(select(SiteListing.id).where(SiteListing.id == site)).first() is None

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import app.accounts.models
 import app.candidacies.models
+import app.catalogue.listings
 import app.catalogue.models
 import app.detection.models  # noqa: F401
 from app.core import migrations
@@ -25,7 +26,7 @@ CATALOGUE_TABLES = {
     "reference_layers", "infrastructure", "policy_zones", "cadastral_sheets",
     "detection_runs", "detection_candidates", "audit_events",
     "users", "api_keys", "notifications", "rate_limits", "revoked_sessions", "match_searches",
-    "enquiries", "enquiry_alerts",
+    "enquiries", "enquiry_alerts", "site_listings",
 }
 
 

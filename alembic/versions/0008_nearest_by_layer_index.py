@@ -13,6 +13,7 @@ the GiST index (btree_gist) the search walks the index: 4.6 ms per site for all 
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0008"

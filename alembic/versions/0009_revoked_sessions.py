@@ -13,6 +13,7 @@ stay open. Rows are kept only until the token would have expired anyway.
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0009"

@@ -13,8 +13,9 @@ frontend or staff.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from alembic import op
 
 revision = "0010"
 down_revision = "0009"

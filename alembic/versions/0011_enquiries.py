@@ -13,8 +13,9 @@ change of state raises none.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+
+from alembic import op
 
 revision = "0011"
 down_revision = "0010"

@@ -17,10 +17,23 @@ from decimal import Decimal
 from typing import Any
 
 from pyproj import Transformer
-from sqlalchemy import ColumnElement, Connection, Text, and_, func, literal_column, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
 from app.catalogue import cql2
+from app.catalogue.listings import SiteListing
 from app.catalogue.models import Comune, Infrastructure, PolicyZone, Province, Site
 from app.core.errors import BadRequestError, NotFoundError
 
@@ -83,13 +96,15 @@ class Collection:
     precision: int = 6
     # heavy properties left out of item lists (they stay in /items/{id})
     detail_only: frozenset[str] = frozenset()
+    # the listed features kept as text (app.catalogue.listings), else built per page
+    listing: Any = None
 
 
-def _site_collection() -> Collection:
+def site_collection() -> Collection:
     return Collection(
         "sites", "Sites", "Published land and buildings of the Opportunity Lombardy catalogue.",
         Site, Site.geom, Site.id, SITE_PROPERTIES, lambda: Site.status == PUBLISHED,
-        SORTABLE_SITE, QUERYABLE_TYPES, detail_only=frozenset({"nearest"}),
+        SORTABLE_SITE, QUERYABLE_TYPES, detail_only=frozenset({"nearest"}), listing=SiteListing,
     )
 
 
@@ -129,12 +144,12 @@ def reference_collections(conn: Connection) -> list[Collection]:
 
 
 def all_collections(conn: Connection) -> list[Collection]:
-    return [_site_collection(), *reference_collections(conn)]
+    return [site_collection(), *reference_collections(conn)]
 
 
 def get_collection(conn: Connection, collection_id: str) -> Collection:
     if collection_id == "sites":
-        return _site_collection()
+        return site_collection()
     for collection in reference_collections(conn):
         if collection.id == collection_id:
             return collection
@@ -268,7 +283,8 @@ def _sort_keys(collection: Collection, sortby: list[str]) -> list[tuple[ColumnEl
 def _conditions(collection: Collection, query: ItemsQuery) -> ColumnElement[bool]:
     conditions = [collection.where(), *query.conditions]
     if query.bbox:
-        conditions.append(collection.geometry.op("&&")(func.ST_MakeEnvelope(*query.bbox, 4326)))
+        envelope = func.ST_MakeEnvelope(*(bindparam(k, type_=Float) for k in ("x0", "y0", "x1", "y1")), 4326)
+        conditions.append(collection.geometry.op("&&")(envelope))
     if query.cql2:
         conditions.append(cql2_condition(collection, query.cql2, query.filter_crs))
     return and_(*conditions)
@@ -294,7 +310,27 @@ def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> 
     The rows in the filter are found once (a materialised CTE: one bitmap scan of the
     spatial index) and serve both the count and the page: counting and paging each on
     their own read the box twice, 27 ms instead of 12 for 13,000 sites around Milan.
-    JSON is built for the page's rows only."""
+    JSON is built for the page's rows only. A page without filters other than a bbox
+    (what a map and GDAL ask) reuses its statement with the numbers as parameters:
+    composing and caching-keying it anew took a worker 0.6 ms a request."""
+    params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
+    if query.bbox:
+        params.update(zip(("x0", "y0", "x1", "y1"), query.bbox, strict=True))
+    if query.conditions or query.cql2:
+        statement = _items_statement(collection, query)
+    else:
+        key = (collection.id, tuple(query.sortby), query.bbox is not None)
+        statement = _STATEMENTS.get(key)
+        if statement is None:
+            statement = _STATEMENTS[key] = _items_statement(collection, query)
+    row = conn.execute(statement, params).one()
+    return row.matched, row.features
+
+
+_STATEMENTS: dict[tuple[str, tuple[str, ...], bool], Select[Any]] = {}
+
+
+def _items_statement(collection: Collection, query: ItemsQuery) -> Select[Any]:
     keys = _sort_keys(collection, query.sortby)
     matches = (select(collection.fid.label("fid"), *(column.label(f"k{i}") for i, (column, _) in enumerate(keys)))
                .select_from(collection.table).where(_conditions(collection, query))
@@ -302,15 +338,20 @@ def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> 
     order = [(matches.c[f"k{i}"].desc() if descending else matches.c[f"k{i}"].asc()).nulls_last()
              for i, (_, descending) in enumerate(keys)] + [matches.c.fid.asc()]
     page_keys = (select(matches.c.fid, func.row_number().over(order_by=order).label("n"))
-                 .order_by(*order).limit(query.limit).offset(query.offset).subquery())
+                 .order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    matched = select(func.count()).select_from(matches).scalar_subquery()
+    if collection.listing is not None:
+        page = (select(collection.listing.feature, page_keys.c.n)
+                .join(page_keys, collection.listing.id == page_keys.c.fid).subquery())
+        joined = func.string_agg(page.c.feature, aggregate_order_by(literal_column("','"), page.c.n))
+        features = select(func.concat("[", joined, "]")).scalar_subquery()
+        return select(matched.label("matched"), features.label("features"))
     page = (select(feature_json(collection, listing=True).label("feature"), page_keys.c.n)
             .select_from(collection.table).join(page_keys, collection.fid == page_keys.c.fid).subquery())
-    matched = select(func.count()).select_from(matches).scalar_subquery()
     features = select(
         func.coalesce(func.json_agg(aggregate_order_by(page.c.feature, page.c.n)).cast(Text), "[]")
     ).scalar_subquery()
-    row = conn.execute(select(matched.label("matched"), features.label("features"))).one()
-    return row.matched, row.features
+    return select(matched.label("matched"), features.label("features"))
 
 
 def fetch_item(conn: Connection, collection: Collection, fid: str) -> str:
