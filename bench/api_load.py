@@ -1,5 +1,6 @@
 """Load test on loopback: /match, bbox items and vector tiles at N synthetic sites, with
-TiPg serving the same table and the same tiles in the same run.
+TiPg serving the same table and the same tiles in the same run. Every match request is a
+different requirement (bench/requirements.py), so no answer can be served from memory.
 
     make bench-api_load ARGS="--sites 100000"
 
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from bench.catalogue import ensure
 from bench.machine import describe
+from bench.requirements import requirements
 
 ROOT = Path(__file__).resolve().parent.parent
 TIPG_VENV = ROOT / "var" / "tipg-venv"
@@ -39,16 +41,6 @@ TIPG_VERSION = "1.6.1"
 # uv as make installs it (.tools/bin), or one on PATH
 UV = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
 TILE_PROPERTIES = "id,public_id,name,kind,site_type,condition,availability,land_area_m2,gross_floor_area_m2,price_eur,annual_rent_eur"
-REQUIREMENTS = [
-    {"land_area_m2": {"min": 30000}, "tenure": "buy", "max_motorway_km": 5, "available_by": "2027-12-31"},
-    {"activity": "logistics"},
-    {"activity": "data_centre"},
-    {"activity": "headquarters", "provinces": ["MI", "MB"]},
-    {"floor_area_m2": {"min": 2000, "max": 20000}, "building": True, "tenure": "lease", "max_rent_eur": 600000,
-     "max_airport_km": 30, "preferences": ["max_airport_km"]},
-    {"area": {"point": [9.19, 45.46], "radius_km": 25}, "land_area_m2": {"min": 10000}, "brownfield": True,
-     "preferences": ["brownfield"], "weights": {"brownfield": 3}},
-]
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -56,11 +48,12 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
-def workload(url: str, count: int, seed: int) -> dict[str, list[str]]:
-    """Seeded request paths around real synthetic sites."""
+def workload(url: str, count: int, seed: int) -> dict[str, list]:
+    """Seeded requests around the catalogue's (synthetic) sites: bbox pages, tiles, and
+    requirements that all differ (bench/requirements.py)."""
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
-        points = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM sites ORDER BY id")).all()
+        points = [tuple(p) for p in conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM sites ORDER BY id"))]
     engine.dispose()
     rng = random.Random(seed)
     bboxes, detail, overview = [], [], []
@@ -72,7 +65,8 @@ def workload(url: str, count: int, seed: int) -> dict[str, list[str]]:
         detail.append((z, *tile_of(lon, lat, z)))
         z = rng.randint(6, 11)
         overview.append((z, *tile_of(lon, lat, z)))
-    return {"bbox": bboxes, "detail": detail, "overview": overview}
+    return {"bbox": bboxes, "detail": detail, "overview": overview,
+            "match": requirements(count, points, seed)}
 
 
 @contextmanager
@@ -154,8 +148,9 @@ def main() -> None:
         asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"][:20]], args.concurrency))  # warm-up
         only = set(args.only.split(","))
         if "match" in only:
-            match = [("POST", "/match", REQUIREMENTS[i % len(REQUIREMENTS)]) for i in range(args.requests)]
-            asyncio.run(run(base, match[:20], args.concurrency))
+            match = [("POST", "/match", body) for body in paths["match"]]
+            asyncio.run(run(base, [("POST", "/match", body) for body in requirements(20, [(9.19, 45.46)], 99)],
+                            args.concurrency))
             report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
         if "items" in only:
             ours_items = asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency))

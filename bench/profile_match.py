@@ -1,8 +1,8 @@
 """Where a ``POST /match`` spends its time, in-process (no HTTP), on the benchmark
-catalogue: the bench's six requirements run N times under cProfile, then the top
-functions by cumulative and own time, and the phases timed one by one.
+catalogue: N different requirements (bench/requirements.py) timed one by one, then run
+again under cProfile with the top functions by cumulative and own time.
 
-    make bench-profile_match ARGS="--sites 100000 --rounds 50"
+    make bench-profile_match ARGS="--sites 100000 --requirements 300"
 """
 
 from __future__ import annotations
@@ -10,53 +10,48 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import statistics
 import time
 
 import orjson
+from sqlalchemy import text
 
 from app.catalogue import matching
 from app.catalogue.requirements import Requirement
 from app.catalogue.snapshot import get_snapshot
 from app.core.database import make_engine
-from bench.api_load import REQUIREMENTS
 from bench.catalogue import ensure
 from bench.machine import describe
+from bench.requirements import requirements
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--requirements", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     engine = make_engine(ensure(args.sites))  # the service's engine: JSON columns parsed by orjson
-    requirements = [Requirement.model_validate(r) for r in REQUIREMENTS]
-    print(f"machine: {describe()}  sites: {args.sites}  rounds: {args.rounds}")
+    print(f"machine: {describe()}  sites: {args.sites}  requirements: {args.requirements}")
     with engine.connect() as conn:
+        points = [tuple(p) for p in conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM sites ORDER BY id"))]
+        bodies = [Requirement.model_validate(r) for r in requirements(args.requirements, points, args.seed)]
         get_snapshot(conn)
-        for r in requirements:  # warm-up
+        for r in bodies[:10]:  # warm-up
             matching.match(conn, r)
-        start = time.perf_counter()
-        for _ in range(args.rounds):
-            for r in requirements:
-                orjson.dumps(matching.match(conn, r))
-        plain = (time.perf_counter() - start) / (args.rounds * len(requirements))
-        print(f"one match, in-process, serialised: {1000 * plain:.2f} ms (mean of {args.rounds * len(requirements)})")
-        for r, body in zip(REQUIREMENTS, requirements, strict=True):
+        times = []
+        for r in bodies:
             start = time.perf_counter()
-            for _ in range(args.rounds):
-                orjson.dumps(matching.match(conn, body))
-            print(f"  {1000 * (time.perf_counter() - start) / args.rounds:6.2f} ms  {orjson.dumps(r).decode()[:90]}")
-        start = time.perf_counter()
-        count = 0
+            orjson.dumps(matching.match(conn, r))
+            times.append(1000 * (time.perf_counter() - start))
+        times.sort()
+        print(f"one match, in-process, serialised: mean {statistics.mean(times):.2f} ms, "
+              f"p50 {statistics.median(times):.2f}, p95 {times[int(len(times) * 0.95) - 1]:.2f}")
         profiler = cProfile.Profile()
         profiler.enable()
-        for _ in range(args.rounds):
-            for r in requirements:
-                orjson.dumps(matching.match(conn, r))
-                count += 1
+        for r in bodies:
+            orjson.dumps(matching.match(conn, r))
         profiler.disable()
-        elapsed = time.perf_counter() - start
-    print(f"{count} matches in {elapsed:.2f} s: {1000 * elapsed / count:.2f} ms each (profiled)")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(25)
     stats.sort_stats("tottime").print_stats(20)

@@ -89,3 +89,33 @@ def test_pick_breaks_ties_at_the_cut_by_id() -> None:
     picked = _pick(-score, ids, np.ones(n, dtype=bool), 10)
     assert picked[:5].tolist() == [4, 3, 2, 1, 0]
     assert picked[5:].tolist() == [n - 1, n - 2, n - 3, n - 4, n - 5]
+
+
+class _Points:
+    """The two columns of a snapshot that within_polygon reads."""
+
+    def __init__(self, lon: np.ndarray, lat: np.ndarray) -> None:
+        self.lon, self.lat = lon, lat
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+
+def test_within_polygon_counts_the_boundary_and_leaves_holes_out() -> None:
+    """Against shapely's covers, point by point: vertices, edges, a hole, a multipolygon,
+    random points inside and outside the bounds."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from app.catalogue.criteria import within_polygon
+
+    ring = [(9.0, 45.0), (9.4, 45.0), (9.4, 45.4), (9.0, 45.4)]
+    holed = Polygon(ring, [[(9.1, 45.1), (9.2, 45.1), (9.2, 45.2), (9.1, 45.2)]])
+    shapes = [holed, MultiPolygon([holed, Polygon([(10.0, 45.0), (10.1, 45.0), (10.05, 45.1)])])]
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([rng.uniform(8.8, 10.3, 3000), [9.0, 9.2, 9.4, 9.15, 9.1, 10.05, 9.3]])
+    lat = np.concatenate([rng.uniform(44.8, 45.6, 3000), [45.0, 45.0, 45.2, 45.15, 45.15, 45.1, 45.4]])
+    for polygon in shapes:
+        expected = [polygon.covers(shapely.Point(x, y)) for x, y in zip(lon, lat, strict=True)]
+        assert within_polygon(_Points(lon, lat), polygon).tolist() == expected
+    assert within_polygon(_Points(lon, lat), holed)[-7:].tolist() == [True, True, True, False, True, False, True]

@@ -166,7 +166,19 @@ def area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
                     f"{italian(km)} dal punto indicato, richiesto ≤ {italian(asked)}")
         return Clause("area", distance_km <= radius, graded_max(distance_km, radius), distance_km, explain,
                       exact=lambda at: exact_km(s, *area.point, at))
-    inside = shapely.contains_xy(shape(area.polygon), s.lon, s.lat) | shapely.touches(
-        shape(area.polygon), shapely.points(s.lon, s.lat))
+    inside = within_polygon(s, shape(area.polygon))
     return boolean("area", inside, ("inside the area of interest", "dentro l'area indicata"),
                     ("outside the area of interest", "fuori dall'area indicata"))
+
+
+def within_polygon(s: Snapshot, polygon: Any) -> np.ndarray:
+    """Sites inside the polygon or on its boundary. Only those within its bounds are
+    tested, against the prepared polygon: making 100,000 points and asking each whether
+    it touches the boundary took 120 ms a request."""
+    x0, y0, x1, y1 = polygon.bounds
+    candidates = np.flatnonzero((s.lon >= x0) & (s.lon <= x1) & (s.lat >= y0) & (s.lat <= y1))
+    inside = np.zeros(len(s), dtype=bool)
+    if len(candidates):
+        shapely.prepare(polygon)
+        inside[candidates] = shapely.intersects_xy(polygon, s.lon[candidates], s.lat[candidates])
+    return inside
