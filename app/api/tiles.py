@@ -24,21 +24,23 @@ CACHE_CONTROL = "public, max-age=300"
 BASE_CACHE_CONTROL = "public, max-age=3600"  # comuni and provinces change once a year
 
 
-@dataclass
+@dataclass(frozen=True)
 class TileAddress:
-    """z/x/y of a Web Mercator tile; 404 for a tile outside the grid of its zoom."""
-
-    z: Annotated[int, Path(ge=0, le=22)]
-    x: Annotated[int, Path(ge=0)]
-    y: Annotated[int, Path(ge=0)]
-
-    def __post_init__(self) -> None:
-        if not (0 <= self.x < 2**self.z and 0 <= self.y < 2**self.z):
-            raise NotFoundError(f"Tile {self.z}/{self.x}/{self.y} does not exist.",
-                                f"La tile {self.z}/{self.x}/{self.y} non esiste.")
+    z: int
+    x: int
+    y: int
 
 
-TileDep = Annotated[TileAddress, Depends()]
+async def tile_address(z: Annotated[int, Path(ge=0, le=22)], x: Annotated[int, Path(ge=0)],
+                       y: Annotated[int, Path(ge=0)]) -> TileAddress:
+    """z/x/y of a Web Mercator tile; 404 for a tile outside the grid of its zoom. A
+    function, not a class dependency: FastAPI runs a class in the thread pool."""
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFoundError(f"Tile {z}/{x}/{y} does not exist.", f"La tile {z}/{x}/{y} non esiste.")
+    return TileAddress(z, x, y)
+
+
+TileDep = Annotated[TileAddress, Depends(tile_address)]
 IfNoneMatch = Annotated[str | None, Header()]
 
 
