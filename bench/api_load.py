@@ -26,6 +26,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -85,6 +86,7 @@ def server(command: list[str], env: dict[str, str], port: int, probe: str):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{command[0]} did not start: {process.stderr.read().decode()[-2000:]}")
             time.sleep(0.5)
+        SERVERS[f"http://127.0.0.1:{port}"] = process.pid
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
@@ -116,6 +118,28 @@ async def run(base: str, requests: list[tuple[str, str, dict | None]], concurren
             "rps": len(ordered) / elapsed, "ok": sum(v for k, v in statuses.items() if k < 400) / len(ordered)}
 
 
+SERVERS: dict[str, int] = {}  # base URL -> pid of the uvicorn supervisor
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(base: str, requests: list[tuple[str, str, dict | None]], concurrency: int) -> dict[str, Any]:
+    """``run``, plus how the server's workers shared the work (their CPU seconds): the
+    kernel hands connections to whichever worker accepts first, and one worker serving
+    every connection halves a server's capacity."""
+    supervisor = SERVERS[base]
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    workers = [int(p) for p in children if b"multiprocessing-fork" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    before = [_cpu_seconds(p) for p in workers]
+    stats: dict[str, Any] = dict(asyncio.run(run(base, requests, concurrency)))
+    used = [_cpu_seconds(p) - b for p, b in zip(workers, before, strict=True)]
+    stats["split"] = "/".join(f"{100 * u / (sum(used) or 1):.0f}" for u in sorted(used, reverse=True))
+    return stats
+
+
 def ensure_tipg() -> Path:
     python = TIPG_VENV / "bin" / "python"
     if not python.exists():
@@ -125,9 +149,10 @@ def ensure_tipg() -> Path:
     return TIPG_VENV / "bin" / "uvicorn"
 
 
-def report(name: str, stats: dict[str, float]) -> None:
+def report(name: str, stats: dict[str, Any]) -> None:
     print(f"{name:<44} n={stats['n']:<5} p50 {stats['p50']:7.1f} ms  p95 {stats['p95']:7.1f} ms  "
-          f"{stats['rps']:7.1f} req/s  ok {stats['ok'] * 100:.0f}%", flush=True)
+          f"{stats['rps']:7.1f} req/s  ok {stats['ok'] * 100:.0f}%  workers' CPU % {stats.get('split', '-')}",
+          flush=True)
 
 
 def main() -> None:
@@ -156,14 +181,14 @@ def main() -> None:
             match = [("POST", "/match", body) for body in paths["match"]]
             asyncio.run(run(base, [("POST", "/match", body) for body in requirements(20, [(9.19, 45.46)], 99)],
                             args.concurrency))
-            report("opportunity /match", asyncio.run(run(base, match, args.concurrency)))
+            report("opportunity /match", measured(base, match, args.concurrency))
         if "items" in only:
-            ours_items = asyncio.run(run(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency))
+            ours_items = measured(base, [("GET", p, None) for p in paths["bbox"]], args.concurrency)
             report("opportunity bbox items (limit 100)", ours_items)
         if "tiles" in only:
-            ours_detail = asyncio.run(run(base, tiles["detail"], args.concurrency))
+            ours_detail = measured(base, tiles["detail"], args.concurrency)
             report("opportunity tiles z12-15 (single sites)", ours_detail)
-            report("opportunity tiles z6-11 (clusters)", asyncio.run(run(base, tiles["overview"], args.concurrency)))
+            report("opportunity tiles z6-11 (clusters)", measured(base, tiles["overview"], args.concurrency))
     if args.no_tipg or only != {"match", "items", "tiles"}:
         return
     uvicorn = ensure_tipg()
@@ -183,11 +208,12 @@ def main() -> None:
         tipg_paths = [("GET", p.replace("/collections/sites/items", "/collections/public.sites/items"), None)
                       for p in paths["bbox"]]
         asyncio.run(run(base, tipg_paths[:20], args.concurrency))
-        tipg_items = asyncio.run(run(base, tipg_paths, args.concurrency))
+        tipg_items = measured(base, tipg_paths, args.concurrency)
         report(f"TiPg {TIPG_VERSION} bbox items (same boxes, limit 100)", tipg_items)
-        tipg_detail = asyncio.run(run(base, tipg_tiles("detail"), args.concurrency))
+        tipg_detail = measured(base, tipg_tiles("detail"), args.concurrency)
         report(f"TiPg {TIPG_VERSION} tiles z12-15 (same tiles, same points)", tipg_detail)
-        report(f"TiPg {TIPG_VERSION} tiles z6-11 (every point, no clusters)", asyncio.run(run(base, tipg_tiles("overview"), args.concurrency)))
+        report(f"TiPg {TIPG_VERSION} tiles z6-11 (every point, no clusters)",
+               measured(base, tipg_tiles("overview"), args.concurrency))
     print(f"bbox items throughput ratio opportunity/TiPg: {ours_items['rps'] / tipg_items['rps']:.2f}  "
           f"p95 ratio TiPg/opportunity: {tipg_items['p95'] / ours_items['p95']:.2f}")
     print(f"tiles z12-15 p95 ratio TiPg/opportunity: {tipg_detail['p95'] / ours_detail['p95']:.2f}  "
