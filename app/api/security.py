@@ -24,7 +24,6 @@ from app.accounts.auth import (
     principal_from_session,
     principal_from_token,
 )
-from app.core.database import SessionDep
 from app.core.errors import ForbiddenError, UnauthorizedError
 from app.core.settings import api_settings, auth_settings
 
@@ -44,24 +43,25 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # and they run in the thread pool.
 
 
-async def current_principal(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2)],
+async def current_principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
                             api_key: Annotated[str | None, Depends(api_key_header)]) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not token and not api_key and not cookie:
-        return ANONYMOUS
-    return await run_in_threadpool(_lookup, request, session, token, api_key, cookie)
+        return ANONYMOUS  # the public: no session, no connection
+    return await run_in_threadpool(_lookup, request, token, api_key, cookie)
 
 
-def _lookup(request: Request, session: Session, token: str | None, api_key: str | None, cookie: str | None) -> Principal:
-    if token:
-        principal = principal_from_token(session, token)
-    elif api_key:
-        principal = principal_from_api_key(session, api_key)
-    else:
-        principal = _cookie_principal(request, session, cookie or "")
-    # the lookup's transaction ends here: the request does not hold a connection while
-    # it reads its body or waits for a parsing slot
-    session.commit()
+def _lookup(request: Request, token: str | None, api_key: str | None, cookie: str | None) -> Principal:
+    """The credential's account, in a session of its own that ends here: the request does
+    not hold a connection while it reads its body or waits for a parsing slot."""
+    with request.app.state.sessionmaker() as session:
+        if token:
+            principal = principal_from_token(session, token)
+        elif api_key:
+            principal = principal_from_api_key(session, api_key)
+        else:
+            principal = _cookie_principal(request, session, cookie or "")
+        session.commit()
     return principal
 
 
