@@ -8,7 +8,8 @@ Builds (once) the benchmark catalogue (bench/catalogue.py), starts this service 
 uvicorn and TiPg (installed by this script into var/tipg-venv from PyPI, never into the
 project's environment), then for each endpoint sends a fixed, seeded list of requests
 with a few concurrent clients and prints p50/p95 latency and requests per second.
-Both servers get the same number of workers and database connections.
+Both servers get the same number of workers, database connections and keep-alive limit
+(TiPg through bench/tipg_balanced.py).
 """
 
 from __future__ import annotations
@@ -201,7 +202,9 @@ def main() -> None:
         "TIPG_DB_MAX_CONN_SIZE": "5", "TIPG_TILE_BUFFER": "64", "TIPG_MAX_FEATURES_PER_TILE": "1000000",
         "TIPG_TABLE_CONFIG__public_sites__GEOMCOL": "geom", "TIPG_TABLE_CONFIG__public_sites__PK": "id",
     }
-    tipg = [str(uvicorn), "tipg.main:app", "--port", "8732", "--workers", str(args.workers), "--log-level", "warning"]
+    tipg_env["PYTHONPATH"] = str(ROOT)
+    tipg = [str(uvicorn), "bench.tipg_balanced:app", "--port", "8732", "--workers", str(args.workers),
+            "--log-level", "warning"]
     with server(tipg, tipg_env, 8732, "/collections") as base:
         def tipg_tiles(kind: str) -> list[tuple[str, str, None]]:
             return [("GET", f"/collections/public.sites/tiles/WebMercatorQuad/{z}/{x}/{y}"
