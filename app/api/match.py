@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app.accounts.auth import Principal
 from app.api.responses import OrjsonResponse, attachment, error_responses
@@ -49,20 +50,23 @@ def _window(since: dt.date | None = None, until: dt.date | None = None,
     return demand.Window(since, until, activity, province)
 
 
+def _report(request: Request, session: Session, window: demand.Window) -> dict[str, Any]:
+    """The report, with this worker's pending searches written first; other workers'
+    follow within ``OPPORTUNITY_ANALYTICS_FLUSH_INTERVAL_S``."""
+    request.app.state.searches.flush()
+    return demand.report(session, window)
+
+
 @router.get("/analytics/demand", summary="Unmet demand: searches with no or few results, what kept them empty (staff)",
             responses=error_responses(403))
 def unmet_demand(_: StaffDep, request: Request, session: SessionDep,
                  window: Annotated[demand.Window, Depends(_window)]) -> OrjsonResponse:
-    """This worker's pending searches are written first; other workers' follow within
-    ``OPPORTUNITY_ANALYTICS_FLUSH_INTERVAL_S``."""
-    request.app.state.searches.flush()
-    return OrjsonResponse(demand.report(session, window))
+    return OrjsonResponse(_report(request, session, window))
 
 
 @router.get("/analytics/demand.csv", summary="The searches by month, activity and province as CSV (staff)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}, **error_responses(403)})
 def unmet_demand_csv(_: StaffDep, request: Request, session: SessionDep,
                      window: Annotated[demand.Window, Depends(_window)]) -> Response:
-    request.app.state.searches.flush()
-    return Response(demand.groups_csv(demand.report(session, window)), media_type="text/csv; charset=utf-8",
+    return Response(demand.groups_csv(_report(request, session, window)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": attachment("unmet-demand.csv")})

@@ -124,8 +124,8 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
     """A session for requests that only read the public catalogue (match, items, tiles).
     Its connection is in autocommit: each statement runs on its own, without a BEGIN
     before it and a ROLLBACK after it, and psycopg keeps its prepared statements (after a
-    ROLLBACK it deallocates them all). A bbox page is then one round trip after the pool's
-    ping instead of three, and closing the session does no I/O."""
+    ROLLBACK it deallocates them all). A bbox page is then one round trip instead of
+    three, and closing the session does no I/O."""
     session: Session = request.app.state.read_sessionmaker()
     try:
         yield session
