@@ -11,9 +11,10 @@ from sqlalchemy import create_engine, pool
 
 import app.accounts.models
 import app.candidacies.models
-import app.catalogue.listings
 import app.catalogue.models
-import app.detection.models  # noqa: F401
+import app.detection.models
+import app.reference.models
+import app.scouting.models  # noqa: F401
 from alembic import context
 from app.core.schema import Base
 

@@ -12,11 +12,11 @@ import time
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from app.catalogue.enrichment import enrich, refresh_clusters
-from app.catalogue.reference import load_all
 from app.core import migrations
 from app.core.database import embedded_cluster, resolve_database_url
 from app.core.settings import storage_settings
+from app.reference.enrichment import enrich, refresh_clusters
+from app.reference.sources import load_all
 from bench.synthetic import generate_sites
 
 SYNTHETIC_EXITS = "synthetic motorway exits (benchmark)"

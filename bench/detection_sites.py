@@ -21,8 +21,9 @@ import tempfile
 from pathlib import Path
 
 from bench.machine import describe
-from geo.detect import SCL_CLOUDY, DetectionParams, Scene, detect_tile, grid_of, tiles
+from geo.detect import SCL_CLOUDY, Scene, detect_tile, grid_of, tiles
 from geo.evaluate import SiteScores, site_scores
+from geo.params import DetectionParams
 from geo.scenes import BANDS, BenchmarkScene, generate
 from geo.sites import Region, merge_regions
 

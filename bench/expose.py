@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import create_engine, pool, text
 
-from app.catalogue.pdf import comparison_pdf, expose_pdf
+from app.documents.pdf import comparison_pdf, expose_pdf
 from bench.catalogue import ensure
 from bench.machine import describe
 

@@ -16,10 +16,10 @@ import time
 import orjson
 from sqlalchemy import text
 
-from app.catalogue import matching
-from app.catalogue.requirements import Requirement
-from app.catalogue.snapshot import get_snapshot
 from app.core.database import make_engine
+from app.scouting import matching
+from app.scouting.requirements import Requirement
+from app.scouting.snapshot import get_snapshot
 from bench.catalogue import ensure
 from bench.machine import describe
 from bench.requirements import requirements

@@ -14,10 +14,10 @@ import time
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
-from app.catalogue.reference import load_all
 from app.core import migrations
 from app.core.database import embedded_cluster, resolve_database_url
 from app.core.settings import storage_settings
+from app.reference.sources import load_all
 from bench.machine import describe
 
 

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 from sqlalchemy.engine import make_url
 
-from app.catalogue.reference import load_all
 from app.core import migrations
 from app.core.database import embedded_cluster, make_engine, resolve_database_url
 from app.core.settings import storage_settings
+from app.reference.sources import load_all
 
 
 @contextmanager

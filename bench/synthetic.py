@@ -14,7 +14,7 @@ import time
 import numpy as np
 from sqlalchemy import Connection, create_engine, pool, text
 
-from app.catalogue.enrichment import enrich
+from app.reference.enrichment import enrich
 
 SYNTHETIC_NAME = "Synthetic site"
 

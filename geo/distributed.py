@@ -12,10 +12,9 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import DetectionParams, Scene, detect_tile, grid_of, tiles
+from geo.detect import Scene, detect_tile, grid_of, tiles
+from geo.params import DEFAULT_PARAMS, DetectionParams
 from geo.sites import Candidate, merge_regions
-
-DEFAULT_PARAMS = DetectionParams()
 
 
 def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from rasterio import features
@@ -28,8 +28,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-if TYPE_CHECKING:
-    from geo.detect import DetectionParams
+from geo.params import DetectionParams
 
 
 @dataclass

@@ -27,7 +27,8 @@ import rasterio
 from rasterio.windows import transform as window_transform
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import DEFAULT_PARAMS, DetectionParams, tiles, zoning_mask
+from geo.detect import tiles, zoning_mask
+from geo.params import DEFAULT_PARAMS, DetectionParams
 from geo.sites import Candidate, Region, merge_regions, regions_of
 
 

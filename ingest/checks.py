@@ -5,14 +5,14 @@ magnitude off (``ingest.plausibility``) and personal data in public text
 
 Reference data (comuni, the region, cadastral sheets) comes in through the
 :class:`ReferenceLookup` protocol so that this module stays free of the database; the
-service implements it on PostGIS (``app.catalogue.lookup``).
+service implements it on PostGIS (``app.reference.lookup``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import shapely
 from pyproj import Transformer
@@ -26,24 +26,9 @@ from ingest.plausibility import PlausibilityChecks
 from ingest.problems import Problem, Severity
 from ingest.public_text import PublicTextChecks
 from ingest.record import CandidacyRecord, DelegationRecord
+from ingest.reference import ComuneRef, ReferenceLookup
 from ingest.values import it_number, normalise
 from ingest.workbook import Workbook
-
-
-@dataclass(frozen=True)
-class ComuneRef:
-    istat_code: str
-    name: str
-    province: str  # abbreviation, e.g. MI
-    cadastral_code: str | None = None
-
-
-class ReferenceLookup(Protocol):
-    def comune(self, name_or_code: str) -> ComuneRef | None: ...
-    def comune_at(self, lon: float, lat: float) -> ComuneRef | None: ...
-    def distance_to_comune_m(self, istat_code: str, lon: float, lat: float) -> float: ...
-    def in_lombardy(self, lon: float, lat: float) -> bool: ...
-    def cadastral_point(self, istat_code: str, foglio: str) -> tuple[float, float] | None: ...
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,11 @@ as the owner's. A mixin of the cross-field checker (``ingest.checks``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ingest import codes
 from ingest.parser import SheetValues
 from ingest.problems import Severity
+from ingest.reference import ComuneRef
 from ingest.values import normalise
-
-if TYPE_CHECKING:
-    from ingest.checks import ComuneRef
 
 
 class DelegationChecks:

@@ -166,7 +166,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def reference_loaded(engine: Engine) -> list:
     """Reference layers loaded once (shared-data layers where that folder exists)."""
-    from app.catalogue.reference import load_all
+    from app.reference.sources import load_all
 
     with engine.begin() as conn:
         return load_all(conn, SHARED_DATA if SHARED_DATA.is_dir() else None)
@@ -202,8 +202,8 @@ def catalogue(engine: Engine, reference_loaded: list) -> Iterator[list[int]]:
     API tests (which use the app's own connections) and removed afterwards."""
     from shapely.geometry import Point
 
-    from app.catalogue.enrichment import enrich, refresh_clusters
-    from app.catalogue.layers import Feature, replace_infrastructure
+    from app.reference.enrichment import enrich, refresh_clusters
+    from app.reference.layers import Feature, replace_infrastructure
     from bench.synthetic import generate_sites, remove_synthetic
 
     exits = [Feature(f"X{i}", f"Synthetic exit {i}", None, {"synthetic": True}, Point(lon, lat))
@@ -235,7 +235,7 @@ def api(service_url: str, catalogue: list[int]) -> Iterator:
 def remove_uploaded_candidacies(engine: Engine) -> None:
     """Delete what committed intake tests stored (sites from workbooks, candidacies, people,
     their audit events), leaving the synthetic catalogue and reference data."""
-    from app.catalogue.enrichment import refresh_clusters
+    from app.reference.enrichment import refresh_clusters
 
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM sites WHERE lineage_id IS NOT NULL"))

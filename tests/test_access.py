@@ -26,8 +26,8 @@ from app.accounts.auth import ALGORITHM, create_api_key, issue_token
 from app.accounts.models import User
 from app.api.main import create_app
 from app.candidacies.lifecycle import TRANSITIONS
-from app.catalogue.enrichment import refresh_clusters
 from app.core import settings
+from app.reference.enrichment import refresh_clusters
 from ingest import vocabulary as v
 from tests.conftest import PASSWORD, _people, remove_uploaded_candidacies
 from tests.live import pdf_text

@@ -126,7 +126,8 @@ def test_candidates_claim_productive_land_only_when_a_land_use_layer_was_given()
     import numpy as np
     from shapely.geometry import box
 
-    from geo.detect import DetectionParams, Region, merge_regions
+    from geo.detect import Region, merge_regions
+    from geo.params import DetectionParams
 
     region = Region(box(0, 0, 100, 100), pixels=100, zoned_pixels=100,
                     sums={k: 0.5 * 100 for k in ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after",

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from app.api.main import create_app
-from app.catalogue.reference import load_all
 from app.core import migrations, settings
 from app.core.embedded_db import EmbeddedCluster
 from app.core.errors import DatabaseSetupError
+from app.reference.sources import load_all
 from tests.conftest import ROOT, SHARED_DATA, free_port, signed_in
 from tests.live import serving
 from tests.workbooks import OWNER_COMPANY, valid_writer

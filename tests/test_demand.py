@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app.catalogue.demand import purge
-from app.catalogue.models import MatchSearch
 from app.core import settings
+from app.scouting.demand import purge
+from app.scouting.models import MatchSearch
 
 PERSONAL = [re.compile(p) for p in (r"[^@\s\"]+@[^@\s\"]+\.[a-z]{2,}", r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b",
                                     r"\b\d{11}\b", r"\+39", r"\b127\.0\.0\.1\b", r"testclient")]
@@ -179,8 +179,8 @@ def test_searches_wait_when_the_database_is_unreachable(caplog: pytest.LogCaptur
     """Nothing is lost while the database is away (up to pending_max, oldest dropped)."""
     from sqlalchemy import create_engine
 
-    from app.catalogue.demand import SearchLog
-    from app.catalogue.requirements import Requirement
+    from app.scouting.demand import SearchLog
+    from app.scouting.requirements import Requirement
 
     unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 2})
     log = SearchLog(unreachable, pending_max=100)

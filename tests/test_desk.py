@@ -25,7 +25,8 @@ from sqlalchemy import Engine, text
 from app.api.main import create_app
 from app.core import settings
 from app.detection.runs import store_run
-from geo.detect import Candidate, DetectionParams
+from geo.detect import Candidate
+from geo.params import DetectionParams
 from tests.browser import serious_violations, unreachable_by_keyboard
 from tests.conftest import PASSWORD, ROOT, _people, remove_uploaded_candidacies
 from tests.live import serving

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import rasterio
 
-from geo.detect import SCL_CLOUDY, DetectionParams, Scene, detect
+from geo.detect import SCL_CLOUDY, Scene, detect
 from geo.evaluate import site_scores
+from geo.params import DetectionParams
 from geo.raster import SEN2R_BANDS, Reflectance, index, read_bands
 from geo.scenes import BANDS, BenchmarkScene, generate
 
@@ -302,7 +303,8 @@ def test_a_yard_greening_at_5_percent_a_year_in_the_real_series_is_found(shared_
 def test_a_site_whose_pixels_touch_only_at_a_corner_is_one_candidate_with_its_own_area() -> None:
     from rasterio.transform import from_origin
 
-    from geo.detect import STATS, DetectionParams
+    from geo.detect import STATS
+    from geo.params import DetectionParams
     from geo.sites import merge_regions, regions_of
 
     mask = np.zeros((12, 12), dtype=bool)
@@ -320,7 +322,8 @@ def test_a_site_whose_pixels_touch_only_at_a_corner_is_one_candidate_with_its_ow
 def test_regions_of_two_tiles_touching_at_a_corner_are_one_site_not_two_copies() -> None:
     from shapely.geometry import box
 
-    from geo.detect import STATS, DetectionParams, Region, merge_regions
+    from geo.detect import STATS, Region, merge_regions
+    from geo.params import DetectionParams
 
     sums = dict.fromkeys(STATS, 0.0)
     left = Region(box(0, 0, 50, 50), 25, {**sums, "gain": 12.5}, 25)  # a tile's region, 10 m pixels
@@ -421,7 +424,7 @@ def test_trend_candidates_report_their_slope_not_placeholder_indices(tmp_path) -
     import rasterio
     from rasterio.transform import from_origin
 
-    from geo.detect import DetectionParams
+    from geo.params import DetectionParams
     from geo.timeseries import detect_trend
 
     dates = [dt.date(2020, 1, 15) + dt.timedelta(days=91 * i) for i in range(12)]

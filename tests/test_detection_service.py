@@ -40,7 +40,8 @@ def _layer(shapes: list, path: Path) -> Path:
 
 def test_detect_store_list_review_and_evaluate(env: dict, scene: BenchmarkScene, tmp_path: Path,
                                                api: TestClient, engine: Engine) -> None:
-    from geo.detect import SCL_CLOUDY, DetectionParams, Scene, detect
+    from geo.detect import SCL_CLOUDY, Scene, detect
+    from geo.params import DetectionParams
 
     objects = _layer(scene.land_use, tmp_path / "land_use.geojson")
     out = tmp_path / "candidates.geojson"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from app.catalogue.enrichment import COMPLETENESS, enrich
+from app.reference.enrichment import COMPLETENESS, enrich
 
 
 def _site_at(conn: Connection, lon: float, lat: float, **columns: object) -> int:

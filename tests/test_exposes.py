@@ -19,8 +19,8 @@ from shapely.geometry import Point
 from sqlalchemy import Engine, text
 
 from app.api import sites as sites_api
-from app.catalogue.pdf import Formats
 from app.core import settings
+from app.documents.pdf import Formats
 from geo.mapimage import MapContent, Place, frame, render_svg
 from ingest.vocabulary import SECTORS
 from tests.conftest import remove_uploaded_candidacies

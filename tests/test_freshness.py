@@ -45,7 +45,7 @@ def published(api: TestClient, accounts: dict, engine: Engine, tmp_path: Path,
     remove_uploaded_candidacies(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM notifications"))
-        from app.catalogue.enrichment import refresh_clusters
+        from app.reference.enrichment import refresh_clusters
 
         refresh_clusters(conn)
 

@@ -13,9 +13,9 @@ import numpy as np
 from pyproj import Geod
 from sqlalchemy import Connection, text
 
-from app.catalogue.enrichment import enrich
-from app.catalogue.matching import match
-from app.catalogue.requirements import Requirement
+from app.reference.enrichment import enrich
+from app.scouting.matching import match
+from app.scouting.requirements import Requirement
 from tests.test_enrichment import _row, _site_at
 
 GEOD = Geod(ellps="WGS84")

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.candidacies.intake import ValidationFailed, check_workbook, proponent_prefill, submit
 from app.candidacies.models import Candidacy, Delegation, Proponent
-from app.catalogue.lookup import PostgisLookup
 from app.catalogue.models import Site
 from app.core.schema import AuditEvent
+from app.reference.lookup import PostgisLookup
 from ingest.annotate import REPORT_SHEET, annotate
 from ingest.checks import Thresholds, validate_workbook
 from ingest.template import build_template

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
-from app.catalogue.layers import LayerFileOptions, load_layer_file
+from app.reference.layers import LayerFileOptions, load_layer_file
 from geo.layers import LayerError, read_service, service_kind
 from tests.conftest import ROOT
 from tests.live import free_port

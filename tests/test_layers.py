@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import Point, box
 from sqlalchemy import Connection, text
 
-from app.catalogue.layers import LayerFileOptions, load_layer_file
+from app.reference.layers import LayerFileOptions, load_layer_file
 from geo.layers import CsvColumns, LayerError, read_layer
 
 # Synthetic points near Milano (not real motorway exits).

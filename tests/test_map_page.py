@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.api.main import create_app
 from app.candidacies.demo import load_samples
-from app.catalogue.enrichment import enrich, refresh_clusters
 from app.core import settings
+from app.reference.enrichment import enrich, refresh_clusters
 from tests.conftest import ROOT, remove_uploaded_candidacies
 from tests.live import serving
 

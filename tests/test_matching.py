@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from app.catalogue.matching import match
-from app.catalogue.requirements import Requirement, load_presets, resolve
+from app.scouting.matching import match
+from app.scouting.requirements import Requirement, load_presets, resolve
 
 LOGISTICS = {"land_area_m2": {"min": 30000}, "tenure": "buy", "max_motorway_km": 15,
              "max_airport_km": 40, "preferences": ["max_airport_km"], "weights": {"max_motorway_km": 3}}
@@ -168,7 +168,7 @@ def test_a_worker_loads_the_snapshot_before_its_first_request(database_url: str,
     from sqlalchemy.engine import make_url
 
     from app.api.main import create_app
-    from app.catalogue import snapshot
+    from app.scouting import snapshot
 
     snapshot._cache.snapshot = None
     with TestClient(create_app(database_url)):

@@ -13,9 +13,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import app.accounts.models
 import app.candidacies.models
-import app.catalogue.listings
 import app.catalogue.models
-import app.detection.models  # noqa: F401
+import app.detection.models
+import app.reference.models
+import app.scouting.models  # noqa: F401
 from app.core import migrations
 from app.core.schema import Base
 from ingest import vocabulary

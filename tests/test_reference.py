@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-from app.catalogue.layers import reference_counts
-from app.catalogue.reference import load_all
+from app.reference.layers import reference_counts
+from app.reference.sources import load_all
 
 MILANO = "015146"
 
@@ -110,7 +110,7 @@ def test_a_changed_source_replaces_its_features(reference_loaded: list, conn: Co
     """A changed hash reloads: features the source no longer has are removed."""
     from shapely.geometry import Point
 
-    from app.catalogue.layers import Feature, replace_infrastructure
+    from app.reference.layers import Feature, replace_infrastructure
 
     source = "synthetic test source"
     first = [Feature(f"s{i}", f"Synthetic {i}", None, {}, Point(9.1 + i / 100, 45.5)) for i in range(3)]
@@ -128,7 +128,7 @@ def test_a_changed_source_replaces_its_features(reference_loaded: list, conn: Co
 def test_long_lines_are_cut_into_short_pieces_that_keep_the_line() -> None:
     from shapely.geometry import LineString, MultiLineString
 
-    from app.catalogue.transport import MAX_VERTICES, pieces
+    from app.reference.transport import MAX_VERTICES, pieces
 
     line = LineString([(9 + i / 1000, 45 + (i % 7) / 1000) for i in range(1000)])
     cut = pieces(MultiLineString([line, LineString([(10, 46), (10.1, 46.1)])]))
@@ -138,7 +138,7 @@ def test_long_lines_are_cut_into_short_pieces_that_keep_the_line() -> None:
 
 
 def test_motorway_exits_have_readable_names(reference_loaded: list, conn: Connection, shared_data: Path) -> None:
-    from app.catalogue.transport import exit_name
+    from app.reference.transport import exit_name
 
     assert exit_name("A4", "Brescia", "BSSPEXSS11V1|BSTGOVEST|COM") == "A4 – Brescia (SP ex SS 11V1, Tangenziale Ovest)"
     assert exit_name("A1|A51", "San Donato Milanese", "COM") == "A1 / A51 – San Donato Milanese"

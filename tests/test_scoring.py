@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.catalogue.criteria import graded_max, graded_min, range_clause
-from app.catalogue.matching import _pick
-from app.catalogue.requirements import Range
+from app.scouting.criteria import graded_max, graded_min, range_clause
+from app.scouting.matching import _pick
+from app.scouting.requirements import Range
 
 values = st.lists(st.one_of(st.floats(0, 1e7, allow_nan=False), st.just(float("nan"))), min_size=1, max_size=60)
 bounds = st.floats(1, 1e6, allow_nan=False)
@@ -107,7 +107,7 @@ def test_within_polygon_counts_the_boundary_and_leaves_holes_out() -> None:
     import shapely
     from shapely.geometry import MultiPolygon, Polygon
 
-    from app.catalogue.criteria import within_polygon
+    from app.scouting.criteria import within_polygon
 
     ring = [(9.0, 45.0), (9.4, 45.0), (9.4, 45.4), (9.0, 45.4)]
     holed = Polygon(ring, [[(9.1, 45.1), (9.2, 45.1), (9.2, 45.2), (9.1, 45.2)]])

@@ -16,10 +16,11 @@ from app.candidacies import inbox, lifecycle
 from app.candidacies.freshness import stale_sites
 from app.candidacies.models import Candidacy
 from app.candidacies.reports import site_location
-from app.catalogue.models import Comune, Province, Site
+from app.catalogue.models import Site
 from app.core import audit
 from app.core.database import SessionDep
 from app.core.errors import ForbiddenError
+from app.reference.models import Comune, Province
 from ingest import vocabulary as v
 from ingest.fields import field_place
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import StaffDep
 from app.api.sites import COMPARE_MAX, COMPARE_MIN, PDF, Lang, printed, site_ids
-from app.catalogue import enquiries
-from app.catalogue.models import Enquiry
-from app.catalogue.pdf import comparison_pdf
-from app.catalogue.requirements import Requirement
 from app.core.database import SessionDep
 from app.core.schema import AuditEvent
+from app.documents.pdf import comparison_pdf
+from app.scouting import enquiries
+from app.scouting.models import Enquiry
+from app.scouting.requirements import Requirement
 
 router = APIRouter(tags=["enquiries"], responses=error_responses(401, 403, 404, 409, 422))
 

@@ -29,9 +29,10 @@ from app.catalogue.collections import (
     parse_bbox,
     property_schema,
 )
-from app.catalogue.models import Province, Site
+from app.catalogue.models import Site
 from app.core.database import ReadSessionDep
 from app.core.errors import BadRequestError
+from app.reference.models import Province
 from ingest import vocabulary as v
 
 router = APIRouter(tags=["features"], dependencies=[Depends(require_reader)],

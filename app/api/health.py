@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.responses import OrjsonResponse, error_responses
-from app.catalogue.layers import reference_counts
 from app.core.database import SessionDep
 from app.core.migrations import head_revision
+from app.reference.layers import reference_counts
 
 router = APIRouter(tags=["health"], responses=error_responses(503))
 

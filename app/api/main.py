@@ -42,8 +42,6 @@ from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, KeepAliveLimit, SecurityHeaders
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
-from app.catalogue import demand
-from app.catalogue.snapshot import get_snapshot
 from app.core.database import make_engine, resolve_service_url
 from app.core.settings import (
     analytics_settings,
@@ -52,6 +50,8 @@ from app.core.settings import (
     limit_settings,
     upload_settings,
 )
+from app.scouting import demand
+from app.scouting.snapshot import get_snapshot
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from app.accounts.auth import Principal
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, require_reader
-from app.catalogue import demand
-from app.catalogue.matching import match
-from app.catalogue.requirements import Requirement, load_presets, resolve
 from app.core.database import ReadSessionDep, SessionDep
+from app.scouting import demand
+from app.scouting.matching import match
+from app.scouting.requirements import Requirement, load_presets, resolve
 
 router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
                    responses=error_responses(401, 422, 503))

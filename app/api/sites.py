@@ -13,9 +13,9 @@ from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, require_reader
 from app.candidacies.reports import site_report
 from app.catalogue.exports import shortlist_rows, to_csv, to_geojson, to_xlsx
-from app.catalogue.pdf import comparison_pdf, expose_pdf
 from app.core.database import SessionDep
 from app.core.errors import BadRequestError, ServiceBusyError
+from app.documents.pdf import comparison_pdf, expose_pdf
 from ingest.fields import field_place
 
 router = APIRouter(tags=["sites"], dependencies=[Depends(require_reader)],

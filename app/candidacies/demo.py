@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from app.candidacies.intake import submit
 from app.candidacies.lifecycle import Caller, transition
 from app.candidacies.models import Candidacy
-from app.catalogue.enrichment import refresh_clusters
 from app.core.errors import OpportunityError
 from app.core.migrations import ROOT
+from app.reference.enrichment import refresh_clusters
 
 SAMPLES = ROOT / "data" / "sample"
 DEMO = Caller("demo", "staff")

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from app.accounts.auth import Principal
 from app.candidacies.lifecycle import visible
 from app.candidacies.models import Candidacy
-from app.catalogue.models import Province, Site
+from app.catalogue.models import Site
 from app.core.settings import freshness_settings
+from app.reference.models import Province
 
 SortKey = Literal["submitted_at", "created_at", "site_name", "province", "status", "id"]
 # keys of the record that a version comparison leaves out: they say how, not what

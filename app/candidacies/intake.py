@@ -30,13 +30,13 @@ from app.candidacies.registry import (
     owner_row,
     proponent_row,
 )
-from app.catalogue.enrichment import enrich, refresh_clusters
-from app.catalogue.lookup import PostgisLookup
 from app.catalogue.models import Site
 from app.core.errors import InvalidInputError, ServiceUnavailableError
 from app.core.schema import AuditEvent
 from app.core.settings import storage_settings, upload_settings, validation_settings
 from app.core.storage import path_for, remove_original, sha256, store_original
+from app.reference.enrichment import enrich, refresh_clusters
+from app.reference.lookup import PostgisLookup
 from ingest import codes
 from ingest.checks import Thresholds, Validation, validate_workbook
 from ingest.fields import SHEET_CANDIDACY, SHEET_DELEGATION, SHEET_PERIMETER

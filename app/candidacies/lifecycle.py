@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, aliased
 from app.accounts.auth import Principal
 from app.candidacies.models import Candidacy, Owner, Proponent
 from app.candidacies.notify import enqueue
-from app.catalogue import enquiries
-from app.catalogue.enrichment import refresh_clusters
 from app.catalogue.models import Site
 from app.core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.core.schema import AuditEvent
+from app.reference.enrichment import refresh_clusters
+from app.scouting import enquiries
 from ingest import vocabulary as v
 
 Actor = Literal["proponent", "staff", "system"]

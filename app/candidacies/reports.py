@@ -10,10 +10,10 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Connection, select, text
 
 from app.candidacies.models import Candidacy, Delegation, Owner, Proponent
-from app.catalogue.enrichment import COMPLETENESS
 from app.catalogue.models import Site
 from app.core.errors import NotFoundError
 from app.core.schema import AuditEvent
+from app.reference.enrichment import COMPLETENESS
 
 
 def _row(mapping: Any) -> dict[str, Any]:

@@ -33,9 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
 from app.catalogue import cql2
-from app.catalogue.listings import SiteListing
-from app.catalogue.models import Comune, Infrastructure, PolicyZone, Province, Site
+from app.catalogue.models import Site, SiteListing
 from app.core.errors import BadRequestError, NotFoundError
+from app.reference.models import Comune, Infrastructure, PolicyZone, Province
 
 PUBLISHED = "published"
 # Public properties of a site: no people, no file paths, no internal ids of candidacies.

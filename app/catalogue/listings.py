@@ -16,26 +16,13 @@ properties without a migration that recreates the function fails there.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.schema import Base
-
-
-class SiteListing(Base):
-    """The listed GeoJSON feature of a site (public properties only)."""
-
-    __tablename__ = "site_listings"
-
-    id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
-    feature: Mapped[str] = mapped_column(Text)
+from app.catalogue.collections import feature_json, site_collection
 
 
 def feature_sql() -> str:
     """The listed feature of a row of ``sites`` as SQL (its columns as ``sites.*``)."""
-    from app.catalogue.collections import feature_json, site_collection
-
     expression = feature_json(site_collection(), listing=True)
     return str(expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 

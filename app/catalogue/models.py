@@ -1,6 +1,5 @@
-"""Tables of the catalogue: the sites (typed columns for everything filtered or matched,
-JSONB for the rest, computed enrichment) and the reference layers around them.
-"""
+"""The sites table: typed columns for everything filtered or matched, JSONB for the
+rest, and the enrichment columns computed from the reference layers."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -24,7 +22,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -32,7 +29,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.schema import (
     METRIC_SRID,
-    WGS84,
     Base,
     all_of,
     gist,
@@ -198,195 +194,11 @@ class Site(Base):
     updated_at: Mapped[dt.datetime] = timestamp_column()
 
 
+class SiteListing(Base):
+    """The listed GeoJSON feature of a site (public properties only), kept by the triggers
+    of ``app.catalogue.listings``."""
 
-class Comune(Base):
-    __tablename__ = "comuni"
-    __table_args__ = (
-        CheckConstraint("istat_code ~ '^[0-9]{6}$'", name="ck_comuni_istat_code"),
-        CheckConstraint("population >= 0", name="ck_comuni_population_non_negative"),
-        gist("comuni"),
-        gist("comuni", "geom_3857"),
-        Index("ix_comuni_centroid_geog", text("(centroid::geography)"), postgresql_using="gist"),
-        Index("ix_comuni_lower_name", text("lower(name)")),
-    )
+    __tablename__ = "site_listings"
 
-    istat_code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    name: Mapped[str] = mapped_column(Text, index=True)
-    cadastral_code: Mapped[str | None] = mapped_column(String(4), unique=True)
-    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
-    population: Mapped[int | None] = mapped_column(Integer)
-    population_year: Mapped[int | None] = mapped_column(Integer)
-    geom = multipolygon_column(nullable=False)
-    # a point inside the comune, for the workforce catchment (population within N km)
-    centroid = mapped_column(
-        Geometry("POINT", srid=WGS84, spatial_index=False),
-        Computed("ST_PointOnSurface(geom)", persisted=True),
-    )
-    # Web Mercator copy for the basemap tiles (migration 0005)
-    geom_3857 = mapped_column(
-        Geometry("MULTIPOLYGON", srid=3857, spatial_index=False),
-        Computed("ST_Transform(geom, 3857)", persisted=True),
-    )
-
-
-class Province(Base):
-    __tablename__ = "provinces"
-    __table_args__ = (
-        CheckConstraint("code ~ '^[0-9]{3}$'", name="ck_provinces_code"),
-        gist("provinces"),
-        gist("provinces", "geom_3857"),
-    )
-
-    code: Mapped[str] = mapped_column(String(3), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    abbreviation: Mapped[str] = mapped_column(String(2), unique=True)
-    geom = multipolygon_column(nullable=False)
-    geom_3857 = mapped_column(
-        Geometry("MULTIPOLYGON", srid=3857, spatial_index=False),
-        Computed("ST_Transform(geom, 3857)", persisted=True),
-    )
-
-
-class ReferenceLayer(Base):
-    """What was loaded, from where, when: the registry behind idempotent loading."""
-
-    __tablename__ = "reference_layers"
-    __table_args__ = (
-        CheckConstraint("layer_type ~ '^[a-z][a-z0-9_]{0,39}$'", name="ck_reference_layers_type"),
-        CheckConstraint(
-            "category IN ('admin', 'infrastructure', 'zone', 'cadastre', 'landuse', 'register')",
-            name="ck_reference_layers_category",
-        ),
-    )
-
-    layer_type: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source: Mapped[str] = mapped_column(String(200), primary_key=True)
-    category: Mapped[str] = mapped_column(String(16))
-    feature_count: Mapped[int] = mapped_column(Integer)
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    licence: Mapped[str | None] = mapped_column(Text)
-    loaded_at: Mapped[dt.datetime] = timestamp_column()
-
-
-class Infrastructure(Base):
-    """Any point (or line) of interest by layer type: airport, airfield, railway station,
-    motorway exit, freight terminal, port... Distances are straight-line."""
-
-    __tablename__ = "infrastructure"
-    __table_args__ = (
-        CheckConstraint("layer_type ~ '^[a-z][a-z0-9_]{0,39}$'", name="ck_infrastructure_type"),
-        UniqueConstraint("layer_type", "source", "source_id", name="uq_infrastructure_source"),
-        gist("infrastructure"),
-        Index("ix_infrastructure_layer_type", "layer_type"),
-        Index("ix_infrastructure_geog", text("(geom::geography)"), postgresql_using="gist"),
-        # nearest feature of one layer type: an index walk, not a sort of the whole layer
-        Index("ix_infrastructure_type_geog", "layer_type", text("(geom::geography)"), postgresql_using="gist"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    layer_type: Mapped[str] = mapped_column(String(40))
-    source: Mapped[str] = mapped_column(String(200))
-    source_id: Mapped[str] = mapped_column(Text)
-    name: Mapped[str | None] = mapped_column(Text)
-    code: Mapped[str | None] = mapped_column(Text)
-    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    geom = mapped_column(Geometry("GEOMETRY", srid=WGS84, spatial_index=False), nullable=False)
-
-
-class PolicyZone(Base):
-    """A policy zone (ZLS, regional aid, ZIS...) as a list of comuni and/or polygons."""
-
-    __tablename__ = "policy_zones"
-    __table_args__ = (
-        CheckConstraint("zone_type ~ '^[a-z][a-z0-9_]{0,39}$'", name="ck_policy_zones_type"),
-        CheckConstraint(
-            "comune_istat IS NOT NULL OR geom IS NOT NULL", name="ck_policy_zones_extent"
-        ),
-        UniqueConstraint("zone_type", "source", "member_id", name="uq_policy_zones_member"),
-        gist("policy_zones"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    zone_type: Mapped[str] = mapped_column(String(40), index=True)
-    name: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(200))
-    member_id: Mapped[str] = mapped_column(Text)
-    comune_istat: Mapped[str | None] = mapped_column(String(6), index=True)
-    note: Mapped[str | None] = mapped_column(Text)
-    geom = multipolygon_column()
-
-
-class CadastralSheet(Base):
-    """Reference points of a foglio: approximate location for candidacies without coordinates.
-    A foglio split in parts has one point per part, hence no unique key on (belfiore, foglio)."""
-
-    __tablename__ = "cadastral_sheets"
-    __table_args__ = (
-        gist("cadastral_sheets"),
-        Index("ix_cadastral_sheets_belfiore_foglio", "belfiore", "foglio"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    belfiore: Mapped[str] = mapped_column(String(4))
-    foglio: Mapped[str] = mapped_column(String(8))
-    comune_istat: Mapped[str | None] = mapped_column(String(6), index=True)
-    geom = point_column(nullable=False)
-
-
-class MatchSearch(Base):
-    """One recorded ``POST /match`` for unmet-demand analytics. Deliberately without
-    personal data: no address, no account, no contact; ``caller`` says only whether it
-    was the public, a read-only frontend or the agency's staff."""
-
-    __tablename__ = "match_searches"
-    __table_args__ = (
-        one_of("caller", ("public", "reader", "staff"), "ck_match_searches_caller"),
-        Index("ix_match_searches_at", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[dt.datetime] = timestamp_column()
-    caller: Mapped[str] = mapped_column(String(8))
-    activity: Mapped[str | None] = mapped_column(String(64))
-    provinces: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"), nullable=False)
-    requirement: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    matching: Mapped[int] = mapped_column(Integer)
-    # the best near misses: for each, the hard criteria it failed with the value found
-    near_misses: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-
-
-class Enquiry(Base):
-    """An investor's requirement kept open by staff: new or changed sites that fit it are
-    alerted. The contact stays here, never in a public answer."""
-
-    __tablename__ = "enquiries"
-    __table_args__ = (
-        one_of("status", ("open", "closed"), "ck_enquiries_status"),
-        one_of("outcome", ("site_proposed", "visited", "chosen", "lost"), "ck_enquiries_outcome"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    investor_ref: Mapped[str | None] = mapped_column(Text)
-    contact: Mapped[str | None] = mapped_column(Text)
-    requirement: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(8), server_default=text("'open'"))
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    created_by: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = timestamp_column()
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class EnquiryAlert(Base):
-    """A site newly fitting (or newly near) an open enquiry, with the match's reasons."""
-
-    __tablename__ = "enquiry_alerts"
-    __table_args__ = (one_of("state", ("match", "near_miss"), "ck_enquiry_alerts_state"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enquiry_id: Mapped[int] = mapped_column(ForeignKey("enquiries.id", ondelete="CASCADE"), index=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    state: Mapped[str] = mapped_column(String(16))
-    score: Mapped[float] = mapped_column(Float)
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
-    created_at: Mapped[dt.datetime] = timestamp_column()
+    id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    feature: Mapped[str] = mapped_column(Text)

@@ -56,7 +56,7 @@ def migrate_schema(url: str) -> None:
 
 
 def load_reference(url: str, shared: Path | None) -> None:
-    from app.catalogue.reference import load_all
+    from app.reference.sources import load_all
 
     shared = shared or storage_settings().shared_data_dir
     if not shared.is_dir():
@@ -74,7 +74,7 @@ def load_reference(url: str, shared: Path | None) -> None:
 
 def enrich_all(conn) -> None:
     """Reference data changed: every site's computed facts may have too."""
-    from app.catalogue.enrichment import enrich, refresh_clusters
+    from app.reference.enrichment import enrich, refresh_clusters
 
     with console.status("Recomputing enrichment of every site..."):
         count = enrich(conn)

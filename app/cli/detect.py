@@ -110,7 +110,8 @@ def detect_run(
     import geopandas as gpd
     from rich.progress import Progress
 
-    from geo.detect import DetectionParams, detect, grid_of, tiles
+    from geo.detect import detect, grid_of, tiles
+    from geo.params import DetectionParams
 
     try:
         first = _scene(before, bands, before_date, before_clouds, scl, offset)
@@ -169,7 +170,7 @@ def detect_trend_command(
 
     import rasterio
 
-    from geo.detect import DetectionParams
+    from geo.params import DetectionParams
     from geo.timeseries import TrendParams, detect_trend
 
     try:

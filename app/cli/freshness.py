@@ -32,7 +32,7 @@ def freshness_stale() -> None:
 @freshness_cli.command("purge-searches")
 def purge_searches() -> None:
     """Delete recorded investor searches older than OPPORTUNITY_ANALYTICS_RETENTION_DAYS."""
-    from app.catalogue.demand import purge
+    from app.scouting.demand import purge
 
     with catalogue_session() as session:
         gone = purge(session)

@@ -56,7 +56,7 @@ def reference_layer(
 ) -> None:
     """Load any layer file, or a layer a service publishes, with a layer type; loading the
     same content twice changes nothing."""
-    from app.catalogue.layers import LayerFileOptions, load_layer_file
+    from app.reference.layers import LayerFileOptions, load_layer_file
 
     options = LayerFileOptions(
         layer_type=layer_type, category=category, source=source, name_field=name_field,
@@ -84,7 +84,7 @@ def enrich() -> None:
 @reference_cli.command("status")
 def reference_status() -> None:
     """Feature counts of every reference layer."""
-    from app.catalogue.layers import reference_counts
+    from app.reference.layers import reference_counts
 
     with catalogue_connection(write=False) as conn:
         counts = reference_counts(conn)

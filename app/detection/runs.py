@@ -18,10 +18,11 @@ from shapely import wkb
 from shapely.geometry import MultiPolygon
 from sqlalchemy import Connection, text
 
-from app.catalogue.enrichment import enrich
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
-from geo.detect import Candidate, DetectionParams
+from app.reference.enrichment import enrich
+from geo.detect import Candidate
 from geo.evaluate import SiteScores, site_scores
+from geo.params import DetectionParams
 
 
 def store_run(conn: Connection, candidates: list[Candidate], crs: Any, params: DetectionParams,

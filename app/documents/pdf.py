@@ -2,7 +2,7 @@
 (autoescaped: owners' text cannot inject markup) printed by WeasyPrint, with a location map
 drawn by the service from its own layers (:mod:`geo.mapimage`).
 
-Only public properties reach a page (:mod:`app.catalogue.exposes` reads the OGC API's set),
+Only public properties reach a page (:mod:`app.documents.exposes` reads the OGC API's set),
 and the contact printed is the agency's, never the owner's."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy import Connection
 
-from app.catalogue.exposes import ExposeSite, map_content, map_sources, published_sites, zone_names
 from app.core.settings import expose_settings
+from app.documents.exposes import ExposeSite, map_content, map_sources, published_sites, zone_names
 from geo.mapimage import render_svg
 from ingest import vocabulary as v
 from ingest.fields import CANDIDACY_SECTIONS, fields_of

@@ -7,11 +7,11 @@ itself criterion by criterion, and raising a weight never lowers that criterion'
 Sites passing every hard constraint are results; those failing one or two are near
 misses, each failure stated with what was found and what was asked.
 
-Criteria are evaluated on a columnar snapshot of the published sites (``app.catalogue.snapshot``):
+Criteria are evaluated on a columnar snapshot of the published sites (``app.scouting.snapshot``):
 every site must be looked at to find near misses, and vectorised arithmetic does that in
 milliseconds where SQL expressions take over 100 ms at 100,000 sites. PostgreSQL then
 supplies the full rows of the few sites returned. The requirement itself and the
-activity presets are in ``app.catalogue.requirements``.
+activity presets are in ``app.scouting.requirements``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, bindparam, func, literal_column, select
 
-from app.catalogue.criteria import (
+from app.catalogue.models import Site
+from app.core.errors import InvalidInputError
+from app.core.settings import freshness_settings
+from app.reference.models import Comune
+from app.scouting.criteria import (
     Clause,
     area_clause,
     boolean,
@@ -33,8 +37,7 @@ from app.catalogue.criteria import (
     max_distance,
     range_clause,
 )
-from app.catalogue.models import Comune, Site
-from app.catalogue.requirements import (
+from app.scouting.requirements import (
     AVAILABLE_NOW,
     BROWNFIELD_CONDITIONS,
     BUILDING_TYPES,
@@ -42,9 +45,7 @@ from app.catalogue.requirements import (
     Requirement,
     resolve,
 )
-from app.catalogue.snapshot import CHANGES, Snapshot, cached_snapshot, current_version, get_snapshot
-from app.core.errors import InvalidInputError
-from app.core.settings import freshness_settings
+from app.scouting.snapshot import CHANGES, Snapshot, cached_snapshot, current_version, get_snapshot
 from ingest import vocabulary as v
 
 

@@ -8,7 +8,7 @@ Sources, all real and public:
 * anything else (motorway exits, freight terminals, ports, zones): files staff provide,
   through :func:`load_layer_file`.
 
-The registry and the writers they share are in ``app.catalogue.layers``.
+The registry and the writers they share are in ``app.reference.layers``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from app.catalogue.layers import (
+from app.reference.layers import (
     Feature,
     LoadResult,
     as_multipolygon,
@@ -38,7 +38,7 @@ from app.catalogue.layers import (
     replace_zone_members,
     to_wkb,
 )
-from app.catalogue.transport import load_transport
+from app.reference.transport import load_transport
 from geo.layers import LayerError, file_sha256
 
 ADMIN_COMUNI = "reference/admin/lombardia_comuni.geojson"

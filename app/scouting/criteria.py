@@ -1,6 +1,6 @@
 """The building blocks of matching: a ``Clause`` per criterion (which sites pass, each
 site's score, the value to report and how to say it in English and Italian), graded
-scores, and geodesic distances to an area of interest. ``app.catalogue.matching``
+scores, and geodesic distances to an area of interest. ``app.scouting.matching``
 assembles them for a requirement and ranks the sites."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import shape
 
-from app.catalogue.figures import fmt, italian, versus
-from app.catalogue.requirements import AreaOfInterest, Range
-from app.catalogue.snapshot import Snapshot
+from app.scouting.figures import fmt, italian, versus
+from app.scouting.requirements import AreaOfInterest, Range
+from app.scouting.snapshot import Snapshot
 
 Explain = Callable[[Any, bool, Any], tuple[str, str]]  # (value, passed, detail row) -> (en, it)
 

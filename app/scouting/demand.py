@@ -22,9 +22,9 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.catalogue.models import MatchSearch
-from app.catalogue.requirements import Requirement
 from app.core.settings import analytics_settings
+from app.scouting.models import MatchSearch
+from app.scouting.requirements import Requirement
 
 FEW = 3  # fewer results than this is "few"
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from difflib import get_close_matches
 
 from sqlalchemy import Connection, text
 
-from ingest.checks import ComuneRef
+from ingest.reference import ComuneRef
 from ingest.values import normalise
 
 _COMUNE_COLUMNS = """

@@ -3,7 +3,7 @@ properties of published sites (the same set as the OGC API, so nothing personal)
 named features behind their distances, their zones, and the geometries of a location map
 drawn from the service's own reference layers.
 
-Printing is in :mod:`app.catalogue.pdf`; this module only reads."""
+Printing is in :mod:`app.documents.pdf`; this module only reads."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from shapely.geometry import Point
 from sqlalchemy import Connection, func, select, text
 
 from app.catalogue.collections import PUBLISHED, SITE_PROPERTIES
-from app.catalogue.models import Comune, Province, Site
+from app.catalogue.models import Site
 from app.core.errors import NotFoundError
+from app.reference.models import Comune, Province
 from geo.mapimage import MapContent, Place, frame
 from ingest.values import it_number
 

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.catalogue.matching import assess
-from app.catalogue.models import Enquiry, EnquiryAlert
-from app.catalogue.requirements import Requirement, resolve
 from app.core.errors import ConflictError, NotFoundError
+from app.scouting.matching import assess
+from app.scouting.models import Enquiry, EnquiryAlert
+from app.scouting.requirements import Requirement, resolve
 
 RANK = {None: 0, "near_miss": 1, "match": 2}
 OUTCOMES = ("site_proposed", "visited", "chosen", "lost")

@@ -18,7 +18,7 @@ from shapely.geometry import LineString, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from app.catalogue.layers import Feature, LoadResult, load_once, replace_infrastructure
+from app.reference.layers import Feature, LoadResult, load_once, replace_infrastructure
 from geo.layers import file_sha256
 
 LICENCE = "Regione Lombardia road and rail graph (via gisgeolab/D-DUST), CC-BY 4.0: Regione Lombardia"

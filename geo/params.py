@@ -1,0 +1,47 @@
+"""The detector's thresholds, one named field each with its reason. A module of its own
+so that the pixel signal (``geo.detect``), the site builders (``geo.sites``) and the
+trend detector (``geo.timeseries``) all read them without importing one another."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """Every threshold of the detector, with its reason; docs/detection.md gives the
+    sources and how the defaults were chosen (bench/detection_sites.py, many scenes)."""
+
+    min_area_m2: float = 2_000.0  # L.R. 1/2007: disused productive areas above 2,000 m²
+    sealed_ndvi_max: float = 0.3  # first date: little or no vegetation...
+    sealed_ndbi_min: float = -0.05  # ...and a built-up or bare signature
+    gain_min: float = 0.15  # NDVI growth between the dates
+    # a mature canopy (NDVI above this at the second date) is a field or a wood, not an
+    # overgrown yard; yards reach 0.8, which the old 0.7 cut away
+    field_ndvi_max: float = 0.85
+    # used only when no cloud mask (SCL, QA) is given: bright blue is taken for cloud, and
+    # so are bright roofs (which never change, so masking them loses no evidence)
+    cloud_blue_min: float = 0.2
+    sieve_pixels: int = 4
+    opening: bool = True  # remove one-pixel strips (mixed pixels along edges, misregistration)
+    # segmentation without an object layer: evidence closer than this is one site
+    merge_distance_m: float = 20.0
+    # ...then grown through what was built or bare at the first date, up to this far: the
+    # roofs and yards that did not change belong to the site too
+    grow_m: float = 60.0
+    # a field-sized surface (at least crop_min_m2) turning green almost everywhere at once
+    # (above crop_share of it) is farmland sown between the dates, not a yard overgrowing
+    # in patches; applies only without an object layer
+    crop_share: float = 0.6
+    crop_min_m2: float = 10_000.0
+    min_object_share: float = 0.05  # share of an object's clear pixels with the signal (object layer)
+    min_segment_share: float = 0.1  # share of a segmented site's area with the signal
+    min_evidence_m2: float = 500.0  # area with the signal, whatever the site's size
+    tile_size: int = 1024
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT_PARAMS = DetectionParams()
