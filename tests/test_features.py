@@ -154,8 +154,7 @@ def test_stored_listings_equal_the_features_computed_live(engine: Engine) -> Non
     from sqlalchemy import select
 
     from app.catalogue.collections import feature_json, site_collection
-    from app.catalogue.listings import SiteListing
-    from app.catalogue.models import Site
+    from app.catalogue.models import Site, SiteListing
 
     live = select(Site.id, feature_json(site_collection(), listing=True).cast(Text))
 
