@@ -35,6 +35,17 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
+def test_vocabulary_lists_the_loaded_provinces_by_name(client: TestClient) -> None:
+    """The pages take the province choices from here (no list of their own)."""
+    body = client.get("/vocabulary").json()
+    provinces = body["province"]
+    assert len(provinces) == 12
+    assert provinces["MI"] == {"it": "Milano", "en": "Milano"}
+    names = [label["it"] for label in provinces.values()]
+    assert names == sorted(names) and names[0] == "Bergamo"
+    assert body["site_type"]["area_dismessa"]["en"]  # the contract's codes are still there
+
+
 def test_unknown_path_uses_the_error_envelope(client: TestClient) -> None:
     response = client.get("/no-such-thing")
     assert response.status_code == 404

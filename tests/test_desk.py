@@ -419,3 +419,26 @@ def test_staff_keep_an_enquiry_open_and_see_the_site_that_came_to_fit_it(browser
     assert f"Sede per richiesta {lang}" in printed
     assert ("Site profile" if lang == "en" else "Scheda sito") in printed
     staff.close()
+
+
+def test_the_map_page_matches_for_a_signed_in_user(browser: Any, server: str) -> None:
+    """The map page's POST /match carries the session's CSRF token (it was refused with
+    403 for anyone signed in), and its province choices come from /vocabulary, as the
+    desk's inbox filter does."""
+    staff = Desk(browser, server, "staff", "en")
+    page = staff.go("#/candidacies")
+    assert page.locator("#inbox-filters [name=province] option[value=MI]").inner_text() == "Milano"
+    page.goto(f"{server}/map?lang=en")
+    page.wait_for_selector("body[data-first-screen-ms]", state="attached", timeout=30_000)
+    page.wait_for_selector("#signin:has-text('staff')")
+    assert page.locator("#match-form [name=province] option[value=MI]").inner_text() == "Milano"
+    page.click("#tab-match")
+    page.fill("#match-form [name=min_land]", "1000")
+    with page.expect_response(lambda r: r.url.endswith("/match") and r.request.method == "POST") as answer:
+        page.click("#match-form button[type=submit]")
+    assert answer.value.status == 200, answer.value.text()
+    assert answer.value.request.headers.get("x-csrf-token")
+    page.wait_for_selector("#match-status:not(.loading)")
+    assert page.locator("#error").is_hidden()
+    assert page.inner_text("#match-status")
+    staff.close()

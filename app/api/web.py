@@ -14,11 +14,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
 
 from app.api.responses import OrjsonResponse
 from app.api.security import require_reader
+from app.core.database import ReadSessionDep
 from app.core.errors import ServiceUnavailableError
 from app.core.settings import web_settings
+from app.reference.models import Province
 from ingest import vocabulary as v
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -36,9 +39,15 @@ router = APIRouter(tags=["map"])
 
 @router.get("/vocabulary", summary="Codes used in the catalogue with their Italian and English labels",
             dependencies=[Depends(require_reader)])
-def vocabulary() -> OrjsonResponse:
-    return OrjsonResponse({name: {code: {"it": it, "en": en} for code, (it, en) in vocab.items()}
-                           for name, vocab in PUBLIC_VOCABULARIES.items()})
+def vocabulary(db: ReadSessionDep) -> OrjsonResponse:
+    """The codes of the Excel contract, and the provinces by abbreviation (the ``province``
+    filter's values) from the loaded reference layers, ordered by name: pages take every
+    choice from here instead of a list of their own."""
+    labelled = {name: {code: {"it": it, "en": en} for code, (it, en) in vocab.items()}
+                for name, vocab in PUBLIC_VOCABULARIES.items()}
+    provinces = db.execute(select(Province.abbreviation, Province.name).order_by(Province.name)).all()
+    labelled["province"] = {code: {"it": name, "en": name} for code, name in provinces}
+    return OrjsonResponse(labelled)
 
 
 def _page(name: str) -> FileResponse:

@@ -1,6 +1,9 @@
-/* The desk's foundations: texts in Italian and English, the API client (session cookie +
-   CSRF header), formatting, and small DOM helpers. Every rule (who may do what, what a
-   workbook must hold) stays in the service: pages only show what the API answers. */
+/* The desk's foundations: texts in Italian and English, the shared API client (client.js)
+   with the desk's handling of an ended session, formatting, and small DOM helpers. Every
+   rule (who may do what, what a workbook must hold) stays in the service: pages only show
+   what the API answers. */
+import { escape, formatNumber, request, serviceSources, vocabularyLabel } from "./client.js";
+
 
 export const TEXT = {
   it: {
@@ -178,53 +181,30 @@ export const t = (key, ...args) => {
   const value = key.split(".").reduce((o, k) => o?.[k], TEXT[state.lang]);
   return typeof value === "function" ? value(...args) : value ?? key;
 };
-export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const esc = escape;
 export const num = (n, digits = 0) => n == null || n === "" ? "–" : typeof n !== "number" ? esc(n)
-  : new Intl.NumberFormat(state.lang === "it" ? "it-IT" : "en-GB", { maximumFractionDigits: digits }).format(n);
+  : formatNumber(state.lang, n, digits);
 export const day = (iso) => iso ? new Date(iso).toLocaleDateString(state.lang === "it" ? "it-IT" : "en-GB") : "–";
 export const when = (iso) => iso ? new Date(iso).toLocaleString(state.lang === "it" ? "it-IT" : "en-GB",
   { dateStyle: "short", timeStyle: "short" }) : "–";
-export const label = (vocab, code) => state.vocabulary[vocab]?.[code]?.[state.lang] ?? code ?? "–";
+export const label = (vocab, code) => vocabularyLabel(state.vocabulary, state.lang, vocab, code);
 export const badge = (status) => `<span class="badge ${esc(status)}">${esc(label("status", status))}</span>`;
 export const params = () => new URLSearchParams(location.hash.split("?")[1] || "");
 export const isStaff = () => ["staff", "admin"].includes(state.me?.role);
 
-export class ApiError extends Error {
-  constructor(message, status, body) { super(message); this.status = status; this.body = body; }
-}
-
-function csrf() {
-  return document.cookie.split("; ").find((c) => c.startsWith("ol_csrf="))?.slice(8) ?? "";
-}
-
-/** fetch with the session cookie; unsafe methods echo the CSRF token. `as`: json | blob | response */
-export async function api(path, { method = "GET", json, form, as = "json", quiet401 = false } = {}) {
-  const headers = {};
-  if (method !== "GET") headers["X-CSRF-Token"] = decodeURIComponent(csrf());
-  let body;
-  if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
-  if (form !== undefined) body = form;
-  let response;
+/** The service's answer (client.js's request in the page's language); a 401 while signed in
+    ends the desk's session and shows the sign-in page. */
+export async function api(path, { quiet401 = false, ...options } = {}) {
   try {
-    response = await fetch(path, { method, headers, body, credentials: "same-origin" });
-  } catch (e) {
-    throw new ApiError(t("unreachable"), 0);
+    return await request(path, { ...options, lang: state.lang, unreachable: t("unreachable") });
+  } catch (error) {
+    if (error.status === 401 && state.me && !quiet401) {
+      state.me = null;
+      location.hash = "#/signin";
+      notify(t("session_over"), true);
+    }
+    throw error;
   }
-  if (response.ok) {
-    if (as === "response") return response;
-    return as === "blob" ? response.blob() : response.json();
-  }
-  let payload = null, message = `HTTP ${response.status}`;
-  try {
-    payload = await response.json();
-    message = (state.lang === "it" ? payload.error.message_it : payload.error.message) || message;
-  } catch (e) { /* not the service's error envelope */ }
-  if (response.status === 401 && state.me && !quiet401) {
-    state.me = null;
-    location.hash = "#/signin";
-    notify(t("session_over"), true);
-  }
-  throw new ApiError(message, response.status, payload);
 }
 
 export function notify(message, isError = false) {
@@ -260,15 +240,12 @@ export function download(blob, filename) {
 
 /** A small map of the service's own basemap with GeoJSON overlays (no request leaves the service). */
 export function miniMap(container, overlays, fitTo) {
-  const origin = location.origin;
   const map = new maplibregl.Map({
     container, attributionControl: { compact: true }, cooperativeGestures: false,
     style: {
       version: 8,
       sources: {
-        base: { type: "vector", tiles: [`${origin}/tiles/base/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 14,
-          attribution: "ISTAT, OpenStreetMap contributors" },
-        sites: { type: "vector", tiles: [`${origin}/tiles/sites/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 16 },
+        ...serviceSources(),
         overlay: { type: "geojson", data: { type: "FeatureCollection", features: overlays } },
       },
       layers: [

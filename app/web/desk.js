@@ -2,6 +2,7 @@
    and the router that shows each page. Pages for one candidacy, the site report, brownfield
    review, stale sites, the audit log and administration live in desk-pages.js. */
 
+import { choices, csrfToken } from "./client.js";
 import { $, $$, act, api, badge, day, download, esc, isStaff, label, notify, params, state, t } from "./desk-core.js";
 import { PAGES } from "./desk-pages.js";
 
@@ -160,13 +161,13 @@ async function candidacies() {
     ...(staff ? [tab("stale", "true", t("stale_tab"), counts.stale), tab("possible_duplicates", "true", t("duplicates_tab"), counts.possible_duplicates)] : [])];
   const head = (key, text) => key ? `<th scope="col" aria-sort="${sort === key ? (order === "asc" ? "ascending" : "descending") : "none"}">
       <button type="button" data-sort="${key}">${esc(text)}</button></th>` : `<th scope="col">${esc(text)}</th>`;
-  const provinces = ["BG", "BS", "CO", "CR", "LC", "LO", "MN", "MI", "MB", "PV", "SO", "VA"];
   main.innerHTML = `<h1>${esc(t(staff ? "inbox" : "mine"))}</h1>
     ${staff ? "" : `<p><a class="button" href="#/new">${esc(t("new"))}</a></p>`}
     <div class="tabs" role="group" aria-label="${esc(t("status"))}">${tabs.join("")}</div>
     ${staff ? `<form id="inbox-filters" class="inline card">
       <label>${esc(t("province"))}<select name="province"><option value="">${esc(t("any"))}</option>
-        ${provinces.map((p) => `<option ${query.get("province") === p ? "selected" : ""}>${p}</option>`).join("")}</select></label>
+        ${choices(state.vocabulary, state.lang, "province").map(([code, name]) =>
+          `<option value="${esc(code)}" ${query.get("province") === code ? "selected" : ""}>${esc(name)}</option>`).join("")}</select></label>
       <label>${esc(t("kind"))}<select name="kind"><option value="">${esc(t("any"))}</option>
         ${["A", "B"].map((k) => `<option value="${k}" ${query.get("kind") === k ? "selected" : ""}>${esc(t(`kind_${k}`))}</option>`).join("")}</select></label>
       <label>${esc(t("site_type"))}<select name="site_type"><option value="">${esc(t("any"))}</option>
@@ -294,7 +295,7 @@ async function start() {
     location.hash = "#/signin";
     navigation();
   }));
-  const session = document.cookie.split("; ").some((c) => c.startsWith("ol_csrf="));
+  const session = csrfToken() !== null;
   const [vocabulary, me] = await Promise.all([
     api("/vocabulary"), session ? api("/auth/me", { quiet401: true }).catch(() => null) : null]);
   state.vocabulary = vocabulary;

@@ -1,9 +1,9 @@
 /* Opportunity Lombardy reference map: the catalogue's own API and tiles on a MapLibre map.
-   Everything comes from this service: basemap tiles, site tiles, OGC items, matching. */
-"use strict";
+   Everything comes from this service: basemap tiles, site tiles, OGC items, matching,
+   and the codes with their labels (/vocabulary), through the client the desk uses too. */
+import { choices, csrfToken, escape, formatNumber, request, serviceSources, vocabularyLabel } from "./client.js";
 
 const LOMBARDY = [[8.45, 44.65], [11.45, 46.65]];
-const PROVINCES = ["BG", "BS", "CO", "CR", "LC", "LO", "MB", "MI", "MN", "PV", "SO", "VA"];
 const FILTERS = ["kind", "site_type", "province", "min_land_area_m2", "max_land_area_m2", "min_covered_area_m2",
   "max_covered_area_m2", "tenure", "max_price_eur", "max_motorway_km", "max_airport_km", "max_station_km"];
 const COLORS = { area: "#1f6fd1", brownfield: "#b8541b", project: "#7a3db8", cluster: "#0f8a6a", focus: "#ffbf00" };
@@ -63,31 +63,12 @@ const TEXT = {
 const state = { lang: "it", vocabulary: {}, presets: [], role: null, results: [] };
 const $ = (selector) => document.querySelector(selector);
 const t = (key, ...args) => { const v = TEXT[state.lang][key]; return typeof v === "function" ? v(...args) : v ?? key; };
-const fmt = (n, digits = 0) => n == null ? "–" : new Intl.NumberFormat(state.lang === "it" ? "it-IT" : "en-GB",
-  { maximumFractionDigits: digits }).format(n);
-const label = (vocab, code) => state.vocabulary[vocab]?.[code]?.[state.lang] ?? code ?? "–";
-const escape = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const fmt = (n, digits = 0) => n == null ? "–" : formatNumber(state.lang, n, digits);
+const label = (vocab, code) => vocabularyLabel(state.vocabulary, state.lang, vocab, code);
 
 /* -- API ---------------------------------------------------------------------------------- */
 
-class ApiError extends Error {}
-
-async function api(path, options = {}) {
-  const headers = { ...(options.headers || {}) };
-  let response;
-  try {
-    response = await fetch(path, { ...options, headers });
-  } catch (e) {
-    throw new ApiError(t("unreachable"));
-  }
-  if (response.ok) return response.status === 204 ? null : response.json();
-  let message = `HTTP ${response.status}`;
-  try {
-    const body = await response.json();
-    message = (state.lang === "it" ? body.error.message_it : body.error.message) || message;
-  } catch (e) { /* not our error envelope */ }
-  throw new ApiError(message);
-}
+const api = (path, options = {}) => request(path, { ...options, lang: state.lang, unreachable: t("unreachable") });
 
 function showError(error) {
   const box = $("#error");
@@ -118,10 +99,10 @@ function fillChoices() {
     for (const [value, text] of options) select.add(new Option(text, value));
     select.value = current;
   };
-  const vocab = (name) => Object.keys(state.vocabulary[name] || {}).map((c) => [c, label(name, c)]);
+  const vocab = (name) => choices(state.vocabulary, state.lang, name);
   fill($("#filter-form [name=kind]"), vocab("kind"));
   fill($("#filter-form [name=site_type]"), vocab("site_type"));
-  for (const form of ["#filter-form", "#match-form"]) fill($(`${form} [name=province]`), PROVINCES.map((p) => [p, p]));
+  for (const form of ["#filter-form", "#match-form"]) fill($(`${form} [name=province]`), vocab("province"));
   fill($("#match-form [name=activity]"), state.presets.map((p) => [p.name, state.lang === "it" ? p.label_it : p.label_en]));
   readUrl();
 }
@@ -157,13 +138,10 @@ const siteColor = ["case", ["==", ["get", "kind"], "B"], COLORS.project, brownfi
 const building = ["match", ["get", "site_type"], ["edificio", "area_con_edifici"], true, false];
 
 function buildStyle() {
-  const origin = location.origin;
   return {
     version: 8,
     sources: {
-      base: { type: "vector", tiles: [`${origin}/tiles/base/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 14,
-              attribution: "ISTAT (CC-BY) · Opportunity Lombardy" },
-      sites: { type: "vector", tiles: [`${origin}/tiles/sites/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 16 },
+      ...serviceSources(),
       filtered: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
       highlight: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
     },
@@ -344,8 +322,7 @@ async function runMatch(event) {
   status.textContent = t("loading");
   status.classList.add("loading");
   try {
-    state.lastMatch = await api("/match", { method: "POST", headers: { "Content-Type": "application/json" },
-                                           body: JSON.stringify(requirement()) });
+    state.lastMatch = await api("/match", { method: "POST", json: requirement() });
     renderMatch(state.lastMatch);
     if (state.results.length) {
       const bounds = new maplibregl.LngLatBounds();
@@ -470,9 +447,8 @@ function updateSignIn() {
 
 async function whoAmI() {
   // the desk's readable CSRF cookie says whether a session may exist: no request otherwise
-  if (!document.cookie.split("; ").some((c) => c.startsWith("ol_csrf="))) return updateSignIn();
-  const response = await fetch("/auth/me", { credentials: "same-origin" });
-  state.role = response.ok ? (await response.json()).role : null;
+  if (csrfToken() === null) return updateSignIn();
+  state.role = await api("/auth/me").then((me) => me.role, () => null);
   updateSignIn();
 }
 
