@@ -56,7 +56,7 @@ _UNIT_NAMES = {
     "power": ("kW (or MW)", "kW (o MW)"),
     "length_km": ("km", "km"),
     "length_m": ("metres", "metri"),
-    "plain": ("a number", "un numero"),
+    "plain": ("", ""),
 }
 
 
@@ -74,39 +74,74 @@ def it_number(value: float, digits: int = 0) -> str:
     return text.replace(",", "§").replace(".", ",").replace("§", ".")
 
 
-def _decimal_string(digits: str) -> str:
-    """Turn '12.500,5' / '12,500.5' / '1.250' / '1,25' into a Python float literal."""
-    digits = re.sub(r"[' \u00a0\u202f]", "", digits)
-    dots, commas = digits.count("."), digits.count(",")
-    if dots and commas:
-        decimal = "," if digits.rfind(",") > digits.rfind(".") else "."
+_SPACE_GROUPS = re.compile(r"([1-9]\d{0,2}(?:['\u0020\u00a0\u202f]\d{3})+)(?:[.,](\d+))?")
+
+
+def _groups(separator: str) -> re.Pattern[str]:
+    """Thousands written with ``separator``: 1-3 digits, then groups of exactly three."""
+    return re.compile(rf"[1-9]\d{{0,2}}(?:{re.escape(separator)}\d{{3}})+")
+
+
+_GROUPED = {".": _groups("."), ",": _groups(",")}
+
+
+class MalformedNumber(ValueError):
+    """Separators that fit neither the Italian nor the English way of writing numbers."""
+
+
+def _decimal_string(number_text: str) -> str:
+    """'12.500,5' / '12,500.5' / '1.250' / '1,25' / '1 250 000' as a Python float literal.
+
+    Thousands separators must stand between groups of three digits after a first group
+    of one to three, and a decimal separator once, after them: '1.2.3', '12.500.5' or
+    '12.5.2026' fit no reading and raise :class:`MalformedNumber` instead of losing their
+    separators. One dot before three digits is Italian thousands ('12.500'), one comma is
+    an Italian decimal comma (the ambiguous '12,500' of an area is refused earlier)."""
+    text = number_text.strip()
+    sign = text[0] if text[0] in "+-" else ""
+    text = text[len(sign):]
+    if any(c in "' \u00a0\u202f" for c in text):  # thousands by spaces or apostrophes
+        spaced = _SPACE_GROUPS.fullmatch(text)
+        if not spaced:
+            raise MalformedNumber(number_text)
+        return sign + re.sub(r"\D", "", spaced[1]) + (f".{spaced[2]}" if spaced[2] else "")
+    if "." in text and "," in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        whole, _, frac = text.rpartition(decimal)
         thousands = "." if decimal == "," else ","
-        return digits.replace(thousands, "").replace(decimal, ".")
-    if commas:
-        if commas > 1:  # 1,250,000: only English uses several commas
-            return digits.replace(",", "")
-        return digits.replace(",", ".")  # Italian decimal comma (the default)
-    if dots > 1:  # 1.250.000
-        return digits.replace(".", "")
-    if dots == 1:
-        whole, frac = digits.split(".")
-        if len(frac) == 3 and whole.lstrip("+-") not in ("", "0"):
-            return whole + frac  # 12.500: Italian thousands (the default)
-    return digits
+        if not (_GROUPED[thousands].fullmatch(whole) and frac.isdigit()):
+            raise MalformedNumber(number_text)
+        return f"{sign}{whole.replace(thousands, '')}.{frac}"
+    separator = "." if "." in text else "," if "," in text else ""
+    if not separator:
+        if not text.isdigit():
+            raise MalformedNumber(number_text)
+        return sign + text
+    if text.count(separator) > 1:  # 1.250.000 or 1,250,000
+        if not _GROUPED[separator].fullmatch(text):
+            raise MalformedNumber(number_text)
+        return sign + text.replace(separator, "")
+    whole, frac = text.split(separator)
+    if not (whole.isdigit() and frac.isdigit()):
+        raise MalformedNumber(number_text)
+    if separator == "." and len(frac) == 3 and _GROUPED["."].fullmatch(text):
+        return sign + whole + frac  # 12.500: Italian thousands (the default)
+    return f"{sign}{whole}.{frac}"
 
 
 def parse_number(value: Any, quantity: str = "plain") -> float:
     """A number with an optional unit of ``quantity`` (area, money, power, length_km...)."""
     unit_en, unit_it = _UNIT_NAMES[quantity]
+    unit_en, unit_it = (f" in {unit_en}", f" in {unit_it}") if unit_en else ("", "")
     if isinstance(value, bool):
-        raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}")
+        raise ValueProblem(f"a number{unit_en}", f"un numero{unit_it}")
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()
     text = text.replace("€", " eur ").replace("m²", " m2 ").replace("m^2", " m2 ")
     match = _NUMBER.search(text)
     if not match:
-        raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}")
+        raise ValueProblem(f"a number{unit_en}", f"un numero{unit_it}")
     number_text = match.group().strip()
     unit = normalise(text[: match.start()] + " " + text[match.end():])
     if quantity == "money":  # "€ 12 mln", "1,2 milioni di euro": the multiplier is what counts
@@ -114,8 +149,8 @@ def parse_number(value: Any, quantity: str = "plain") -> float:
     multipliers = UNITS[quantity]
     if unit not in multipliers:
         raise ValueProblem(
-            f"a number in {unit_en} (unit '{unit}' not understood)",
-            f"un numero in {unit_it} (unità '{unit}' non riconosciuta)",
+            f"a number{unit_en} (unit '{unit}' not understood)",
+            f"un numero{unit_it} (unità '{unit}' non riconosciuta)",
         )
     compact = re.sub(r"[' \u00a0\u202f]", "", number_text)
     if quantity in AMBIGUOUS_QUANTITIES and _ONE_COMMA_THOUSANDS.match(compact):
@@ -124,8 +159,15 @@ def parse_number(value: Any, quantity: str = "plain") -> float:
         _ambiguous(compact, unit_en, unit_it, multipliers[unit])
     try:
         number = float(_decimal_string(number_text))
-    except ValueError as exc:
-        raise ValueProblem(f"a number in {unit_en}", f"un numero in {unit_it}") from exc
+    except MalformedNumber as exc:
+        found = number_text.strip()
+        raise ValueProblem(
+            f"a number{unit_en}: '{found}' fits no way of writing one; thousands go in groups of three "
+            "digits after the first (12.500 or 12,500 sqm, 1.250.000) and the decimals after one comma "
+            "(12.500,5) or one point (12,500.5)",
+            f"un numero{unit_it}: '{found}' non si legge come numero; le migliaia vanno in gruppi di tre "
+            "cifre dopo il primo (12.500, 1.250.000) e i decimali dopo una sola virgola (12.500,5)",
+        ) from exc
     return number * multipliers[unit]
 
 
@@ -135,10 +177,10 @@ def _ambiguous(compact: str, unit_en: str, unit_it: str, multiplier: float) -> N
     en_small, en_large = f"{small:,.3f}".rstrip("0").rstrip("."), f"{large:,.0f}"
     it_small, it_large = it_number(small, 3).rstrip("0").rstrip(","), it_number(large)
     raise ValueProblem(
-        f"an unambiguous number in {unit_en}: '{compact}' reads as {en_small} (Italian decimal comma) or as "
+        f"an unambiguous number{unit_en}: '{compact}' reads as {en_small} (Italian decimal comma) or as "
         f"{en_large} (English thousands); write {it_large.replace('.', '')} or {it_large} for {en_large}, "
         f"or {it_small} for {en_small}",
-        f"un numero non ambiguo in {unit_it}: '{compact}' si legge {it_small} (virgola decimale) oppure "
+        f"un numero non ambiguo{unit_it}: '{compact}' si legge {it_small} (virgola decimale) oppure "
         f"{it_large} (migliaia all'inglese); scrivere {it_large.replace('.', '')} o {it_large} per {it_large}, "
         f"oppure {it_small} per {it_small}",
     )
