@@ -81,9 +81,12 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
         self.perimeter = parsed.perimeter
 
     def flag(self, severity: Severity, code: str, key: str | None, en: str, it: str,
-             expected: str | None = None, sheet: SheetValues | None = None) -> None:
+             expected: str | tuple[str, str] | None = None, sheet: SheetValues | None = None) -> None:
+        """A problem at ``key``'s cell; ``expected`` as (English, Italian), or one text
+        that needs no translation (a value, a code, a name)."""
         sheet = sheet or self.c
-        sheet.problem(severity, code, key, sheet.raw.get(key) if key else None, expected, None,
+        expected_en, expected_it = expected if isinstance(expected, tuple) else (expected, expected)
+        sheet.problem(severity, code, key, sheet.raw.get(key) if key else None, expected_en, expected_it,
                       en, it)
 
     # -- people -------------------------------------------------------------------------------
@@ -93,7 +96,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
             self.flag(Severity.ERROR, "missing_tax_id", "proponent_cf",
                       "Give the proponent's codice fiscale or partita IVA.",
                       "Indicare il codice fiscale o la partita IVA del proponente.",
-                      "a codice fiscale or a partita IVA")
+                      ("a codice fiscale or a partita IVA", "un codice fiscale o una partita IVA"))
         if self.v.get("proponent_role") == "delegato":
             for key, label in (("owner_name", "Proprietario"),
                                ("owner_tax_id", "Codice fiscale o partita IVA del proprietario")):
@@ -101,7 +104,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
                     self.flag(Severity.ERROR, "missing_owner", key,
                               f"A delegate submits for an owner: fill in '{label}'.",
                               f"Un delegato presenta per conto del proprietario: compilare '{label}'.",
-                              "the owner's details")
+                              ("the owner's details", "i dati del proprietario"))
 
     # -- location -----------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
                       "(e.g. Cologno Monzese) or its 6-digit ISTAT code.",
                       f"'{raw}' non è un comune della Lombardia. Scriverne il nome come da "
                       "elenco ISTAT (es. Cologno Monzese) o il codice ISTAT a 6 cifre.",
-                      "a comune of Lombardy")
+                      ("a comune of Lombardy", "un comune della Lombardia"))
             return None
         self.resolved["comune_istat"] = found.istat_code
         province = self.v.get("province")
@@ -161,7 +164,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
                     self.flag(Severity.ERROR, "missing_epsg", "coord_epsg",
                               "X/Y need their reference system: choose the EPSG code.",
                               "X/Y richiedono il sistema di riferimento: scegliere il codice EPSG.",
-                              "32632, 7791, 6707 or 3003")
+                              ("32632, 7791, 6707 or 3003", "32632, 7791, 6707 o 3003"))
                 return None
             try:
                 lon, lat = xy_to_lonlat(v["coord_x"], v["coord_y"], int(v["coord_epsg"]))
@@ -214,7 +217,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
                       "them, and that latitude and longitude are not swapped.",
                       f"Le coordinate ({lat:.5f}, {lon:.5f}) cadono fuori dalla Lombardia: "
                       "verificarle, e che latitudine e longitudine non siano invertite.",
-                      "a point in Lombardy")
+                      ("a point in Lombardy", "un punto in Lombardia"))
             return
         self.resolved.update(lon=lon, lat=lat, location_precision=precision)
         if comune is not None and precision == "exact":
@@ -229,7 +232,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
                           f"Le coordinate cadono in {where if actual else 'un altro comune'}, a "
                           f"{distance / 1000:.1f} km da {comune.name}, il comune dichiarato. "
                           "Correggere il comune o le coordinate.",
-                          f"a point in {comune.name}")
+                          (f"a point in {comune.name}", f"un punto a {comune.name}"))
             elif distance > 0:
                 self.flag(Severity.WARNING, "on_comune_border", key,
                           f"The point is {distance:.0f} m outside {comune.name}, within the "
@@ -267,13 +270,13 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
             if key not in v and key not in self.c.raw:
                 self.flag(Severity.ERROR, "missing_value", key,
                           f"A site of this type needs '{_label(key)}'.",
-                          f"Un sito di questa tipologia richiede '{_label(key)}'.", "a surface in m²")
+                          f"Un sito di questa tipologia richiede '{_label(key)}'.", ("a surface in m²", "una superficie in m²"))
         if land is not None and covered is not None and covered > land:
             self.flag(Severity.ERROR, "covered_exceeds_land", "covered_area_m2",
                       f"The covered area ({covered:,.0f} m²) exceeds the land area ({land:,.0f} m²).",
                       f"La superficie coperta ({it_number(covered)} m²) supera la superficie "
                       f"territoriale ({it_number(land)} m²).",
-                      f"at most {land:,.0f} m²")
+                      (f"at most {land:,.0f} m²", f"al massimo {it_number(land)} m²"))
         floors = v.get("floors")
         if floor is not None and covered and floors and floor > covered * floors * 1.05:
             self.flag(Severity.WARNING, "floor_area_implausible", "gross_floor_area_m2",
@@ -318,7 +321,7 @@ class _Checker(DelegationChecks, PlausibilityChecks, PublicTextChecks):
             self.flag(Severity.ERROR, "future_date", "compiled_on",
                       f"The compilation date {compiled:%d/%m/%Y} is in the future.",
                       f"La data di compilazione {compiled:%d/%m/%Y} è nel futuro.",
-                      f"a date up to {self.today:%d/%m/%Y}")
+                      (f"a date up to {self.today:%d/%m/%Y}", f"una data fino al {self.today:%d/%m/%Y}"))
         elif compiled and compiled < self.t.oldest_compilation:
             self.flag(Severity.WARNING, "old_date", "compiled_on",
                       f"The compilation date {compiled:%d/%m/%Y} is old: confirm the data is current.",

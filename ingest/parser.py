@@ -136,6 +136,7 @@ class SheetValues:
             severity=severity, code=code, sheet=self.sheet,
             cell=cell or (self.cells.get(key) if key else None), field=key,
             found=shown(found), expected=expected_en, message_it=it, message_en=en,
+            expected_it=expected_it if expected_it is not None else expected_en,
         ))
 
 

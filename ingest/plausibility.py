@@ -39,4 +39,6 @@ class PlausibilityChecks:
                       f"{unit.replace('per year', 'all’anno')} della superficie, lontano dal consueto "
                       f"{it_number(low, 2).rstrip('0').rstrip(',')}-{it_number(high)}: verificare l'unità e il "
                       "separatore delle migliaia.",
-                      f"between {low:g} and {high:,g} {unit}")
+                      (f"between {low:g} and {high:,g} {unit}",
+                       f"tra {it_number(low, 2).rstrip('0').rstrip(',')} e {it_number(high)} "
+                       f"{unit.replace('per year', 'all’anno')}"))

@@ -24,9 +24,10 @@ class Problem:
     cell: str | None
     field: str | None
     found: str | None
-    expected: str | None
+    expected: str | None  # in English; ``expected_it`` in Italian (the same where no words)
     message_it: str
     message_en: str
+    expected_it: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

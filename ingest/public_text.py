@@ -46,5 +46,6 @@ class PublicTextChecks:
                           "Remove it: investors contact the agency, never the owner directly.",
                           f"Questo testo è pubblicato sulla mappa pubblica e sembra contenere {kinds_it}. "
                           "Eliminarlo: gli investitori contattano l'agenzia, mai direttamente il proprietario.",
-                          "text without e-mail addresses, phone numbers or tax codes")
+                          ("text without e-mail addresses, phone numbers or tax codes",
+                           "un testo senza indirizzi e-mail, numeri di telefono o codici fiscali"))
 

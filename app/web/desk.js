@@ -228,7 +228,7 @@ function problemList(report) {
       ${p.cell ? `<span class="cell">${esc(t("cell"))} ${esc(p.cell)}</span>` : ""} ${p.label ? `<strong>${esc(p.label)}</strong>` : ""}:
       ${esc(state.lang === "it" ? p.message_it : p.message_en)}
       ${p.found != null ? `<br><span class="muted">${esc(t("found"))}: «${esc(p.found)}»</span>` : ""}
-      ${p.expected ? ` <span class="muted">${esc(t("expected"))}: ${esc(p.expected)}</span>` : ""}</li>`).join("")}</ul>`).join("");
+      ${p.expected ? ` <span class="muted">${esc(t("expected"))}: ${esc(state.lang === "it" ? p.expected_it ?? p.expected : p.expected)}</span>` : ""}</li>`).join("")}</ul>`).join("");
 }
 
 function reportSummary(report) {
