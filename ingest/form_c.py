@@ -1,7 +1,9 @@
 """The delegation rules of form C ("fac-simile lettera C"): when a delegate submits, a
 delegation must exist whose delegante is the owner and whose delegato is the proponent,
-with an unexpired ID document, covering this site; the publication consent counts only
-as the owner's. A mixin of the cross-field checker (``ingest.checks``)."""
+two different people or companies; a company or body delegating names its legal
+representative; the ID document is unexpired; the form is signed, not after the day
+the candidacy was filled in nor in the future, and covers this site; the publication
+consent counts only as the owner's. A mixin of the cross-field checker (``ingest.checks``)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class DelegationChecks:
                       f"La delega è firmata da {dv['delegante_tax_id']}, non dal proprietario "
                       f"dichiarato nel foglio Candidatura ({owner}).", owner, sheet=d)
         proponent_ids = {self.v.get("proponent_cf"), self.v.get("proponent_piva")} - {None}
+        self._two_parties(d, owner, proponent_ids)
         if dv.get("delegato_tax_id") and dv["delegato_tax_id"] not in proponent_ids:
             self.flag(Severity.ERROR, "delegation_wrong_delegate", "delegato_tax_id",
                       f"The delegation names {dv['delegato_tax_id']} as delegate, not the "
@@ -53,11 +56,12 @@ class DelegationChecks:
             self.flag(Severity.ERROR, "id_document_expired", "id_doc_expiry",
                       f"The owner's ID document expired on {expiry:%d/%m/%Y}; attach a valid one.",
                       f"Il documento d'identità del delegante è scaduto il {expiry:%d/%m/%Y}; "
-                      "allegarne uno valido.", f"a date after {reference_day:%d/%m/%Y}", sheet=d)
+                      "allegarne uno valido.", (f"a date after {reference_day:%d/%m/%Y}", f"una data dopo il {reference_day:%d/%m/%Y}"), sheet=d)
         if dv.get("signed") is False:
             self.flag(Severity.ERROR, "delegation_not_signed", "signed",
                       "The delegation is not signed by the owner.",
-                      "La delega non è firmata dal delegante.", "Sì", sheet=d)
+                      "La delega non è firmata dal delegante.", ("Yes", "Sì"), sheet=d)
+        self._signing_date(d)
         self._delegation_covers(d, comune)
         if consent and not dv.get("owner_publication_consent"):
             self.flag(Severity.WARNING, "consent_not_owner", "publication_consent",
@@ -67,6 +71,54 @@ class DelegationChecks:
                       "La delega copre solo la gestione operativa della domanda: il nulla osta "
                       "alla pubblicazione spetta al proprietario ('Nulla osta alla pubblicazione "
                       "del delegante' nel foglio Delega). Il sito non sarà pubblicato senza.")
+
+    def _two_parties(self, d: SheetValues, owner: str, proponent_ids: set[str]) -> None:
+        """Owner and delegate are two parties; a company or body names who signs for it."""
+        dv = d.values
+        if owner and owner in proponent_ids:
+            self.flag(Severity.ERROR, "delegate_is_owner", "owner_tax_id",
+                      f"The proponent is declared a delegate but is the owner ({owner}): an owner "
+                      "submits in its own name ('Tipo proponente': Proprietario), without form C.",
+                      f"Il proponente si dichiara delegato ma è il proprietario ({owner}): il "
+                      "proprietario presenta a proprio nome ('Tipo proponente': Proprietario), "
+                      "senza lettera C.",
+                      ("an owner other than the proponent", "un proprietario diverso dal proponente"))
+        delegante, delegato = dv.get("delegante_tax_id"), dv.get("delegato_tax_id")
+        if delegante and delegato and codes.clean(delegante) == codes.clean(delegato):
+            self.flag(Severity.ERROR, "delegation_to_self", "delegato_tax_id",
+                      f"The delegation names the owner ({delegante}) as its own delegate: owner and "
+                      "delegate must be two different people or companies.",
+                      f"La delega nomina il delegante ({delegante}) come proprio delegato: "
+                      "delegante e delegato devono essere due persone o società diverse.",
+                      ("a delegate other than the owner", "un delegato diverso dal delegante"), sheet=d)
+        if delegante and codes.tax_id_kind(delegante) == "piva" and not dv.get("delegante_legal_rep"):
+            self.flag(Severity.ERROR, "delegation_no_legal_rep", "delegante_legal_rep",
+                      f"The owner {delegante} is a company or body (an 11-digit code): form C must "
+                      "name its legal representative, who signs it.",
+                      f"Il delegante {delegante} è una società o un ente (codice di 11 cifre): la "
+                      "lettera C deve indicare il legale rappresentante, che la firma.",
+                      ("the legal representative's full name", "nome e cognome del legale rappresentante"),
+                      sheet=d)
+
+    def _signing_date(self, d: SheetValues) -> None:
+        """Signed by now, and before the delegate filled in the candidacy it covers."""
+        signed_on, compiled = d.values.get("signed_on"), self.v.get("compiled_on")
+        if signed_on and signed_on > self.today:
+            self.flag(Severity.ERROR, "delegation_future_date", "signed_on",
+                      f"The delegation is dated {signed_on:%d/%m/%Y}, in the future: give the day "
+                      "the owner signed it.",
+                      f"La delega è datata {signed_on:%d/%m/%Y}, nel futuro: indicare il giorno in "
+                      "cui il delegante l'ha firmata.",
+                      (f"a date up to {self.today:%d/%m/%Y}", f"una data fino al {self.today:%d/%m/%Y}"),
+                      sheet=d)
+        elif signed_on and compiled and signed_on > compiled:
+            self.flag(Severity.ERROR, "delegation_after_compilation", "signed_on",
+                      f"The delegation is dated {signed_on:%d/%m/%Y}, after the candidacy was filled "
+                      f"in ({compiled:%d/%m/%Y}): the owner delegates before the delegate fills it in.",
+                      f"La delega è datata {signed_on:%d/%m/%Y}, dopo la compilazione della "
+                      f"candidatura ({compiled:%d/%m/%Y}): il delegante delega prima che il "
+                      "delegato la compili.",
+                      (f"a date up to {compiled:%d/%m/%Y}", f"una data fino al {compiled:%d/%m/%Y}"), sheet=d)
 
     def _delegation_covers(self, d: SheetValues, comune: ComuneRef | None) -> None:
         dv = d.values

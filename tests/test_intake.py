@@ -21,7 +21,7 @@ from ingest.annotate import REPORT_SHEET, annotate
 from ingest.checks import Thresholds, validate_workbook
 from ingest.template import build_template
 from ingest.workbook import read_workbook
-from tests.workbooks import AGENT, OWNER_COMPANY, candidacy_cell, delegate_writer, valid_writer
+from tests.workbooks import AGENT, OWNER_COMPANY, OWNER_PERSON, candidacy_cell, delegate_writer, valid_writer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "sample"
 MANIFEST = json.loads((SAMPLES / "expected.json").read_text())
@@ -156,6 +156,81 @@ def test_delegation_rules(session: Session, overrides: dict, code: str) -> None:
     assert code in {p.code for p in validation.errors}
     problem = next(p for p in validation.problems if p.code == code)
     assert problem.sheet == "Delega" and problem.cell and problem.message_it and problem.message_en
+
+
+PERSON_PROPONENT = {"Tipo proponente": "Delegato", "Denominazione o nome e cognome": OWNER_PERSON[0],
+                    "Partita IVA": None, "Codice fiscale": OWNER_PERSON[1], "Natura giuridica": "Persona fisica",
+                    "Proprietario (denominazione o nome)": OWNER_PERSON[0],
+                    "Codice fiscale o partita IVA del proprietario": OWNER_PERSON[1]}
+
+
+def _form_c(candidacy: dict[str, object], delega: dict[str, object]):
+    """delegate_writer with the candidacy sheet's cells replaced too (None empties a cell)."""
+    writer = delegate_writer(**delega)
+    for label, value in candidacy.items():
+        writer.book["Candidatura"][candidacy_cell(writer, label)].value = value
+    return writer
+
+
+@pytest.mark.parametrize("candidacy, delega, codes", [
+    # a company declaring itself its own delegate
+    ({"Proprietario (denominazione o nome)": AGENT[0], "Codice fiscale o partita IVA del proprietario": AGENT[1]},
+     {"Delegante: denominazione o nome e cognome": AGENT[0], "Delegante: codice fiscale o partita IVA": AGENT[1],
+      "Delegante: legale rappresentante": "Mario Esempio"},
+     {"delegate_is_owner", "delegation_to_self"}),
+    # a person as proponent, owner and delegate
+    (PERSON_PROPONENT, {"Delegato: denominazione o nome e cognome": OWNER_PERSON[0],
+                        "Delegato: codice fiscale o partita IVA": OWNER_PERSON[1]},
+     {"delegate_is_owner", "delegation_to_self"}),
+    # a company owner's form C without its legal representative
+    ({"Proprietario (denominazione o nome)": OWNER_COMPANY[0],
+      "Codice fiscale o partita IVA del proprietario": OWNER_COMPANY[1]},
+     {"Delegante: denominazione o nome e cognome": OWNER_COMPANY[0],
+      "Delegante: codice fiscale o partita IVA": OWNER_COMPANY[1]},
+     {"delegation_no_legal_rep"}),
+    ({}, {"Data": dt.date(2027, 6, 1)}, {"delegation_future_date"}),
+    ({}, {"Data": dt.date(2026, 10, 15)}, {"delegation_after_compilation"}),
+])
+def test_form_c_rules_on_parties_and_dates(session: Session, candidacy: dict, delega: dict, codes: set) -> None:
+    """Findings of form C that were stored silently: owner and delegate the same company
+    or person, a company without its legal representative, a form signed in the future
+    or after the candidacy was filled in."""
+    validation = _validate(session, _form_c(candidacy, delega))
+    found = {p.code for p in validation.errors}
+    assert codes <= found, validation.problems
+    for problem in (p for p in validation.errors if p.code in codes):
+        assert problem.cell and problem.message_it and problem.message_en and problem.expected_it
+        assert problem.expected != problem.expected_it  # the expected value in each language
+
+
+def test_a_company_owner_with_its_legal_representative_passes(session: Session) -> None:
+    validation = _validate(session, _form_c(
+        {"Proprietario (denominazione o nome)": OWNER_COMPANY[0],
+         "Codice fiscale o partita IVA del proprietario": OWNER_COMPANY[1]},
+        {"Delegante: denominazione o nome e cognome": OWNER_COMPANY[0],
+         "Delegante: codice fiscale o partita IVA": OWNER_COMPANY[1],
+         "Delegante: legale rappresentante": "Mario Esempio"}))
+    assert validation.ok, validation.problems
+
+
+def test_each_form_c_is_its_own_delegation_record(session: Session, tmp_path: Path) -> None:
+    """A later form C with the same ID document number used to reuse the earlier row, which
+    then showed another form's expiry and signing date. Now it is a new row linked to the
+    earlier one, and the earlier row keeps what its form said."""
+    first = submit(session, delegate_writer().to_bytes(), uploads_dir=tmp_path)
+    renewed = delegate_writer(**{"Documento d'identità: scadenza": dt.date(2031, 3, 31), "Data": dt.date(2026, 9, 29)})
+    renewed.candidacy("Denominazione dell'opportunità", "Sito di prova Milano (rinnovo)")
+    second = submit(session, renewed.to_bytes(), uploads_dir=tmp_path)
+    one = session.get(Delegation, session.get(Candidacy, first.candidacy_id).delegation_id)
+    two = session.get(Delegation, session.get(Candidacy, second.candidacy_id).delegation_id)
+    assert one.id != two.id and two.previous_id == one.id
+    assert (one.id_document_expiry, one.signed_on) == (dt.date(2030, 6, 30), dt.date(2026, 9, 30))
+    assert (two.id_document_expiry, two.signed_on) == (dt.date(2031, 3, 31), dt.date(2026, 9, 29))
+    # the same form with a corrected candidacy is the same delegation
+    corrected = delegate_writer(**{"Documento d'identità: scadenza": dt.date(2031, 3, 31), "Data": dt.date(2026, 9, 29)})
+    corrected.candidacy("Denominazione dell'opportunità", "Sito di prova Milano (corretto)")
+    third = submit(session, corrected.to_bytes(), uploads_dir=tmp_path)
+    assert session.get(Candidacy, third.candidacy_id).delegation_id == two.id
 
 
 def test_a_delegate_without_form_c(session: Session) -> None:

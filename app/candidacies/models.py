@@ -73,7 +73,9 @@ class Owner(TaxIdentified, Base):
 
 
 class Delegation(Base):
-    """Fac-simile lettera C: an owner lets a delegate handle an application operationally."""
+    """Fac-simile lettera C: an owner lets a delegate handle an application operationally.
+    One row per form as signed; a later form for the same owner, delegate and site (a
+    renewal, a new ID document) is a new row pointing at the one before."""
 
     __tablename__ = "delegations"
     __table_args__ = (
@@ -101,6 +103,7 @@ class Delegation(Base):
     place: Mapped[str | None] = mapped_column(Text)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     signed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), nullable=False)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
     created_at: Mapped[dt.datetime] = timestamp_column()
 
 

@@ -156,18 +156,13 @@ def owner_row(session: Session, r: CandidacyRecord, proponent: Proponent) -> tup
 
 
 def delegation_row(session: Session, r: CandidacyRecord, owner: Owner, delegate: Proponent) -> Delegation | None:
-    """Form C as declared, one row per owner, delegate, site and ID document."""
+    """Form C as declared: its own row, or the row of the very same form uploaded before
+    (a corrected candidacy under the same delegation). A form that differs in anything
+    from the latest one of this owner, delegate and site is a new row linked to it."""
     d = r.delegation
     if r.proponent_role != "delegato" or d is None:
         return None
-    found = session.scalars(select(Delegation).where(
-        Delegation.owner_id == owner.id, Delegation.delegate_id == delegate.id,
-        Delegation.site_comune_istat == r.comune_istat, Delegation.site_foglio == d.site_foglio,
-        Delegation.id_document_number == d.id_doc_number,
-    )).first()
-    if found:
-        return found
-    delegation = Delegation(
+    declared = Delegation(
         owner_id=owner.id, delegate_id=delegate.id, delegate_category=d.delegato_category,
         delegate_email=d.delegato_email, legal_representative=d.delegante_legal_rep,
         id_document_type=d.id_doc_type, id_document_number=d.id_doc_number,
@@ -175,9 +170,24 @@ def delegation_row(session: Session, r: CandidacyRecord, owner: Owner, delegate:
         site_comune_istat=r.comune_istat, site_foglio=d.site_foglio,
         site_mappali=d.site_mappali, place=d.place, signed_on=d.signed_on, signed=bool(d.signed),
     )
-    session.add(delegation)
+    latest = session.scalars(select(Delegation).where(
+        Delegation.owner_id == owner.id, Delegation.delegate_id == delegate.id,
+        Delegation.site_comune_istat == r.comune_istat,
+        Delegation.site_foglio.is_not_distinct_from(d.site_foglio),
+    ).order_by(Delegation.id.desc()).limit(1)).first()
+    if latest is not None and all(getattr(latest, c) == getattr(declared, c) for c in _FORM_C_COLUMNS):
+        return latest
+    declared.previous_id = latest.id if latest is not None else None
+    session.add(declared)
     session.flush()
-    return delegation
+    return declared
+
+
+# what a signed form C declares: two uploads that agree on all of it are the same form
+_FORM_C_COLUMNS = (
+    "delegate_category", "delegate_email", "legal_representative", "id_document_type", "id_document_number",
+    "id_document_expiry", "scope", "site_name", "site_mappali", "place", "signed_on", "signed",
+)
 
 
 def own_proponent(session: Session, tax_id: str) -> Proponent | None:
