@@ -7,9 +7,10 @@ field by its normalised label or one of its aliases, never by cell address.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from ingest import vocabulary as v
 from ingest.values import normalise
@@ -301,3 +302,29 @@ def field_place(key: str | None) -> dict[str, str | None]:
     can group problems the way the owner sees the sheet."""
     section_it, section_en, label = _places().get(key or "", (None, None, None))
     return {"section": section_it, "section_en": section_en, "label": label}
+
+
+def declared_sections(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A stored record's declared values as the owner filled them in: the sheets' sections
+    in the workbook's order (Candidatura, then Delega), each filled field with its label
+    (Italian, and the English help), its value, and for coded values their labels in
+    both languages. Values the service resolved (coordinates from a foglio, the ISTAT
+    code) are not declarations and are left to the location."""
+    sheets = ((CANDIDACY_SECTIONS, record), (DELEGATION_SECTIONS, record.get("delegation") or {}))
+    sections = []
+    for section_list, values in sheets:
+        for section in section_list:
+            filled = [spec for spec in section.fields if values.get(spec.key) not in (None, "", [])]
+            if filled:
+                sections.append({"section": section.title, "section_en": section.title_en,
+                                 "fields": [_declared(spec, values[spec.key]) for spec in filled]})
+    return sections
+
+
+def _declared(spec: Field, value: Any) -> dict[str, Any]:
+    shown: dict[str, Any] = {"key": spec.key, "label": spec.label, "label_en": spec.help_en, "value": value}
+    if spec.vocabulary and spec.kind in ("choice", "choices"):
+        codes = value if isinstance(value, list) else [value]
+        shown["labels"] = {lang: ", ".join(spec.vocabulary[c][i] if c in spec.vocabulary else str(c) for c in codes)
+                           for i, lang in enumerate(("it", "en"))}
+    return shown

@@ -317,8 +317,8 @@ def parse_choice(value: Any, vocabulary: Mapping[str, tuple[str, str]], fuzzy: b
     close = get_close_matches(key, list(index), n=1, cutoff=0.85) if fuzzy else []
     if close:
         return index[close[0]]
-    labels = "; ".join(label_it for label_it, _ in vocabulary.values())
-    raise ValueProblem(f"one of: {labels}", f"uno tra: {labels}")
+    raise ValueProblem("one of: " + "; ".join(en for _, en in vocabulary.values()),
+                       "uno tra: " + "; ".join(it for it, _ in vocabulary.values()))
 
 
 def parse_choices(value: Any, vocabulary: Mapping[str, tuple[str, str]]) -> list[str]:

@@ -44,6 +44,7 @@ def test_vocabulary_lists_the_loaded_provinces_by_name(client: TestClient) -> No
     names = [label["it"] for label in provinces.values()]
     assert names == sorted(names) and names[0] == "Bergamo"
     assert body["site_type"]["area_dismessa"]["en"]  # the contract's codes are still there
+    assert {"zls", "regional_aid"} <= set(body["zone"]) and all(z["it"] for z in body["zone"].values())
 
 
 def test_unknown_path_uses_the_error_envelope(client: TestClient) -> None:

@@ -160,6 +160,13 @@ def test_owner_fixes_a_workbook_and_staff_take_it_to_publication(browser: Any, s
     owner.page.click("#submit")
     first = _candidacy_id(owner.page)
     assert owner.page.locator("h1 .badge").inner_text() == ("Inviata" if lang == "it" else "Submitted")
+    declared = owner.page.locator("#declared")
+    text = declared.inner_text()
+    assert not {"comune_istat", "owner_consent", "location_precision", "lat", "lon"} & set(text.split())
+    sections = declared.locator("h3").all_inner_texts()
+    assert sections[:3] == (["Candidatura", "Proponente", "Proprietà"] if lang == "it"
+                            else ["Candidacy", "Proponent", "Ownership"])
+    assert ("Tipologia\nArea con edifici" if lang == "it" else "Land with buildings") in text
     owner.check("candidacy")
 
     staff = Desk(browser, server, "staff", lang)

@@ -86,3 +86,23 @@ def test_blank_template_reports_each_required_field_at_its_cell() -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(ValueError, match=r"kind must be one of A, B"):
         build_template("C")
+
+
+def test_declared_sections_follow_the_workbook_and_label_codes() -> None:
+    """The desk shows a candidacy's declared data in the workbook's order, with labels in
+    both languages and no keys the service resolved (finding 4 of 'What real clients send')."""
+    from ingest.fields import CANDIDACY_SECTIONS, DELEGATION_SECTIONS, declared_sections
+
+    record = {"kind": "A", "site_name": "Sito", "site_type": "area_con_edifici", "sectors": ["chemicals", "logistics"],
+              "land_area_m2": 20000.0, "lat": 45.46, "lon": 9.19, "comune_istat": "015146", "owner_consent": True,
+              "location_precision": "exact", "mappali": [], "delegation": {"delegante_name": "Anna Esempio", "scope": "x"}}
+    sections = declared_sections(record)
+    order = [s.title for s in (*CANDIDACY_SECTIONS, *DELEGATION_SECTIONS)]
+    titles = [s["section"] for s in sections]
+    assert titles == sorted(titles, key=order.index) and titles[0] == "Candidatura"
+    assert "Delegante (proprietario)" in titles
+    keys = [f["key"] for s in sections for f in s["fields"]]
+    assert not {"lat", "lon", "comune_istat", "owner_consent", "location_precision", "mappali"} & set(keys)
+    fields = {f["key"]: f for s in sections for f in s["fields"]}
+    assert fields["site_type"]["labels"] == {"it": "Area con edifici", "en": "Land with buildings"}
+    assert fields["sectors"]["labels"]["it"].startswith("Chimica") and fields["land_area_m2"]["label_en"]

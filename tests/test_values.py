@@ -148,10 +148,11 @@ def test_choices_by_code_label_english_and_typo() -> None:
     assert parse_choice("Edifcio", v.SITE_TYPES) == "edificio"
 
 
-def test_choice_refused_lists_the_options() -> None:
-    with pytest.raises(ValueProblem, match=r"one of: Area libera") as info:
+def test_choice_refused_lists_the_options_in_each_language() -> None:
+    with pytest.raises(ValueProblem, match=r"one of: Vacant land \(greenfield\)") as info:
         parse_choice("Capannone", v.SITE_TYPES)
-    assert "uno tra: Area libera" in info.value.expected_it
+    assert "uno tra: Area libera (greenfield)" in info.value.expected_it
+    assert parse_choice("Vacant land (greenfield)", v.SITE_TYPES) == "area_libera"  # what the English text offers
 
 
 def test_multiple_choices_with_commas_inside_labels() -> None:

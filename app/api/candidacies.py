@@ -22,7 +22,7 @@ from app.core.database import SessionDep
 from app.core.errors import ForbiddenError
 from app.reference.models import Comune, Province
 from ingest import vocabulary as v
-from ingest.fields import field_place
+from ingest.fields import declared_sections, field_place
 
 router = APIRouter(tags=["candidacies"], responses=error_responses(401, 403, 404, 409, 422, 503))
 StatusQuery = Annotated[str | None, Query(pattern="^(" + "|".join(v.CANDIDACY_STATUSES) + ")$")]
@@ -104,6 +104,7 @@ def get_candidacy(principal: ProponentDep, session: SessionDep, candidacy_id: in
         "relation": "staff" if principal.is_staff else lifecycle.relation(session, principal, c),
         "allowed_transitions": lifecycle.allowed_targets(c.status, lifecycle.actor_kind(principal)),
         "record": c.record, "labels": {k: field_place(k) for k in c.record},
+        "declared": declared_sections(c.record),
         "warnings": c.validation_report.get("problems", []),
         "history": lifecycle.history(session, c, with_actors=principal.is_staff),
         "versions": inbox.versions(session, c),

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.api.responses import OrjsonResponse
 from app.api.security import require_reader
@@ -40,13 +40,17 @@ router = APIRouter(tags=["map"])
 @router.get("/vocabulary", summary="Codes used in the catalogue with their Italian and English labels",
             dependencies=[Depends(require_reader)])
 def vocabulary(db: ReadSessionDep) -> OrjsonResponse:
-    """The codes of the Excel contract, and the provinces by abbreviation (the ``province``
-    filter's values) from the loaded reference layers, ordered by name: pages take every
-    choice from here instead of a list of their own."""
+    """The codes of the Excel contract; from the loaded reference layers, the provinces by
+    abbreviation (the ``province`` filter's values) ordered by name and the policy zones by
+    type with their official names: pages take every choice and label from here instead
+    of lists of their own."""
     labelled = {name: {code: {"it": it, "en": en} for code, (it, en) in vocab.items()}
                 for name, vocab in PUBLIC_VOCABULARIES.items()}
     provinces = db.execute(select(Province.abbreviation, Province.name).order_by(Province.name)).all()
     labelled["province"] = {code: {"it": name, "en": name} for code, name in provinces}
+    zones = db.execute(text("SELECT DISTINCT ON (zone_type) zone_type, name FROM policy_zones "
+                            "ORDER BY zone_type, id")).all()
+    labelled["zone"] = {zone: {"it": name, "en": name} for zone, name in zones}
     return OrjsonResponse(labelled)
 
 

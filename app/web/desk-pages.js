@@ -2,7 +2,7 @@
    messages, the moves the caller may make), the printable site report, brownfield review,
    stale sites, the audit log and administration. */
 
-import { $, $$, act, api, badge, boundsOf, day, esc, isStaff, miniMap, notify, num, params, state, t, when }
+import { $, $$, act, api, badge, boundsOf, day, esc, isStaff, label, miniMap, notify, num, params, state, t, when }
   from "./desk-core.js";
 
 const REASON_NEEDED = ["changes_requested", "withdrawn", "expired"];
@@ -23,7 +23,8 @@ function value(v, key) {
   }
   if (Array.isArray(v)) return v.map((x) => value(x)).join(", ");
   if (typeof v === "boolean") return t(v ? "yes" : "no");
-  if (typeof v === "number") return num(v, 2);
+  if (typeof v === "number") return num(v, ["latitude", "longitude", "lat", "lon"].includes(key) ? 6 : 2);
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v)) return esc(day(`${v}T00:00:00`));  // a day, not an instant
   if (typeof v === "object") return esc(JSON.stringify(v));
   return esc(v);
 }
@@ -32,6 +33,17 @@ function facts(record, labels = {}) {
   return `<dl class="facts">${Object.entries(record).filter(([, v]) => v != null && v !== "" && !(Array.isArray(v) && !v.length))
     .map(([k, v]) => `<dt>${esc(labels[k]?.label || k)}</dt><dd>${value(v, k)}</dd>`).join("")}</dl>`;
 }
+
+/** The declared values as the workbook holds them: its sections in order, labels and coded
+    values in the page's language (the service sends both). */
+function declared(sections) {
+  const it = state.lang === "it";
+  return sections.map((s) => `<h3>${esc(it ? s.section : s.section_en)}</h3><dl class="facts">${s.fields.map((f) =>
+    `<dt>${esc(it ? f.label : f.label_en)}</dt><dd>${f.labels ? esc(f.labels[state.lang]) : value(f.value, f.key)}</dd>`)
+    .join("")}</dl>`).join("");
+}
+
+const zoneNames = (zones) => (zones || []).map((z) => esc(label("zone", z))).join(", ");
 
 function nearestList(nearest) {
   return `<ul>${nearest.map((n) => `<li>${esc(t(n.layer))}: ${esc(n.name || "–")}, ${num(n.km, 1)} ${esc(t("km"))}</li>`).join("")}</ul>`;
@@ -87,7 +99,7 @@ async function candidacy(id) {
     <div class="grid2">
       <section class="card"><h2>${esc(t("location"))}</h2>${c.location ? `<div id="minimap" class="minimap" aria-label="${esc(t("location"))}"></div>
         <h3>${esc(t("nearest"))}</h3>${nearestList(c.location.nearest)}
-        ${c.location.zones.length ? `<p>${esc(t("zones"))}: ${c.location.zones.map(esc).join(", ")}</p>` : ""}` : "–"}</section>
+        ${c.location.zones.length ? `<p>${esc(t("zones"))}: ${zoneNames(c.location.zones)}</p>` : ""}` : "–"}</section>
       <section class="card"><h2>${esc(t("timeline"))}</h2><ol class="timeline">${c.history.map((h) => `<li>
         <strong>${when(h.at)}</strong> · v${h.version} · ${esc(h.action.replace("candidacy.", ""))}
         ${h.to ? `→ ${badge(h.to)}` : ""} ${h.by ? `<span class="muted">${esc(t("by"))} ${esc(h.by)}</span>` : ""}
@@ -100,7 +112,7 @@ async function candidacy(id) {
       ${v.version > 1 ? (v.changes.length ? `<table><caption class="muted">${esc(t("changes"))}</caption><tbody>${v.changes.map((ch) => `<tr>
         <th scope="row">${esc(c.labels[ch.field]?.label || ch.field)}</th><td><del>${value(ch.before, ch.field)}</del></td><td><ins>${value(ch.after, ch.field)}</ins></td></tr>`).join("")}</tbody></table>`
         : `<p class="muted">${esc(t("no_changes"))}</p>`) : ""}`).join("")}</section>
-    <section class="card"><h2>${esc(t("values"))}</h2>${facts(c.record, c.labels)}</section>`;
+    <section class="card" id="declared"><h2>${esc(t("values"))}</h2>${declared(c.declared)}</section>`;
   if (c.location) placeMap($("#minimap"), c.location);
   $$("[data-move]", main).forEach((b) => b.addEventListener("click", () => act(b, async () => {
     const reason = $("#move-form [name=reason]")?.value || null;
@@ -139,7 +151,7 @@ async function report(id) {
       <section class="card"><h2>${esc(t("enrichment"))}</h2>
         <dl class="facts"><dt>${esc(t("comune"))}</dt><dd>${esc(s.comune_istat)} · ${esc(t("province"))} ${esc(s.province_code)}</dd>
         ${nearest.map((n) => `<dt>${esc(t(n.layer))}</dt><dd>${esc(n.name || "–")}: ${num(n.km, 1)} ${esc(t("km"))}</dd>`).join("")}
-        <dt>${esc(t("zones"))}</dt><dd>${(s.zones || []).map(esc).join(", ") || "–"}</dd>
+        <dt>${esc(t("zones"))}</dt><dd>${zoneNames(s.zones) || "–"}</dd>
         ${[10, 20, 30].map((k) => `<dt>${esc(t("catchment"))} ${k} km</dt><dd>${num(s[`pop_${k}km`])}</dd>`).join("")}
         <dt>${esc(t("completeness"))}</dt><dd>${num((s.completeness ?? 0) * 100)}%</dd></dl>
         ${r.completeness_missing.length ? `<h3>${esc(t("missing"))}</h3><ul>${r.completeness_missing.map((m) =>

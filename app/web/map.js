@@ -408,7 +408,7 @@ async function openCard(id) {
       [F.dist_motorway_exit_km, km("dist_motorway_exit_km", p.nearest?.motorway_exit)],
       [F.dist_airport_km, km("dist_airport_km", p.nearest?.airport)],
       [F.dist_station_km, km("dist_station_km", p.nearest?.railway_station)],
-      [F.zones, (p.zones || []).map((z) => t(z === "zls" ? "zls" : z === "regional_aid" ? "regional_aid" : z)).join(", ") || "–"],
+      [F.zones, (p.zones || []).map((z) => label("zone", z)).join(", ") || "–"],
       [F.pop, [p.pop_10km, p.pop_20km, p.pop_30km].map((n) => fmt(n)).join(" / ")],
       [F.completeness, `${fmt(100 * (p.completeness || 0))}%`],
       [F.last_confirmed_at, (p.last_confirmed_at || "").slice(0, 10) || "–"],
