@@ -21,7 +21,14 @@ from ingest.annotate import REPORT_SHEET, annotate
 from ingest.checks import Thresholds, validate_workbook
 from ingest.template import build_template
 from ingest.workbook import read_workbook
-from tests.workbooks import AGENT, OWNER_COMPANY, OWNER_PERSON, candidacy_cell, delegate_writer, valid_writer
+from tests.workbooks import (
+    AGENT,
+    OWNER_COMPANY,
+    OWNER_PERSON,
+    candidacy_cell,
+    delegate_writer,
+    valid_writer,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "sample"
 MANIFEST = json.loads((SAMPLES / "expected.json").read_text())

@@ -58,6 +58,17 @@ def _perimeter(points: list[tuple[object, object]], **overrides: object) -> Temp
     return writer
 
 
+def _just_outside_milano(session: Session) -> TemplateWriter:
+    """A point 40 m outside Milano's boundary (within the 100 m border tolerance),
+    computed from the loaded boundary."""
+    lon, lat = session.execute(text("""
+        SELECT ST_X(p), ST_Y(p) FROM (
+            SELECT ST_PointOnSurface(ST_Difference(ST_Buffer(geom::geography, 40)::geometry,
+                                                   ST_Buffer(geom::geography, 20)::geometry)) AS p
+            FROM comuni WHERE istat_code = '015146') ring""")).one()
+    return valid_writer(**{"Latitudine (WGS84)": lat, "Longitudine (WGS84)": lon})
+
+
 MILANO_SQUARE = [(45.4630, 9.1900), (45.4630, 9.1930), (45.4650, 9.1930), (45.4650, 9.1900), (45.4630, 9.1900)]
 SQUARE_WKT = "POLYGON((9.19 45.463, 9.193 45.463, 9.193 45.465, 9.19 45.465, 9.19 45.463))"
 
@@ -133,7 +144,7 @@ CASES: dict[str, list[Callable[[Session], TemplateWriter]]] = {
     "missing_value": [lambda s: _blank(valid_writer(), "Denominazione dell'opportunità"),
                       lambda s: _blank(valid_writer(), "Superficie territoriale (m²)")],
     "old_date": [lambda s: valid_writer(**{"Data compilazione": dt.date(2019, 1, 1)})],
-    "on_comune_border": [lambda s: _just_outside_milano(s)],
+    "on_comune_border": [_just_outside_milano],
     "outside_declared_comune": [lambda s: valid_writer(**{"Latitudine (WGS84)": 45.6983, "Longitudine (WGS84)": 9.6773})],
     "outside_lombardy": [lambda s: valid_writer(**{"Latitudine (WGS84)": 41.9, "Longitudine (WGS84)": 12.5})],
     "perimeter_area_mismatch": [lambda s: _perimeter(MILANO_SQUARE)],
@@ -145,17 +156,6 @@ CASES: dict[str, list[Callable[[Session], TemplateWriter]]] = {
     "unknown_comune": [lambda s: valid_writer(**{"Comune": "Roma"})],
     "unknown_foglio": [lambda s: _without_point(**{"Foglio catastale": "9999"})],
 }
-
-
-def _just_outside_milano(session: Session) -> TemplateWriter:
-    """A point 40 m outside Milano's boundary (within the 100 m border tolerance),
-    computed from the loaded boundary."""
-    lon, lat = session.execute(text("""
-        SELECT ST_X(p), ST_Y(p) FROM (
-            SELECT ST_PointOnSurface(ST_Difference(ST_Buffer(geom::geography, 40)::geometry,
-                                                   ST_Buffer(geom::geography, 20)::geometry)) AS p
-            FROM comuni WHERE istat_code = '015146') ring""")).one()
-    return valid_writer(**{"Latitudine (WGS84)": lat, "Longitudine (WGS84)": lon})
 
 
 def problem_codes() -> set[str]:
