@@ -2,7 +2,8 @@
 # Install what the service needs from the operating system: PostgreSQL with PostGIS, npm
 # for the map page's library, and pango with DejaVu fonts for the PDF exposés. With --browser (make test) also the real clients the
 # tests drive: Debian's chromium (the map page and the desk, headless), poppler-utils (pdftotext
-# for the printed site report), gdal-bin (ogrinfo against the OGC API) and mapserver-bin
+# for the printed site report), gdal-bin (ogrinfo against the OGC API), python3-qgis with
+# qgis-providers (QGIS's own OGC API - Features provider, driven headless) and mapserver-bin
 # (a third-party WFS 2.0 and OGC API - Features server the layer reader is tested
 # against). On Debian/Ubuntu this uses apt (as root, or through sudo); elsewhere it says
 # what to install.
@@ -37,6 +38,9 @@ if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then extra="$extr
 if [ -n "$browser" ] && ! command -v ogrinfo >/dev/null 2>&1; then extra="$extra gdal-bin"; fi
 if [ -n "$browser" ] && ! command -v pdftotext >/dev/null 2>&1; then extra="$extra poppler-utils"; fi
 if [ -n "$browser" ] && ! command -v mapserv >/dev/null 2>&1; then extra="$extra mapserver-bin"; fi
+if [ -n "$browser" ] && ! /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then
+    extra="$extra python3-qgis qgis-providers"
+fi
 
 if have_postgis && [ -z "${extra// /}" ]; then
     exit 0

@@ -136,3 +136,89 @@ def test_cql_text_is_read_as_cql2_text(api) -> None:
     assert both[0] == both[1] > 0
     wrong = api.get("/collections/sites/items", params={"filter": "land_area_m2 > 1", "filter-lang": "cql2-json"})
     assert wrong.status_code == 400
+
+
+# -- what desktop clients send (issue "What real clients send", finding 3) ------------------
+
+@pytest.mark.parametrize("sent, same_as", [
+    ("fibre = 1", "fibre = true"), ("fibre = 0", "fibre = false"), ("rail_siding = 1", "rail_siding = true"),
+    ("available_from >= '2027-01-01T'", "available_from >= DATE('2027-01-01')"),
+    ("available_from >= '2027-01-01T00:00:00Z'", "available_from >= DATE('2027-01-01')"),
+    ("available_from < '2027-01-01T00:00:00.000Z'", "available_from < DATE('2027-01-01')"),
+    ("last_confirmed_at >= '2020-01-01T'", "last_confirmed_at >= TIMESTAMP('2020-01-01T00:00:00Z')"),
+])
+def test_gdal_forms_of_booleans_and_dates_mean_what_they_say(api: TestClient, sent: str, same_as: str) -> None:
+    assert _matched(api, filter=sent) == _matched(api, filter=same_as)
+
+
+def test_is_null_works_on_every_returned_property(api: TestClient) -> None:
+    total = _matched(api)
+    for name in ("description_en", "description_it", "address", "investment_eur", "sectors", "zones", "nearest",
+                 "allowed_functions", "last_confirmed_at", "public_id"):
+        nulls, values = _matched(api, filter=f"{name} IS NULL"), _matched(api, filter=f"{name} IS NOT NULL")
+        assert nulls + values == total, name
+    assert _matched(api, filter="investment_eur IS NULL") > 0 and _matched(api, filter="investment_eur IS NOT NULL") > 0
+
+
+def test_queryables_list_every_scalar_returned_property_with_its_type(api: TestClient) -> None:
+    listed = api.get(ITEMS.removesuffix("/items") + "/queryables").json()["properties"]
+    feature = api.get(ITEMS, params={"limit": 1}).json()["features"][0]["properties"]
+    scalar = {k for k, v in feature.items() if not isinstance(v, list | dict)}
+    assert scalar <= set(listed), scalar - set(listed)
+    assert listed["fibre"] == {"type": "boolean"} and listed["available_from"] == {"type": "string", "format": "date"}
+    assert listed["floors"] == {"type": "integer"} and listed["description_en"] == {"type": "string"}
+    comuni = api.get("/collections/comuni/queryables").json()["properties"]
+    assert comuni["population"] == {"type": "integer"} and comuni["name"] == {"type": "string"}
+
+
+@pytest.mark.parametrize("nonsense, says", [
+    ("fibre = 2", "fibre is boolean"),
+    ("fibre = 'yes'", "fibre is boolean"),
+    ("available_from > '01/06/2026'", "available_from is date"),
+    ("available_from > 'tomorrow'", "available_from is date"),
+    ("sectors = 'chemicals'", "sectors is a list or an object"),
+    ("nearest = 'x'", "nearest is a list or an object"),
+    ("S_INTERSECTS(name, POINT(9.2 45.5))", "compares geometries, and name is not one"),
+    ("S_INTERSECTS(land_area_m2, BBOX(9.0,45.3,9.4,45.6))", "land_area_m2 is not one"),
+    ("S_WITHIN(available_from, POLYGON((9 45, 9.1 45, 9.1 45.1, 9 45)))", "available_from is not one"),
+    ("S_INTERSECTS(geometry, name)", "name is not one"),
+    ("S_INTERSECTS(geometry, 5)", "5 is not one"),
+    ("S_INTERSECTS(geometry, 'POINT(9 45)')", "'POINT(9 45)' is not one"),
+    ("zoning = land_area_m2", "zoning is text and land_area_m2 is number"),
+    ("CASEI(land_area_m2) = CASEI('x')", "works on text only"),
+    ("no_such_property IS NULL", "not queryable"),
+])
+def test_nonsense_is_still_refused_with_an_ogc_exception(api: TestClient, nonsense: str, says: str) -> None:
+    answer = api.get(ITEMS, params={"filter": nonsense})
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert body["code"] == "InvalidParameterValue" and says in body["description"], body["description"]
+    assert body["error"]["message_it"]
+
+
+# -- Part 1's datetime, as QGIS 3.22 sends a layer's date filter --------------------------------
+
+@pytest.mark.parametrize("datetime, cql2", [
+    ("2027-01-01/9999-12-31T00:00:00Z", "available_from >= DATE('2027-01-01')"),  # QGIS's open end
+    ("0000-01-01T00:00:00Z/2026-06-30", "available_from <= DATE('2026-06-30')"),
+    ("2027-01-01/..", "available_from >= DATE('2027-01-01')"),
+    ("../2026-06-30T10:00:00Z", "available_from <= DATE('2026-06-30')"),  # the day that holds the instant
+    ("2026-03-01/2026-09-30", "available_from >= DATE('2026-03-01') AND available_from <= DATE('2026-09-30')"),
+    ("2026-03-01", "available_from = DATE('2026-03-01')"),
+])
+def test_datetime_filters_on_the_day_a_site_becomes_available(api: TestClient, datetime: str, cql2: str) -> None:
+    assert _matched(api, datetime=datetime) == _matched(api, filter=cql2)
+
+
+@pytest.mark.parametrize("path, datetime, says", [
+    (ITEMS, "yesterday", "is not an RFC 3339 date"),
+    (ITEMS, "2026-13-01", "is not an RFC 3339 date"),
+    (ITEMS, "0001-01-01T00:00:00+01:00", "is not an RFC 3339 date"),  # before year 1 in UTC
+    (ITEMS, "2026-01-01/2026-02-01/2026-03-01", "one interval"),
+    (ITEMS, "2027-01-01/2026-01-01", "ends (2026-01-01) before it starts (2027-01-01)"),
+    (ITEMS, "..", "needs a date"),
+    ("/collections/comuni/items", "2026-01-01", "has no temporal property"),
+])
+def test_a_bad_datetime_is_a_400_that_says_why(api: TestClient, path: str, datetime: str, says: str) -> None:
+    answer = api.get(path, params={"datetime": datetime})
+    assert answer.status_code == 400 and says in answer.json()["description"], answer.text

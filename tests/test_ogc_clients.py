@@ -15,12 +15,14 @@ import sys
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.main import create_app
+from tests.conftest import ROOT
 from tests.live import serving
 
 WHERE = "land_area_m2 > 30000"
@@ -117,3 +119,88 @@ def test_owslib_reads_the_collection(server, engine: Engine) -> None:
     assert filtered["numberMatched"] == _expected(engine, WHERE)
     assert "available_from" in client.collection_queryables("sites")["properties"]
     assert urlsplit(next(link["href"] for link in page["links"] if link["rel"] == "self")).path.endswith("/items")
+
+
+# what desktop users filter on, as each client writes it, and the SQL that says what it means
+DESKTOP_FILTERS = {
+    "boolean": {"gdal": "fibre = 1", "qgis": '"fibre" = true', "cql2": "fibre = true", "sql": "fibre"},
+    "date": {"gdal": "available_from >= '2027-01-01'", "qgis": "\"available_from\" >= '2027-01-01'",
+             "cql2": "available_from >= DATE('2027-01-01')", "sql": "available_from >= DATE '2027-01-01'"},
+    "date_before": {"gdal": "available_from <= '2026-06-30'", "qgis": "\"available_from\" <= '2026-06-30'",
+                    "cql2": "available_from <= DATE('2026-06-30')", "sql": "available_from <= DATE '2026-06-30'"},
+    "number": {"gdal": "land_area_m2 > 30000", "qgis": '"land_area_m2" > 30000', "cql2": "land_area_m2 > 30000",
+               "sql": "land_area_m2 > 30000"},
+    "is_null": {"gdal": "investment_eur IS NULL", "qgis": '"investment_eur" IS NULL', "cql2": "investment_eur IS NULL",
+                "sql": "investment_eur IS NULL"},
+    "returned_not_queryable_before": {"gdal": "description_en IS NULL", "qgis": '"description_en" IS NULL',
+                                      "cql2": "description_en IS NULL", "sql": "description_en IS NULL"},
+    "combined": {"gdal": "fibre = 0 AND land_area_m2 > 30000", "qgis": '"fibre" = false AND "land_area_m2" > 30000',
+                 "cql2": "fibre = false AND land_area_m2 > 30000", "sql": "NOT fibre AND land_area_m2 > 30000"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DESKTOP_FILTERS))
+def test_gdal_3_12_filters_as_desktop_users_write_them(server, engine: Engine, kind: str) -> None:
+    """Booleans as 1/0, dates as GDAL writes them ('2027-01-01T'), IS NULL on any returned
+    property: each answered 400 and 0 features before, now the server filters them."""
+    base, recorder = server
+    recorder.queries.clear()
+    case = DESKTOP_FILTERS[kind]
+    assert _pyogrio(base, case["gdal"])["count"] == _expected(engine, case["sql"])
+    assert any("filter" in q for q in recorder.queries), "the filter did not reach the server"
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="Debian's gdal-bin is installed by make test")
+@pytest.mark.parametrize("kind", ["boolean", "date", "is_null", "returned_not_queryable_before", "combined"])
+def test_gdal_3_6_ogrinfo_filters_as_desktop_users_write_them(server, engine: Engine, kind: str) -> None:
+    base, recorder = server
+    recorder.queries.clear()
+    case = DESKTOP_FILTERS[kind]
+    done = subprocess.run(["ogrinfo", "-ro", "-so", "-where", case["gdal"], f"OAPIF:{base}", "sites"],
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert f"Feature Count: {_expected(engine, case['sql'])}" in done.stdout, done.stdout[-500:]
+    assert any("filter" in q for q in recorder.queries)
+
+
+def _qgis_available() -> bool:
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True, check=False) \
+        if shutil.which("/usr/bin/python3") else None
+    return probe is not None and probe.returncode == 0
+
+
+@pytest.mark.skipif(not _qgis_available(), reason="Debian's python3-qgis and qgis-providers are installed by make "
+                    "test (scripts/setup-system.sh --browser); QGIS cannot be installed on this system")
+def test_qgis_filters_count_what_the_api_matches(server, engine: Engine) -> None:
+    """QGIS itself (Debian's 3.22, its OAPIF provider, headless): the layer's subset filter
+    on a boolean, two dates, a number and IS NULL gives as many features as the API's
+    numberMatched for the same filter. QGIS 3.22 sends date comparisons as Part 1's
+    datetime parameter, which the server reads on available_from."""
+    base, recorder = server
+    recorder.queries.clear()
+    filters = {kind: case["qgis"] for kind, case in DESKTOP_FILTERS.items()}
+    done = subprocess.run(["/usr/bin/python3", str(ROOT / "tests" / "qgis_filters.py"), base, json.dumps(filters)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counts["valid"] and counts["all"] == _expected(engine)
+    for kind, case in DESKTOP_FILTERS.items():
+        matched = httpx.get(f"{base}/collections/sites/items", params={"filter": case["cql2"], "limit": 1},
+                            timeout=60).json()["numberMatched"]
+        assert counts[kind] == matched == _expected(engine, case["sql"]), (kind, counts[kind], matched)
+    assert any("datetime" in q for q in recorder.queries), "QGIS 3.22 sends date filters as datetime"
+
+
+def test_owslib_filters_booleans_dates_and_nulls(server, engine: Engine) -> None:
+    from owslib.ogcapi.features import Features
+
+    base, _ = server
+    client = Features(base)
+    for cql2, sql in (("fibre = true", "fibre"), ("fibre = 1", "fibre"),
+                      ("available_from >= '2027-01-01T00:00:00Z'", "available_from >= DATE '2027-01-01'"),
+                      ("description_en IS NULL AND sectors IS NOT NULL", "description_en IS NULL"),
+                      ("investment_eur IS NOT NULL", "investment_eur IS NOT NULL")):
+        assert client.collection_items("sites", filter=cql2, limit=1)["numberMatched"] == _expected(engine, sql), cql2
+    queryables = client.collection_queryables("sites")["properties"]
+    assert queryables["description_en"] == {"type": "string"}
+    assert queryables["last_confirmed_at"] == {"type": "string", "format": "date-time"}
+    assert "sectors" not in queryables and "nearest" not in queryables  # lists and objects: IS NULL only

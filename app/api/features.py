@@ -30,6 +30,7 @@ from app.catalogue.collections import (
     property_schema,
 )
 from app.catalogue.models import Site
+from app.catalogue.temporal import datetime_condition
 from app.core.database import ReadSessionDep
 from app.core.errors import BadRequestError
 from app.reference.models import Province
@@ -124,8 +125,7 @@ def queryables(request: Request, session: ReadSessionDep, collection_id: Collect
         "type": "object", "title": found.title,
         "properties": {
             "geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"},
-            **{name: {"type": "string", "format": "date"} if kind == "date" else {"type": kind}
-               for name, kind in found.queryables.items()},
+            **found.queryables,
         },
         "additionalProperties": False,
     }
@@ -234,7 +234,7 @@ FeatureId = Annotated[str, Path(alias="featureId", description="feature id")]
 GEOJSON = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}}
 
 
-ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "limit", "offset", "sortby", "filter", "filter-lang",
+ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "datetime", "limit", "offset", "sortby", "filter", "filter-lang",
                               "filter-crs", "f"})
 SITE_PARAMETERS = frozenset(f.name for f in fields(SiteFilters))
 
@@ -261,6 +261,8 @@ def items(
     filters: Annotated[SiteFilters, Depends()],
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (4 numbers, or 6 with heights)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")] = None,
+    datetime: Annotated[str | None, Query(description="an RFC 3339 date or interval (open end: ..) on the "
+                                          "collection's temporal property (sites: available_from)")] = None,
     limit: Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_LIMIT}")] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     sortby: Annotated[str | None, Query(description="e.g. -land_area_m2,price_eur")] = None,
@@ -275,10 +277,13 @@ def items(
     found = get_collection(conn, collection_id)
     check_parameters(request, ITEMS_PARAMETERS | (SITE_PARAMETERS if found.id == "sites" else frozenset()))
     limit = min(limit, MAX_LIMIT)
+    conditions = filters.conditions() if found.id == "sites" else []
+    if datetime is not None:
+        conditions.append(_datetime(found, datetime))
     query = ItemsQuery(
         bbox=parse_bbox(bbox, bbox_crs), limit=limit, offset=offset,
         sortby=[s.strip() for s in (sortby or "").split(",") if s.strip()], cql2=filter, filter_crs=filter_crs,
-        conditions=filters.conditions() if found.id == "sites" else [],
+        conditions=conditions,
     )
     matched, features = fetch_items(conn, found, query)
     returned = max(0, min(limit, matched - offset))
@@ -294,6 +299,13 @@ def items(
         "features": orjson.Fragment(features), "links": links,
     })
     return Response(body, media_type="application/geo+json")
+
+
+def _datetime(collection: Collection, text: str) -> ColumnElement[bool]:
+    if collection.temporal is None:
+        raise BadRequestError(f"Collection {collection.id} has no temporal property: datetime cannot filter it.",
+                              f"La collezione {collection.id} non ha una proprietà temporale: datetime non la filtra.")
+    return datetime_condition(collection.temporal, text)
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature", responses=GEOJSON)

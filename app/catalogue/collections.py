@@ -66,21 +66,6 @@ SORTABLE_SITE = (
     "dist_airport_km", "dist_station_km", "dist_motorway_exit_km", "completeness", "pop_30km",
     "available_from", "last_confirmed_at",
 )
-# scalar properties CQL2 may filter on, with their JSON Schema type
-QUERYABLE_TYPES = {
-    "name": "string", "kind": "string", "site_type": "string", "condition": "string",
-    "comune_istat": "string", "province_code": "string", "zoning": "string",
-    "availability": "string", "remediation": "string", "energy_class": "string",
-    "location_precision": "string", "land_area_m2": "number", "covered_area_m2": "number",
-    "gross_floor_area_m2": "number", "useful_height_m": "number", "floors": "integer",
-    "year_built": "integer", "price_eur": "number", "annual_rent_eur": "number",
-    "power_kw": "number", "rail_siding": "boolean", "fibre": "boolean", "substation": "boolean",
-    "dist_airport_km": "number", "dist_station_km": "number", "dist_motorway_exit_km": "number",
-    "pop_10km": "integer", "pop_20km": "integer", "pop_30km": "integer", "completeness": "number",
-    "available_from": "date",
-}
-
-
 @dataclass(frozen=True)
 class Collection:
     id: str
@@ -92,19 +77,33 @@ class Collection:
     properties: dict[str, ColumnElement[Any]]
     where: Callable[[], ColumnElement[bool]] = true
     sortable: tuple[str, ...] = ()
-    queryables: dict[str, str] = field(default_factory=dict)
     precision: int = 6
     # heavy properties left out of item lists (they stay in /items/{id})
     detail_only: frozenset[str] = frozenset()
     # the listed features kept as text (app.catalogue.listings), else built per page
     listing: Any = None
+    # the property Part 1's datetime parameter filters on (app.catalogue.temporal)
+    temporal: Any = None
+
+    @property
+    def queryables(self) -> dict[str, dict[str, Any]]:
+        """Every returned property a CQL2 filter may compare, with its JSON Schema type:
+        the scalar ones (lists and objects may only be tested with IS [NOT] NULL)."""
+        return {name: schema for name, column in self.properties.items()
+                if (schema := _json_type(column)).get("type") not in (None, "array", "object")}
+
+    @property
+    def null_only(self) -> dict[str, ColumnElement[Any]]:
+        """Returned properties that are lists or objects: IS [NOT] NULL is all they take."""
+        return {name: column for name, column in self.properties.items() if name not in self.queryables}
 
 
 def site_collection() -> Collection:
     return Collection(
-        "sites", "Sites", "Published land and buildings of the Opportunity Lombardy catalogue.",
+        "sites", "Sites", "Published land and buildings of the Opportunity Lombardy catalogue. "
+        "The datetime parameter filters on available_from, the day a site becomes available.",
         Site, Site.geom, Site.id, SITE_PROPERTIES, lambda: Site.status == PUBLISHED,
-        SORTABLE_SITE, QUERYABLE_TYPES, detail_only=frozenset({"nearest"}), listing=SiteListing,
+        SORTABLE_SITE, detail_only=frozenset({"nearest"}), listing=SiteListing, temporal=Site.available_from,
     )
 
 
@@ -236,6 +235,8 @@ def property_schema(collection: Collection) -> dict[str, Any]:
 
 
 def _json_type(column: ColumnElement[Any]) -> dict[str, Any]:
+    if isinstance(column.type, JSON):  # JSONB too; its python_type says nothing
+        return {"type": "object"}
     try:
         python_type = column.type.python_type
     except NotImplementedError:
@@ -263,7 +264,8 @@ def cql2_condition(collection: Collection, text: str, crs: str | None = None) ->
     mapping = {name: collection.properties[name] for name in collection.queryables}
     mapping["geometry"] = collection.geometry
     srid, lat_first = crs_of(crs, "filter-crs")
-    return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables", srid, lat_first)
+    return cql2.condition(text, mapping, f"/collections/{collection.id}/queryables", srid, lat_first,
+                          collection.null_only)
 
 
 def _sort_keys(collection: Collection, sortby: list[str]) -> list[tuple[ColumnElement[Any], bool]]:

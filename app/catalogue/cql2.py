@@ -4,8 +4,11 @@ pygeofilter parses the text and turns the tree into SQLAlchemy expressions with 
 parameters (never SQL text). What it does not do, and a public endpoint must: bound
 the size of what it accepts, refuse functions it cannot translate, and make sure every
 value has the type of the property it is compared with, so that a typo answers 400
-with a message instead of a database error. Date properties accept ISO date strings
-('2026-06-01'), as clients such as GDAL write them.
+with a message instead of a database error. What desktop clients send is read as they
+mean it: date properties take ISO date and date-time strings ('2026-06-01',
+'2026-06-01T', '2026-06-01T10:00:00Z', as GDAL writes them), yes/no properties take
+true/false and 1/0, and every returned property can be tested with IS [NOT] NULL, even
+an array or an object that nothing else may compare.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +108,27 @@ def kind_of(column: Any) -> str:
     return TEXT if python_type is str else OTHER
 
 
+_ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})T?")
+SPATIAL = (ast.SpatialComparisonPredicate, ast.SpatialDistancePredicate, ast.Relate)
+
+
+def _date_literal(text: str) -> dt.date | None:
+    """An ISO date or date-time string as a date (midnight or no time at all: GDAL writes
+    '2026-06-01T') or a date-time; None when it is neither."""
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text[:10])
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.date() if moment.timetz().replace(tzinfo=None) == dt.time() else moment
+
+
 class _Checker:
     """Walks the parsed tree once: size, functions and value types."""
 
-    def __init__(self, kinds: dict[str, str]) -> None:
-        self.kinds, self.nodes = kinds, 0
+    def __init__(self, kinds: dict[str, str], null_only: frozenset[str] = frozenset()) -> None:
+        self.kinds, self.null_only, self.nodes = kinds, null_only, 0
 
     def node(self, node: Any) -> Any:
         self.nodes += 1
@@ -122,6 +142,17 @@ class _Checker:
         if isinstance(node, ast.Function) and node.name not in FUNCTIONS:
             raise _bad(f"the function {node.name}() is not supported; available: {', '.join(sorted(FUNCTIONS))}.",
                        f"la funzione {node.name}() non è supportata; disponibili: {', '.join(sorted(FUNCTIONS))}.")
+        if isinstance(node, ast.Function) and any(self._kind(a) not in (TEXT, OTHER) for a in node.arguments):
+            raise _bad(f"{node.name.upper()}() works on text only.", f"{node.name.upper()}() vale solo per i testi.")
+        if isinstance(node, ast.IsNull) and isinstance(node.lhs, ast.Attribute):
+            return node  # any returned property may be tested for a value
+        if isinstance(node, ast.Attribute) and node.name in self.null_only:
+            raise _bad(f"{node.name} is a list or an object: only '{node.name} IS NULL' or "
+                       f"'{node.name} IS NOT NULL' can test it.",
+                       f"{node.name} è un elenco o un oggetto: si può solo verificare '{node.name} IS NULL' "
+                       f"o '{node.name} IS NOT NULL'.")
+        if isinstance(node, SPATIAL):
+            self._spatial(node)
         if isinstance(node, ast.Comparison | ast.Between | ast.In | ast.Like):
             node = self._typed(node)
         if isinstance(node, ast.Arithmetic):
@@ -136,6 +167,18 @@ class _Checker:
                        if isinstance(getattr(node, f.name), ast.Node | list)}
             node = dataclasses.replace(node, **changes) if changes else node
         return node
+
+    def _spatial(self, node: Any) -> None:
+        """Both sides of a spatial predicate are geometries (a BBOX, a WKT literal or the
+        geometry property), never a text that looks like one or another property."""
+        for side in (node.lhs, node.rhs):
+            is_envelope = isinstance(side, ast.Function) and side.name.lower() in ("bbox", "envelope")
+            if not is_envelope and self._kind(side) in (NUMBER, TEXT, DATE, BOOL):
+                shown = side.name if isinstance(side, ast.Attribute) else repr(side)
+                raise _bad(f"{type(node).__name__} compares geometries, and {shown} is not one; write e.g. "
+                           "S_INTERSECTS(geometry, BBOX(9.0,45.3,9.4,45.6)).",
+                           f"{type(node).__name__} confronta geometrie, e {shown} non lo è; scrivere ad es. "
+                           "S_INTERSECTS(geometry, BBOX(9.0,45.3,9.4,45.6)).")
 
     @staticmethod
     def _envelope(node: ast.Function) -> values.Envelope:
@@ -190,13 +233,15 @@ class _Checker:
 
     def _value(self, name: str, kind: str, value: Any) -> Any:
         found = self._kind(value)
+        if isinstance(value, ast.Attribute) and OTHER not in (kind, found) and found != kind:
+            raise _bad(f"{name} is {kind} and {value.name} is {found}: they cannot be compared.",
+                       f"{name} è {KIND_IT[kind]} e {value.name} è {KIND_IT[found]}: non sono confrontabili.")
         if kind == OTHER or found == OTHER or found == kind or isinstance(value, ast.Node):
             return value
-        if kind == DATE and found == TEXT:
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
+        if kind == DATE and found == TEXT and (day := _date_literal(value)) is not None:
+            return day
+        if kind == BOOL and found == NUMBER and value in (0, 1):
+            return bool(value)  # GDAL writes booleans as 1 and 0
         example = {NUMBER: f"{name} > 30000", TEXT: f"{name} = 'Milano'", DATE: f"{name} < DATE('2027-01-01')",
                    BOOL: f"{name} = true"}.get(kind, name)
         raise _bad(f"{name} is {kind}, compared here with {found} ({value!r}); write e.g. {example}.",
@@ -229,9 +274,11 @@ class _Evaluator(SQLAlchemyFilterEvaluator):
 
 
 def condition(text: str, mapping: dict[str, Any], queryables_url: str, srid: int = 4326,
-              lat_first: bool = False) -> ColumnElement[bool]:
+              lat_first: bool = False, null_only: dict[str, Any] | None = None) -> ColumnElement[bool]:
     """The SQL condition of a CQL2 text filter over ``mapping`` (property -> column), its
-    geometry literals in ``srid`` (latitude first where that CRS says so)."""
+    geometry literals in ``srid`` (latitude first where that CRS says so); ``null_only``
+    properties (lists, objects) may only be tested with IS [NOT] NULL."""
+    null_only = null_only or {}
     if len(text) > MAX_CHARS:
         raise _bad(f"it is longer than {MAX_CHARS} characters.", f"supera {MAX_CHARS} caratteri.")
     try:
@@ -242,14 +289,14 @@ def condition(text: str, mapping: dict[str, Any], queryables_url: str, srid: int
         line = (str(exc).strip().splitlines() or ["syntax error"])[0][:160]
         raise BadRequestError(f"The CQL2 filter cannot be parsed: {line}",
                               f"Il filtro CQL2 non è interpretabile: {line}") from exc
-    unknown = sorted(_attributes(tree) - set(mapping))
+    unknown = sorted(_attributes(tree) - set(mapping) - set(null_only))
     if unknown:
         names = ", ".join(unknown)
         raise BadRequestError(f"The CQL2 filter uses {names}, not queryable; see {queryables_url}.",
                               f"Il filtro CQL2 usa {names}, non interrogabile; vedere {queryables_url}.")
-    tree = _Checker({name: kind_of(column) for name, column in mapping.items()}).node(tree)
+    tree = _Checker({name: kind_of(column) for name, column in mapping.items()}, frozenset(null_only)).node(tree)
     try:
-        return _Evaluator(mapping, srid, lat_first).evaluate(tree)
+        return _Evaluator({**null_only, **mapping}, srid, lat_first).evaluate(tree)
     except (ValueError, TypeError, NotImplementedError, KeyError) as exc:
         line = (str(exc).strip().splitlines() or ["unsupported"])[0][:160]
         raise _bad(line, line) from exc
