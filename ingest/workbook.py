@@ -3,8 +3,12 @@
 Everything that would make the file unsafe or unreadable is refused before a
 spreadsheet library sees it: size, content type by magic bytes (not extension),
 legacy or encrypted Office files, macro-enabled packages, zip bombs (total size,
-compression ratio, entry count), absurd row counts and formulas whose value was never
-computed (read-only parsers only see cached values, so such a cell would look empty).
+compression ratio, entry count), and, read by an XML parser as the spreadsheet library
+would read them (namespaces resolved, any whitespace between names and attributes),
+sheets with more rows, cells or columns than a template needs, too many shared strings,
+document type declarations, and formulas whose value was never computed (read-only
+parsers only see cached values, so such a cell would look empty). The scan streams each
+part in chunks and stops at the first cap or when the time budget is spent.
 
 Two readers give the same grid: openpyxl in read-only mode (the reference) and
 python-calamine (Rust, faster); ``bench/ingest.py`` compares them.
@@ -22,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from openpyxl.utils.cell import get_column_letter
 
@@ -43,7 +48,9 @@ class Limits:
     max_uncompressed_bytes: int = 100 * 1024 * 1024
     max_compression_ratio: float = 100.0
     max_rows: int = 5_000
-    max_seconds: float = 10.0  # reading one workbook; past it the file is refused
+    max_cells: int = 50_000  # all sheets together; the template fills a few hundred
+    max_shared_strings: int = 50_000
+    max_seconds: float = 10.0  # reading one workbook; past it the file is refused, mid-way
 
 
 @dataclass
@@ -175,55 +182,134 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-WIDE_CELL = re.compile(rb'<(?:\w+:)?c [^>]*?r="[A-Z]{3}')
+CHUNK = 64 * 1024
+WIDE_REF = re.compile(r"[A-Z]{3}")  # a cell reference beyond column ZZ
+ROW, CELL, FORMULA, VALUE, STRING = (f"{MAIN_NS} {t}" for t in ("row", "c", "f", "v", "si"))
 
 
-def check_sheet_size(name: str, xml: bytes, limits: Limits) -> None:
-    """Every sheet, read or not, within the row limit, and no sheet wider than column ZZ
-    (a cell far to the right makes a reader build millions of empty cells). Counting
-    tags in the raw XML is enough; nothing is parsed."""
-    if xml.count(b"<row ") + xml.count(b"<row>") > limits.max_rows:
-        raise _reject(
-            "too_many_rows",
-            f"Sheet '{name}' has more than {limits.max_rows} rows; the template needs "
-            "far fewer. Remove the extra rows.",
-            f"Il foglio '{name}' ha più di {limits.max_rows} righe; il modello ne "
-            "richiede molte meno. Eliminare le righe in eccesso.",
-            sheet=name,
-        )
-    if WIDE_CELL.search(xml):
-        raise _reject(
-            "too_many_columns",
-            f"Sheet '{name}' uses columns beyond ZZ; the template needs far fewer. Delete the "
-            "columns on the right and upload again.",
-            f"Il foglio '{name}' usa colonne oltre ZZ; il modello ne richiede molte meno. "
-            "Eliminare le colonne a destra e ricaricare.",
-            sheet=name,
-        )
+class _PartScan:
+    """One XML part read by expat as a spreadsheet reader would (namespace-resolved names,
+    so '<x:row>' or '<row\tr="1">' count like '<row r="1">'), counting against the caps
+    and refusing at the first one passed, before any spreadsheet library parses it."""
+
+    def __init__(self, budget: _Budget, sheet: str | None, formulas: bool) -> None:
+        self.budget, self.sheet, self.formulas = budget, sheet, formulas
+        self.rows = 0
+        self.cell: str | None = None  # reference of the open cell
+        self.formula = self.value = False
+        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+        self.parser.CharacterDataHandler = self.text
+        self.parser.StartDoctypeDeclHandler = self.doctype
+        self.in_value = False
+
+    def feed(self, stream: Any) -> None:
+        while chunk := stream.read(CHUNK):
+            self.parser.Parse(chunk, False)
+            self.budget.deadline()
+        self.parser.Parse(b"", True)
+
+    def doctype(self, *_: Any) -> None:
+        raise _reject("unreadable_workbook", "The workbook holds a document type declaration, which Excel never "
+                      "writes. Save it again from Excel as .xlsx and upload it.",
+                      "La cartella di lavoro contiene una dichiarazione di tipo di documento, che Excel non "
+                      "scrive mai. Salvarla di nuovo da Excel come .xlsx e caricarla.")
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == ROW:
+            self.rows += 1
+            if self.rows > self.budget.limits.max_rows:
+                raise self.budget.too_many("rows", self.sheet)
+        elif name == CELL:
+            self.budget.count_cell(self.sheet)
+            self.cell, self.formula, self.value = attrs.get("r", "?"), False, False
+            if WIDE_REF.match(self.cell):
+                raise _reject(
+                    "too_many_columns",
+                    f"Sheet '{self.sheet}' uses columns beyond ZZ; the template needs far fewer. Delete the "
+                    "columns on the right and upload again.",
+                    f"Il foglio '{self.sheet}' usa colonne oltre ZZ; il modello ne richiede molte meno. "
+                    "Eliminare le colonne a destra e ricaricare.", sheet=self.sheet or "")
+        elif name == FORMULA and self.cell is not None:
+            self.formula = True
+        elif name == VALUE:
+            self.in_value = True
+        elif name == STRING:
+            self.budget.count_string()
+
+    def text(self, data: str) -> None:
+        if self.in_value and data.strip():
+            self.value = True
+
+    def end(self, name: str) -> None:
+        if name == VALUE:
+            self.in_value = False
+        elif name == CELL:
+            if self.formulas and self.formula and not self.value:
+                _formula_without_value(self.sheet or "", self.cell or "?")
+            self.cell = None
 
 
-def check_formulas(name: str, xml: bytes) -> None:
-    """Formulas without a cached value; the XML is parsed only when it holds formulas at all."""
-    if b"<f>" not in xml and b"<f " not in xml and b":f>" not in xml and b":f " not in xml:
-        return
-    cell_tag, formula_tag, value_tag = (f"{{{MAIN_NS}}}{t}" for t in ("c", "f", "v"))
-    for _, element in ET.iterparse(io.BytesIO(xml), events=("end",)):
-        if element.tag != cell_tag or element.find(formula_tag) is None:
-            continue
-        value = element.find(value_tag)
-        if value is None or not (value.text or "").strip():
-            ref = element.get("r", "?")
-            raise _reject(
-                "formula_without_value",
-                f"Cell {name}!{ref} holds a formula whose result was never saved. Open "
-                "the file in Excel, let it recalculate, save and upload again (or "
-                "type the value instead of the formula).",
-                f"La cella {name}!{ref} contiene una formula il cui risultato non è "
-                "stato salvato. Aprire il file in Excel, lasciarlo ricalcolare, salvare "
-                "e ricaricare (o scrivere il valore al posto della formula).",
-                sheet=name,
-                cell=ref,
-            )
+@dataclass
+class _Budget:
+    """What one workbook may cost: cells and shared strings across its parts, and time."""
+
+    limits: Limits
+    started: float
+    cells: int = 0
+    strings: int = 0
+
+    def deadline(self) -> None:
+        _deadline(self.started, self.limits)
+
+    def count_cell(self, sheet: str | None) -> None:
+        self.cells += 1
+        if self.cells > self.limits.max_cells:
+            raise self.too_many("cells", sheet)
+
+    def count_string(self) -> None:
+        self.strings += 1
+        if self.strings > self.limits.max_shared_strings:
+            raise self.too_many("shared strings", None)
+
+    def too_many(self, what: str, sheet: str | None) -> WorkbookRejected:
+        limit = {"rows": self.limits.max_rows, "cells": self.limits.max_cells,
+                 "shared strings": self.limits.max_shared_strings}[what]
+        what_it = {"rows": "righe", "cells": "celle", "shared strings": "testi"}[what]
+        where_en, where_it = (f"Sheet '{sheet}' has", f"Il foglio '{sheet}' ha") if sheet else ("The workbook has",
+                                                                                              "La cartella ha")
+        return _reject(
+            "too_many_rows" if what == "rows" else "too_many_cells",
+            f"{where_en} more than {limit} {what}; the template needs far fewer. Remove what is not "
+            "part of the candidacy and upload again.",
+            f"{where_it} più di {limit} {what_it}; il modello ne richiede molte meno. "
+            "Eliminare ciò che non fa parte della candidatura e ricaricare.", **({"sheet": sheet} if sheet else {}))
+
+
+def _formula_without_value(name: str, ref: str) -> None:
+    raise _reject(
+        "formula_without_value",
+        f"Cell {name}!{ref} holds a formula whose result was never saved. Open "
+        "the file in Excel, let it recalculate, save and upload again (or "
+        "type the value instead of the formula).",
+        f"La cella {name}!{ref} contiene una formula il cui risultato non è "
+        "stato salvato. Aprire il file in Excel, lasciarlo ricalcolare, salvare "
+        "e ricaricare (o scrivere il valore al posto della formula).",
+        sheet=name,
+        cell=ref,
+    )
+
+
+def scan_parts(package: zipfile.ZipFile, parts: dict[str, str], wanted: list[str], budget: _Budget) -> None:
+    """Every sheet part (read or not) and the shared strings, within the caps; formulas
+    without a value only matter in the sheets that are read."""
+    for name, part in parts.items():
+        with package.open(part) as stream:
+            _PartScan(budget, name, formulas=name in wanted).feed(stream)
+    if "xl/sharedStrings.xml" in package.namelist():
+        with package.open("xl/sharedStrings.xml") as stream:
+            _PartScan(budget, None, formulas=False).feed(stream)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -239,9 +325,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _grid(rows: Iterator[tuple[Any, ...]] | list[list[Any]]) -> dict[tuple[int, int], Any]:
+def _grid(rows: Iterator[tuple[Any, ...]] | list[list[Any]], budget: _Budget | None = None) -> dict[tuple[int, int], Any]:
     cells = {}
     for r, row in enumerate(rows, start=1):
+        if budget is not None and r % 200 == 0:
+            budget.deadline()  # stopped mid-way, not afterwards
         for c, raw in enumerate(row, start=1):
             value = _clean(raw)
             if value is not None:
@@ -249,24 +337,24 @@ def _grid(rows: Iterator[tuple[Any, ...]] | list[list[Any]]) -> dict[tuple[int, 
     return cells
 
 
-def _read_openpyxl(data: bytes, names: list[str]) -> dict[str, Sheet]:
+def _read_openpyxl(data: bytes, names: list[str], budget: _Budget) -> dict[str, Sheet]:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        return {n: Sheet(n, _grid(book[n].iter_rows(values_only=True))) for n in names}
+        return {n: Sheet(n, _grid(book[n].iter_rows(values_only=True), budget)) for n in names}
     finally:
         book.close()
 
 
-def _read_calamine(data: bytes, names: list[str]) -> dict[str, Sheet]:
+def _read_calamine(data: bytes, names: list[str], budget: _Budget) -> dict[str, Sheet]:
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheets = {}
     for name in names:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        sheets[name] = Sheet(name, _grid(_calamine_values(rows)))
+        sheets[name] = Sheet(name, _grid(_calamine_values(rows), budget))
     return sheets
 
 
@@ -296,21 +384,16 @@ def read_workbook(data: bytes, limits: Limits = Limits(), engine: Engine = "open
                   wanted: tuple[str, ...] = ()) -> Workbook:
     """Check the package and every sheet's size, then read the sheets named in
     ``wanted`` (all when empty), within the time budget of ``limits``."""
-    started = time.monotonic()
+    budget = _Budget(limits, time.monotonic())
     package = check_package(data, limits)
     reader = _read_calamine if engine == "calamine" else _read_openpyxl
     try:
         parts = sheet_parts(package)
         wanted_keys = {normalise(w) for w in wanted}
         names = [n for n in parts if not wanted_keys or normalise(n) in wanted_keys]
-        for name, part in parts.items():
-            xml = package.read(part)
-            check_sheet_size(name, xml, limits)
-            if name in names:
-                check_formulas(name, xml)
-            _deadline(started, limits)
-        sheets = reader(data, names)
-        _deadline(started, limits)
+        scan_parts(package, parts, names, budget)
+        sheets = reader(data, names, budget)
+        budget.deadline()
     except WorkbookRejected:
         raise
     except Exception as exc:  # a package that passed the checks but cannot be parsed

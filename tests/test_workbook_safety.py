@@ -204,3 +204,52 @@ def test_labels_are_found_wherever_they_are() -> None:
     parsed = parse_workbook(read_workbook(writer.to_bytes()))
     assert parsed.candidacy.values["land_area_m2"] == 20_000
     assert parsed.candidacy.values["tenure_title"] == "proprieta"
+
+
+def _rows(template: str, count: int) -> str:
+    return "".join(template.format(r=r) for r in range(1, count + 1))
+
+
+ROW_VARIANTS = {  # the same rows as a spreadsheet reader sees them, written as an attacker would
+    "tab before the attribute": f'<worksheet xmlns="{NS}"><sheetData>'
+                                + _rows('<row\tr="{r}"><c r="A{r}"><v>{r}</v></c></row>', 5_001) + "</sheetData></worksheet>",
+    "newline before the attribute": f'<worksheet xmlns="{NS}"><sheetData>'
+                                    + _rows('<row\nr="{r}"><c\nr="A{r}"><v>{r}</v></c></row>', 5_001)
+                                    + "</sheetData></worksheet>",
+    "namespace prefix": f'<x:worksheet xmlns:x="{NS}"><x:sheetData>'
+                        + _rows('<x:row r="{r}"><x:c r="A{r}"><x:v>{r}</x:v></x:c></x:row>', 5_001)
+                        + "</x:sheetData></x:worksheet>",
+    "self-closing rows": f'<worksheet xmlns="{NS}"><sheetData>' + _rows('<row r="{r}"/>', 5_001)
+                         + "</sheetData></worksheet>",
+}
+
+
+@pytest.mark.parametrize("variant", sorted(ROW_VARIANTS))
+@pytest.mark.parametrize("sheet", ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet4.xml"])
+def test_the_row_limit_holds_against_every_way_of_writing_rows(valid: bytes, variant: str, sheet: str) -> None:
+    """Rows written '<row\\tr=...>' or '<x:row>' were not counted (a 10 MB workbook of them
+    took 67 s and 700 MB to parse): the limit is now counted by an XML parser."""
+    bloated = rebuild_zip(valid, {sheet: ROW_VARIANTS[variant].encode()})
+    for engine in ENGINES:
+        error = rejected(bloated, engine=engine)
+        assert error.code == "too_many_rows", (variant, error.code, error.message_en)
+        assert "more than 5000 rows" in error.message_en and "più di 5000 righe" in error.message_it
+
+
+def test_the_cell_and_shared_string_caps_hold_before_any_parse(valid: bytes) -> None:
+    cells = "".join(f'<c r="{col}{r}"><v>1</v></c>' for col in ("A", "B", "C", "D", "E") for r in range(1, 11))
+    wide = f'<worksheet xmlns="{NS}"><sheetData><row r="1">{cells}</row></sheetData></worksheet>'
+    error = rejected(rebuild_zip(valid, {"xl/worksheets/sheet4.xml": wide.encode()}), Limits(max_cells=40))
+    assert error.code == "too_many_cells" and "more than 40 cells" in error.message_en
+    strings = f'<sst xmlns="{NS}">' + "<si><t>x</t></si>" * 60 + "</sst>"
+    error = rejected(rebuild_zip(valid, add={"xl/sharedStrings.xml": strings.encode()}), Limits(max_shared_strings=50))
+    assert error.code == "too_many_cells" and "more than 50 shared strings" in error.message_en
+    assert "più di 50 testi" in error.message_it
+
+
+def test_a_document_type_declaration_is_refused(valid: bytes) -> None:
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+              f'<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c>'
+              '</row></sheetData></worksheet>')
+    error = rejected(rebuild_zip(valid, {"xl/worksheets/sheet4.xml": laughs.encode()}))
+    assert error.code == "unreadable_workbook" and "document type declaration" in error.message_en

@@ -50,7 +50,8 @@ class ValidationFailed(InvalidInputError):
 
 def limits() -> Limits:
     s = upload_settings()
-    return Limits(s.max_bytes, s.max_uncompressed_bytes, s.max_compression_ratio, s.max_rows, s.parse_seconds)
+    return Limits(max_bytes=s.max_bytes, max_uncompressed_bytes=s.max_uncompressed_bytes,
+                  max_compression_ratio=s.max_compression_ratio, max_rows=s.max_rows, max_seconds=s.parse_seconds)
 
 
 def thresholds() -> Thresholds:
