@@ -35,7 +35,7 @@ def _bound(text: str) -> dt.date | None:
             return dt.date.fromisoformat(text)
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.timezone.utc)
+            moment = moment.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         raise BadRequestError(
             f"datetime '{text}' is not an RFC 3339 date or date-time; write e.g. 2026-06-01, "
