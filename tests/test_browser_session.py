@@ -106,6 +106,27 @@ def test_signing_out_ends_this_browser_session_only(api: TestClient, company: di
     assert api.get("/auth/me", headers=company["bearer"]).status_code == 200
 
 
+def test_a_session_cookie_is_never_a_bearer_token_before_or_after_sign_out(api: TestClient, company: dict) -> None:
+    """The cookie's value sent as 'Authorization: Bearer' worked after sign-out, and
+    without a CSRF token for changes (finding 3 of the hostile-client issue)."""
+    browser = _browser(api)
+    csrf = _sign_in(browser)["csrf_token"]
+    cookie = browser.cookies["ol_session"]
+    as_bearer = {"Authorization": f"Bearer {cookie}"}
+    for attempt in (api.get("/auth/me", headers=as_bearer), api.get("/candidacies", headers=as_bearer),
+                    api.patch("/auth/me/registry", headers=as_bearer, json={"phone": "02 1234567"})):
+        assert attempt.status_code == 401, attempt.text
+        assert "not an access token" in attempt.json()["error"]["message"]
+        assert "non è un token di accesso" in attempt.json()["error"]["message_it"]
+    assert browser.delete("/auth/session", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert api.get("/auth/me", headers=as_bearer).status_code == 401
+    # the reverse: an access token is not a session cookie
+    token = company["bearer"]["Authorization"].removeprefix("Bearer ")
+    cookied = _browser(api)
+    cookied.cookies.set("ol_session", token)
+    assert cookied.get("/auth/me").status_code == 401
+
+
 def test_a_stale_cookie_leaves_public_pages_working(api: TestClient, company: dict) -> None:
     browser = _browser(api)
     browser.cookies.set("ol_session", "not-a-token")

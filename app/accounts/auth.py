@@ -256,8 +256,15 @@ def revoke_session(session: Session, token: str) -> bool:
 
 def principal_from_token(session: Session, token: str) -> Principal:
     """The account behind a bearer token; 401 when the token is forged, altered, expired,
-    revoked, or its account is gone or inactive."""
-    return _principal(session, _claims(token))
+    revoked, or its account is gone or inactive, and when it is a browser session's
+    cookie value: that one works only as the cookie, with its CSRF token and its
+    sign-out (a cookie copied into an Authorization header would skip both)."""
+    claims = _claims(token)
+    if "csrf" in claims or "jti" in claims:
+        raise UnauthorizedError("A browser session's cookie is not an access token; get one from /auth/token.",
+                                "Il cookie di una sessione del browser non è un token di accesso; ottenerne uno "
+                                "da /auth/token.")
+    return _principal(session, claims)
 
 
 def _principal(session: Session, claims: dict[str, Any]) -> Principal:
