@@ -138,6 +138,20 @@ def test_old_searches_are_purged(engine: Engine, searches: None, monkeypatch: py
     assert len(_rows(engine)) == 4
 
 
+@pytest.mark.parametrize("path, param", [("/analytics/demand", "until"), ("/analytics/demand", "since"),
+                                         ("/analytics/demand.csv", "until"), ("/audit", "until"),
+                                         ("/candidacies", "submitted_to")])
+def test_days_beyond_the_service_s_range_are_a_422_not_a_500(api: TestClient, accounts: dict, path: str,
+                                                              param: str) -> None:
+    """until=9999-12-31 overflowed the day after it (OverflowError, 500): finding 7 of the
+    hostile-client issue."""
+    for day in ("9999-12-31", "0001-01-01"):
+        answer = api.get(path, headers=accounts["staff"], params={param: day})
+        assert answer.status_code == 422, (path, param, day, answer.text)
+        assert answer.json()["error"]["details"][0]["location"][-1] == param
+    assert api.get(path, headers=accounts["staff"], params={param: "2100-12-31"}).status_code == 200
+
+
 def test_bad_report_parameters_are_refused(api: TestClient, accounts: dict) -> None:
     wrong = api.get("/analytics/demand", headers=accounts["staff"], params={"province": "Milano"})
     assert wrong.status_code == 422

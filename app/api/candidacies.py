@@ -3,13 +3,13 @@ list for staff."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from app.api.params import ReportDay
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import ProponentDep, StaffDep, client_ip
 from app.candidacies import inbox, lifecycle
@@ -76,7 +76,7 @@ def list_candidacies(principal: ProponentDep, session: SessionDep, status: Statu
                      kind: Annotated[Literal["A", "B"] | None, Query()] = None,
                      site_type: Annotated[str | None, Query(pattern="^(" + "|".join(v.SITE_TYPES) + ")$")] = None,
                      delegated: Annotated[bool | None, Query(description="submitted by a delegate")] = None,
-                     submitted_from: dt.date | None = None, submitted_to: dt.date | None = None,
+                     submitted_from: ReportDay = None, submitted_to: ReportDay = None,
                      stale: Annotated[bool, Query(description="published and not confirmed for too long")] = False,
                      current: Annotated[bool, Query(description="only the current version of each")] = False,
                      sort: inbox.SortKey = "id", order: Literal["asc", "desc"] = "desc",
@@ -165,7 +165,7 @@ def audit_log(_: StaffDep, session: SessionDep,
               entity_id: Annotated[str | None, Query(max_length=64)] = None,
               action: Annotated[str | None, Query(max_length=64)] = None,
               actor: Annotated[str | None, Query(max_length=254, description="e-mail, api-key:…, system")] = None,
-              since: dt.date | None = None, until: dt.date | None = None,
+              since: ReportDay = None, until: ReportDay = None,
               before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OrjsonResponse:
     return OrjsonResponse(audit.search(session, entity_type=entity_type, entity_id=entity_id, action=action,

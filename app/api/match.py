@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import Principal
+from app.api.params import ReportDay
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, require_reader
 from app.core.database import ReadSessionDep, SessionDep
@@ -44,7 +44,7 @@ def presets() -> OrjsonResponse:
     ])
 
 
-def _window(since: dt.date | None = None, until: dt.date | None = None,
+def _window(since: ReportDay = None, until: ReportDay = None,
             activity: Annotated[str | None, Query(max_length=64, description="a preset, or 'custom'")] = None,
             province: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$")] = None) -> demand.Window:
     return demand.Window(since, until, activity, province)
