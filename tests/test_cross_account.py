@@ -167,7 +167,8 @@ def test_a_delegate_declaring_another_owners_identity_renames_nothing(
     before = _others(api, engine, parties)
     renamed = "Nome Falso S.r.l."
     forged = delegate_writer(**{"Delegante: denominazione o nome e cognome": renamed,
-                                "Delegante: codice fiscale o partita IVA": OWNER_COMPANY[1]})
+                                "Delegante: codice fiscale o partita IVA": OWNER_COMPANY[1],
+                                "Delegante: legale rappresentante": "Mario Esempio"})
     forged.candidacy("Proprietario (denominazione o nome)", renamed)
     forged.candidacy("Codice fiscale o partita IVA del proprietario", OWNER_COMPANY[1])
     forged.candidacy("Denominazione dell'opportunità", A_SITE)

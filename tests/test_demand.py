@@ -205,3 +205,65 @@ def test_searches_wait_when_the_database_is_unreachable(caplog: pytest.LogCaptur
     assert log.flush() == 0
     assert len(log.pending) == 100
     assert "could not record 100 searches" in caplog.text
+
+
+MILANO_BOX = [[9.0, 45.3], [9.4, 45.3], [9.4, 45.6], [9.0, 45.6], [9.0, 45.3]]
+
+
+@pytest.mark.parametrize("planted", [
+    {"type": "Polygon", "coordinates": [MILANO_BOX], "contact": "mario.rossi@example.com"},
+    {"type": "Polygon", "coordinates": [MILANO_BOX], "properties": {"cf": "RSSMRA85T10A562S"}},
+    {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [MILANO_BOX]}, "properties": {}},
+    {"type": "Polygon", "coordinates": [[[9.0, 45.3, "mario.rossi@example.com"], *MILANO_BOX[1:]]]},
+])
+def test_a_polygon_is_strict_geojson_and_nothing_planted_in_it_is_stored(
+        api: TestClient, accounts: dict, engine: Engine, searches: None, planted: dict) -> None:
+    """Unknown keys inside area.polygon were kept and stored with the recorded search
+    (finding 6 of the hostile-client issue): now they are a 422 and nothing is recorded."""
+    answer = api.post("/match", headers=accounts["staff"], json={"area": {"polygon": planted}})
+    assert answer.status_code == 422, answer.text
+    assert _rows(engine, api) == []
+
+
+def test_a_recorded_polygon_is_stored_once_and_normalised(api: TestClient, accounts: dict, engine: Engine,
+                                                          searches: None) -> None:
+    """A 0.69 MB polygon was stored as 1.7 MB, copied into every near miss: the near
+    misses now keep its size only, and the requirement keeps type and coordinates."""
+    ring = [[9.0 + 0.4 * i / 2000, 45.3] for i in range(2000)] + [[9.4, 45.6], [9.0, 45.6], [9.0, 45.3]]
+    polygon = {"type": "Polygon", "coordinates": [[[x, y, 120.0] for x, y in ring]]}  # with heights
+    answer = api.post("/match", headers=accounts["staff"],
+                      json={"area": {"polygon": polygon}, "land_area_m2": {"min": 40_000}, "near_misses": 10})
+    assert answer.status_code == 200, answer.text
+    [row] = _rows(engine, api)
+    stored = row["requirement"]["area"]["polygon"]
+    assert set(stored) == {"type", "coordinates"} and len(stored["coordinates"][0][0]) == 2
+    sent = len(json.dumps(polygon))
+    assert len(json.dumps(row["near_misses"])) < sent / 10 and len(json.dumps(row, default=str)) < 1.5 * sent
+    area_asked = [f["asked"] for m in row["near_misses"] for f in m["fails"] if f["criterion"] == "area"]
+    assert all(a == {"polygon_vertices": 2003} for a in area_asked)
+
+
+def test_a_polygon_with_too_many_vertices_is_refused_with_how_to_fix_it(api: TestClient) -> None:
+    ring = [[9.0 + 0.4 * i / 6000, 45.3] for i in range(6000)] + [[9.4, 45.6], [9.0, 45.3]]
+    answer = api.post("/match", json={"area": {"polygon": {"type": "Polygon", "coordinates": [ring]}}})
+    assert answer.status_code == 422
+    assert "at most 5000" in json.dumps(answer.json()["error"]["details"])
+
+
+def test_area_matches_are_rate_limited_per_address(api: TestClient, engine: Engine,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPPORTUNITY_LIMIT_AREA_MATCHES", "3")
+    settings.limit_settings.cache_clear()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rate_limits"))
+        body = {"area": {"point": [9.19, 45.46], "radius_km": 10}}
+        codes = [api.post("/match", json=body).status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+        refused = api.post("/match", json=body)
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert api.post("/match", json={"land_area_m2": {"min": 1000}}).status_code == 200  # plain matches flow
+    finally:
+        settings.limit_settings.cache_clear()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rate_limits"))

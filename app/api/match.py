@@ -10,10 +10,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import Principal
+from app.accounts.ratelimit import hit
 from app.api.params import ReportDay
 from app.api.responses import OrjsonResponse, attachment, error_responses
-from app.api.security import StaffDep, require_reader
+from app.api.security import StaffDep, client_ip, require_reader
 from app.core.database import ReadSessionDep, SessionDep
+from app.core.settings import limit_settings
 from app.scouting import demand
 from app.scouting.matching import match
 from app.scouting.requirements import Requirement, load_presets, resolve
@@ -28,6 +30,10 @@ def match_sites(request: Request, session: ReadSessionDep, requirement: Requirem
     """Results pass every hard constraint, ranked by a 0-100 score explained per
     criterion; near misses fail one or two hard constraints and say by how much. The
     search is recorded for unmet-demand analytics, without personal data."""
+    if requirement.area is not None:  # the expensive kind: counted per account or address
+        limits = limit_settings()
+        who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+        hit(session, f"match-area:{who}", limits.area_matches, limits.window_seconds)
     answer = match(session.connection(), requirement)
     caller = "staff" if principal.is_staff else "reader" if principal.role == "reader" else "public"
     if demand.should_record(caller):

@@ -139,6 +139,8 @@ class LimitSettings(BaseSettings):
     login_slowdown_step_s: float = Field(default=0.25, ge=0)
     login_slowdown_max_s: float = Field(default=3.0, ge=0)
     uploads: int = Field(default=30, ge=1)  # per account or address
+    # matches with an area of interest (geometry work on every site near it), per account or address
+    area_matches: int = Field(default=60, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # every body but uploads
 
 

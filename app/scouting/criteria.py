@@ -166,7 +166,7 @@ def area_clause(s: Snapshot, area: AreaOfInterest) -> Clause:
                     f"{italian(km)} dal punto indicato, richiesto ≤ {italian(asked)}")
         return Clause("area", distance_km <= radius, graded_max(distance_km, radius), distance_km, explain,
                       exact=lambda at: exact_km(s, *area.point, at))
-    inside = within_polygon(s, shape(area.polygon))
+    inside = within_polygon(s, shape(area.polygon.model_dump()))
     return boolean("area", inside, ("inside the area of interest", "dentro l'area indicata"),
                     ("outside the area of interest", "fuori dall'area indicata"))
 

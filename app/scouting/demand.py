@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.core.settings import analytics_settings
 from app.scouting.models import MatchSearch
-from app.scouting.requirements import Requirement
+from app.scouting.requirements import AreaOfInterest, Requirement
 
 FEW = 3  # fewer results than this is "few"
 logger = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 def _asked(requirement: Requirement, criterion: str) -> Any:
     value = getattr(requirement, criterion, None)
+    if isinstance(value, AreaOfInterest):
+        return value.summary()
     if hasattr(value, "model_dump"):
         return value.model_dump(exclude_none=True)
     return value if isinstance(value, (int, float, str, bool, list)) else None

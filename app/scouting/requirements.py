@@ -18,6 +18,7 @@ from ingest import vocabulary as v
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "data" / "presets"
 MAX_LIST = 50  # more provinces, zonings or criteria than exist is an error, not work
+MAX_VERTICES = 5_000  # a province's outline simplified to 100 m has about 2,000
 TENURE = {
     "buy": ("vendita", "vendita_o_locazione"),
     "lease": ("locazione", "vendita_o_locazione", "diritto_superficie"),
@@ -44,13 +45,42 @@ class Range(BaseModel):
         return self
 
 
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+# [longitude, latitude], or with a height, which is dropped
+Position = tuple[Longitude, Latitude] | tuple[Longitude, Latitude, float]
+Ring = Annotated[list[Position], Field(min_length=4, max_length=MAX_VERTICES)]
+
+
+class GeoPolygon(BaseModel):
+    """A GeoJSON Polygon, and nothing else: any other member is refused, so nothing but
+    the outline is ever stored with a search."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Polygon"]
+    coordinates: Annotated[list[Ring], Field(min_length=1, max_length=100)]
+
+
+class GeoMultiPolygon(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["MultiPolygon"]
+    coordinates: Annotated[list[Annotated[list[Ring], Field(min_length=1, max_length=100)]],
+                           Field(min_length=1, max_length=100)]
+
+
+def _rings(polygon: GeoPolygon | GeoMultiPolygon) -> list[list[Position]]:
+    return polygon.coordinates if isinstance(polygon, GeoPolygon) else [r for p in polygon.coordinates for r in p]
+
+
 class AreaOfInterest(BaseModel):
     """A point with a radius, or a GeoJSON polygon (WGS84)."""
 
     model_config = ConfigDict(extra="forbid")
     point: tuple[float, float] | None = Field(default=None, description="[longitude, latitude]")
     radius_km: float | None = Field(default=None, ge=0.1, le=300)
-    polygon: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon or MultiPolygon")
+    polygon: Annotated[GeoPolygon | GeoMultiPolygon, Field(discriminator="type")] | None = Field(
+        default=None, description=f"GeoJSON Polygon or MultiPolygon: type and coordinates only, at most "
+                                  f"{MAX_VERTICES} vertices")
 
     @model_validator(mode="after")
     def _one_shape(self) -> AreaOfInterest:
@@ -61,13 +91,33 @@ class AreaOfInterest(BaseModel):
         if self.point is not None and not (-180 <= self.point[0] <= 180 and -90 <= self.point[1] <= 90):
             raise ValueError("point must be [longitude, latitude] in degrees")
         if self.polygon is not None:
+            vertices = sum(len(ring) for ring in _rings(self.polygon))
+            if vertices > MAX_VERTICES:
+                raise ValueError(f"polygon has {vertices} vertices; simplify it to at most {MAX_VERTICES}")
+            self.polygon.coordinates = _flat(self.polygon)
             try:
-                geometry = shape(self.polygon)
-            except Exception as exc:  # shapely raises several kinds for bad GeoJSON
+                geometry = shape(self.polygon.model_dump())
+            except Exception as exc:  # shapely raises several kinds for bad rings
                 raise ValueError(f"polygon is not valid GeoJSON: {exc}") from exc
-            if geometry.geom_type not in ("Polygon", "MultiPolygon") or not geometry.is_valid:
-                raise ValueError("polygon must be a valid GeoJSON Polygon or MultiPolygon")
+            if not geometry.is_valid:
+                raise ValueError("polygon must be a valid Polygon or MultiPolygon (its outline crosses itself)")
         return self
+
+    def summary(self) -> dict[str, Any]:
+        """What a recorded search keeps of the area beside its near misses: its kind and
+        size, not the outline again for every site."""
+        if self.polygon is None:
+            return {"point": list(self.point or ()), "radius_km": self.radius_km}
+        return {"polygon_vertices": sum(len(ring) for ring in _rings(self.polygon))}
+
+
+def _flat(polygon: GeoPolygon | GeoMultiPolygon) -> Any:
+    """The coordinates without heights, rounded to 7 decimals (1 cm)."""
+    def ring(points: list[Position]) -> list[Position]:
+        return [(round(p[0], 7), round(p[1], 7)) for p in points]
+    if isinstance(polygon, GeoPolygon):
+        return [ring(r) for r in polygon.coordinates]
+    return [[ring(r) for r in part] for part in polygon.coordinates]
 
 
 class Requirement(BaseModel):
