@@ -5,11 +5,11 @@ The published site is the fictional company's workbook of tests/workbooks.py."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point
 from sqlalchemy import Engine, text
 
-from app.api import sites as sites_api
+from app.api.queues import WorkQueue
 from app.core import settings
 from app.documents.pdf import Formats
 from geo.mapimage import MapContent, Place, frame, render_svg
@@ -158,13 +158,18 @@ def test_expose_errors(api: TestClient, engine: Engine, catalogue: list[int]) ->
 
 def test_a_busy_printer_says_when_to_come_back(api: TestClient, catalogue: list[int],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    slots = threading.BoundedSemaphore(1)
-    slots.acquire()
-    monkeypatch.setattr(sites_api, "_PRINTING", slots)
-    monkeypatch.setattr(sites_api, "_PRINT_WAIT_S", 0.05)
+    """A full waiting room is told at once; a wait past its time too (no thread held)."""
+    full = WorkQueue("printing", slots=1, waiting_max=0, wait_s=10)
+    full.working = 1
+    monkeypatch.setitem(api.app.state.queues, "printing", full)
     busy = api.get(f"/sites/{catalogue[0]}/expose.pdf")
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
     assert busy.json()["error"]["message"].startswith("The service is busy with other requests")
+    stuck = WorkQueue("printing", slots=1, waiting_max=4, wait_s=0.05)
+    stuck._free = asyncio.Semaphore(0)  # nobody ever gets a slot
+    monkeypatch.setitem(api.app.state.queues, "printing", stuck)
+    assert api.get(f"/sites/{catalogue[0]}/expose.pdf").status_code == 503
+    assert (stuck.refused, stuck.waiting) == (1, 0)
 
 
 def test_figures_are_written_the_way_each_language_reads_them() -> None:

@@ -29,7 +29,11 @@ def _audit(session: Session, email: str, ok: bool, role: str | None, address: st
     session.commit()
 
 
-def _throttle(session: Session, account: str, address: str | None) -> None:
+def admit(session: Session, email: str, address: str | None) -> float:
+    """Count the attempt (429 past the limits) and return how long it must wait first:
+    the slow-down for an account under attack. The caller waits (the API on its event
+    loop, so a waiting attempt holds no thread)."""
+    account = email.strip().lower()
     limits = limit_settings()
     window = limits.window_seconds
     if address:  # unknown peers (a Unix socket) would otherwise share one bucket
@@ -37,16 +41,23 @@ def _throttle(session: Session, account: str, address: str | None) -> None:
         if current(session, f"login-fail:{account}:{address}", window) >= limits.login_failures_per_address:
             raise refuse(window)
     excess = current(session, f"login-fail:{account}", window) - limits.login_failures_before_slowdown
-    if excess > 0:
-        time.sleep(min(excess * limits.login_slowdown_step_s, limits.login_slowdown_max_s))
+    session.commit()  # give the connection back before any wait
+    return min(excess * limits.login_slowdown_step_s, limits.login_slowdown_max_s) if excess > 0 else 0.0
 
 
 def sign_in(session: Session, email: str, password: str, address: str | None,
             csrf: str | None = None) -> tuple[User, str, int]:
     """The account, an access token and its lifetime in seconds; 401 or 429 otherwise.
-    ``csrf`` binds a browser session's CSRF token into the token."""
+    ``csrf`` binds a browser session's CSRF token into the token. Waits in this thread:
+    for commands and tests; the API admits, waits and verifies separately."""
+    time.sleep(admit(session, email, address))
+    return verify(session, email, password, address, csrf)
+
+
+def verify(session: Session, email: str, password: str, address: str | None,
+           csrf: str | None = None) -> tuple[User, str, int]:
+    """The password check (argon2id: the expensive part) and its audit record."""
     account = email.strip().lower()
-    _throttle(session, account, address)
     try:
         user = authenticate(session, email, password)
     except UnauthorizedError:

@@ -4,13 +4,16 @@ administration for admins."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.accounts.auth import (
     authenticate,
@@ -23,7 +26,8 @@ from app.accounts.auth import (
 )
 from app.accounts.models import ApiKey, User
 from app.accounts.ratelimit import count, current, refuse
-from app.accounts.signin import sign_in
+from app.accounts.signin import admit, verify
+from app.api.queues import queue
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import CSRF_COOKIE, SESSION_COOKIE, AccountDep, AdminDep, client_ip
 from app.candidacies.intake import proponent_prefill
@@ -36,10 +40,22 @@ from app.core.settings import auth_settings, limit_settings
 router = APIRouter(tags=["accounts"], responses=error_responses(401, 403, 422, 429, 503))
 
 
+async def _sign_in(request: Request, session: Session, email: str, password: str,
+                   csrf: str | None = None) -> tuple[User, str, int]:
+    """Admit the attempt (rate limits), wait out any slow-down on the event loop, then
+    check the password in the hashing queue: a flood of sign-ins holds no thread while
+    it waits, and never more hashing threads than the queue's slots."""
+    address = client_ip(request)
+    delay = await to_thread.run_sync(admit, session, email, address)
+    if delay:
+        await asyncio.sleep(delay)
+    return await queue(request, "hashing").run(lambda: verify(session, email, password, address, csrf))
+
+
 @router.post("/auth/token", summary="Sign in: an access token for an e-mail and password")
-def login(request: Request, session: SessionDep,
-          form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> OrjsonResponse:
-    user, token, lifetime = sign_in(session, form.username, form.password, client_ip(request))
+async def login(request: Request, session: SessionDep,
+                form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> OrjsonResponse:
+    user, token, lifetime = await _sign_in(request, session, form.username, form.password)
     return OrjsonResponse({"access_token": token, "token_type": "bearer", "expires_in": lifetime,
                            "role": user.role})
 
@@ -76,9 +92,9 @@ def _session_response(body: dict[str, Any], token: str, csrf: str, lifetime: int
 
 
 @router.post("/auth/session", summary="Sign in from a browser: an HttpOnly session cookie and a CSRF token")
-def open_session(request: Request, session: SessionDep, body: Credentials) -> OrjsonResponse:
+async def open_session(request: Request, session: SessionDep, body: Credentials) -> OrjsonResponse:
     csrf = secrets.token_urlsafe(24)
-    user, token, lifetime = sign_in(session, body.email, body.password, client_ip(request), csrf=csrf)
+    user, token, lifetime = await _sign_in(request, session, body.email, body.password, csrf=csrf)
     return _session_response({"role": user.role, "email": user.email}, token, csrf, lifetime)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -75,11 +75,15 @@ def close_enquiry(staff: StaffDep, session: SessionDep, enquiry_id: int, body: C
 @router.get("/enquiries/{enquiry_id}/comparison.pdf", response_class=Response,
             responses={200: {"content": {PDF: {}}}},
             summary="2-5 published sites side by side with how each meets the enquiry (staff, PDF)")
-def enquiry_comparison(_: StaffDep, session: SessionDep, enquiry_id: int,
-                       ids: Annotated[str, Query(description="2 to 5 site ids, comma separated")],
-                       lang: Lang = "it") -> Response:
-    enquiry = enquiries.get(session, enquiry_id)
+async def enquiry_comparison(request: Request, staff: StaffDep, session: SessionDep, enquiry_id: int,
+                             ids: Annotated[str, Query(description="2 to 5 site ids, comma separated")],
+                             lang: Lang = "it") -> Response:
     wanted = site_ids(ids, COMPARE_MIN, COMPARE_MAX)
-    name = f"confronto-richiesta-{enquiry.id}.pdf" if lang == "it" else f"enquiry-{enquiry.id}-comparison.pdf"
-    return printed(lambda: comparison_pdf(session.connection(), wanted, lang,
-                                          enquiries.assessments(session, enquiry, wanted), enquiry.name), name)
+
+    def render() -> bytes:
+        enquiry = enquiries.get(session, enquiry_id)
+        return comparison_pdf(session.connection(), wanted, lang, enquiries.assessments(session, enquiry, wanted),
+                              enquiry.name)
+
+    name = f"confronto-richiesta-{enquiry_id}.pdf" if lang == "it" else f"enquiry-{enquiry_id}-comparison.pdf"
+    return await printed(request, session, staff, render, name)

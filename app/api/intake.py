@@ -9,7 +9,6 @@ and nothing is stored, so reads stay answered during any burst of uploads."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Annotated, Literal, TypeVar
 
@@ -20,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.accounts.auth import Principal
 from app.accounts.ratelimit import hit
+from app.api.queues import queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
 from app.candidacies.intake import check_workbook, proponent_prefill, submit
 from app.core.database import SessionDep
-from app.core.errors import PayloadTooLargeError, ServiceBusyError
+from app.core.errors import PayloadTooLargeError
 from app.core.settings import limit_settings, upload_settings
 from ingest.annotate import annotate
 from ingest.template import build_template
@@ -55,26 +55,10 @@ def limit_uploads(session: Session, request: Request, principal: Principal) -> N
     hit(session, f"upload:{who}", limits.uploads, limits.window_seconds)
 
 
-def parsing_slots(request: Request) -> asyncio.Semaphore:
-    """This worker's parsing slots (made on first use, on the worker's own event loop)."""
-    state = request.app.state
-    if getattr(state, "parsing_slots", None) is None:
-        state.parsing_slots = asyncio.Semaphore(upload_settings().concurrency)
-    return state.parsing_slots
-
-
 async def offload(request: Request, session: Session, principal: Principal, work: Callable[[], T]) -> T:
-    """Count the upload, wait for a parsing slot, run ``work`` in a thread."""
+    """Count the upload, wait in the parsing queue, run ``work`` in a thread."""
     await to_thread.run_sync(limit_uploads, session, request, principal)
-    slots, wait = parsing_slots(request), upload_settings().queue_seconds
-    try:
-        await asyncio.wait_for(slots.acquire(), timeout=wait)
-    except TimeoutError:
-        raise ServiceBusyError(max(int(wait // 2), 1)) from None
-    try:
-        return await to_thread.run_sync(work)
-    finally:
-        slots.release()
+    return await queue(request, "parsing").run(work)
 
 
 def _xlsx(data: bytes, filename: str) -> Response:

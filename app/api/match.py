@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.accounts.auth import Principal
 from app.accounts.ratelimit import hit
 from app.api.params import ReportDay
+from app.api.queues import queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import StaffDep, client_ip, require_reader
 from app.core.database import ReadSessionDep, SessionDep
@@ -25,16 +27,22 @@ router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)],
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement")
-def match_sites(request: Request, session: ReadSessionDep, requirement: Requirement,
-                principal: Annotated[Principal, Depends(require_reader)]) -> OrjsonResponse:
+async def match_sites(request: Request, session: ReadSessionDep, requirement: Requirement,
+                      principal: Annotated[Principal, Depends(require_reader)]) -> OrjsonResponse:
     """Results pass every hard constraint, ranked by a 0-100 score explained per
     criterion; near misses fail one or two hard constraints and say by how much. The
-    search is recorded for unmet-demand analytics, without personal data."""
-    if requirement.area is not None:  # the expensive kind: counted per account or address
-        limits = limit_settings()
-        who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
-        hit(session, f"match-area:{who}", limits.area_matches, limits.window_seconds)
-    answer = match(session.connection(), requirement)
+    search is recorded for unmet-demand analytics, without personal data. A requirement
+    with an area of interest (geometry on every site near it) is counted per account or
+    address and waits in its own queue."""
+
+    def work() -> dict[str, Any]:
+        if requirement.area is not None:
+            limits = limit_settings()
+            who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+            hit(session, f"match-area:{who}", limits.area_matches, limits.window_seconds)
+        return match(session.connection(), requirement)
+
+    answer = await (queue(request, "area").run(work) if requirement.area is not None else to_thread.run_sync(work))
     caller = "staff" if principal.is_staff else "reader" if principal.role == "reader" else "public"
     if demand.should_record(caller):
         request.app.state.searches.add(resolve(requirement), answer, caller)

@@ -116,6 +116,7 @@ async def require_admin(principal: PrincipalDep) -> Principal:
     return principal
 
 
+ReaderDep = Annotated[Principal, Depends(require_reader)]
 AccountDep = Annotated[Principal, Depends(require_account)]
 ProponentDep = Annotated[Principal, Depends(require_proponent)]
 StaffDep = Annotated[Principal, Depends(require_staff)]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from app.accounts.auth import Principal
+from app.accounts.ratelimit import hit
+from app.api.queues import queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
-from app.api.security import StaffDep, require_reader
+from app.api.security import ReaderDep, StaffDep, client_ip, require_reader
 from app.candidacies.reports import site_report
 from app.catalogue.exports import shortlist_rows, to_csv, to_geojson, to_xlsx
 from app.core.database import SessionDep
-from app.core.errors import BadRequestError, ServiceBusyError
+from app.core.errors import BadRequestError
+from app.core.settings import limit_settings
 from app.documents.pdf import comparison_pdf, expose_pdf
 from ingest.fields import field_place
 
@@ -30,10 +35,6 @@ MAX_SHORTLIST = 500
 COMPARE_MIN, COMPARE_MAX = 2, 5
 PDF = "application/pdf"
 Lang = Annotated[Literal["it", "en"], Query(description="language of the document")]
-# printing takes a few hundred milliseconds of CPU: a few at a time per worker, the rest
-# are told to come back rather than queueing behind each other
-_PRINTING = threading.BoundedSemaphore(2)
-_PRINT_WAIT_S = 10
 
 
 def site_ids(ids: str, low: int, high: int) -> list[int]:
@@ -49,14 +50,15 @@ def site_ids(ids: str, low: int, high: int) -> list[int]:
     return wanted
 
 
-def printed(render: Callable[[], bytes], filename: str) -> Response:
-    """A PDF answer, rendered in one of the worker's printing slots."""
-    if not _PRINTING.acquire(timeout=_PRINT_WAIT_S):
-        raise ServiceBusyError()
-    try:
-        body = render()
-    finally:
-        _PRINTING.release()
+async def printed(request: Request, session: Session, principal: Principal, render: Callable[[], bytes],
+                  filename: str) -> Response:
+    """A PDF answer: counted per account or address, then rendered in the worker's printing
+    queue (printing takes a few hundred milliseconds of CPU; a flood of PDFs waits there,
+    holding no thread, or is told when to come back)."""
+    limits = limit_settings()
+    who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+    await to_thread.run_sync(hit, session, f"pdf:{who}", limits.pdfs, limits.window_seconds)
+    body = await queue(request, "printing").run(render)
     return Response(body, media_type=PDF, headers={"Content-Disposition": attachment(filename)})
 
 
@@ -81,16 +83,17 @@ def export(
 
 @router.get("/sites/compare.pdf", summary="Compare 2-5 published sites side by side (PDF)",
             response_class=Response, responses={200: {"content": {PDF: {}}}})
-def compare(session: SessionDep,
-            ids: Annotated[str, Query(description="2 to 5 site ids, comma separated, in the order wanted")],
-            lang: Lang = "it") -> Response:
+async def compare(request: Request, session: SessionDep, principal: ReaderDep,
+                  ids: Annotated[str, Query(description="2 to 5 site ids, comma separated, in the order wanted")],
+                  lang: Lang = "it") -> Response:
     wanted = site_ids(ids, COMPARE_MIN, COMPARE_MAX)
     name = "confronto-siti.pdf" if lang == "it" else "site-comparison.pdf"
-    return printed(lambda: comparison_pdf(session.connection(), wanted, lang), name)
+    return await printed(request, session, principal, lambda: comparison_pdf(session.connection(), wanted, lang), name)
 
 
 @router.get("/sites/{site_id}/expose.pdf", summary="A published site's exposé for investors (PDF)",
             response_class=Response, responses={200: {"content": {PDF: {}}}})
-def expose(session: SessionDep, site_id: int, lang: Lang = "it") -> Response:
+async def expose(request: Request, session: SessionDep, principal: ReaderDep, site_id: int,
+                 lang: Lang = "it") -> Response:
     name = f"scheda-sito-{site_id}.pdf" if lang == "it" else f"site-profile-{site_id}.pdf"
-    return printed(lambda: expose_pdf(session.connection(), site_id, lang), name)
+    return await printed(request, session, principal, lambda: expose_pdf(session.connection(), site_id, lang), name)

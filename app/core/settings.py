@@ -141,7 +141,33 @@ class LimitSettings(BaseSettings):
     uploads: int = Field(default=30, ge=1)  # per account or address
     # matches with an area of interest (geometry work on every site near it), per account or address
     area_matches: int = Field(default=60, ge=1)
+    pdfs: int = Field(default=30, ge=1)  # exposés and comparisons, per account or address
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # every body but uploads
+
+
+class QueueSettings(BaseSettings):
+    """The expensive kinds of request, each in its own queue per worker: so many at work at
+    once, so many more waiting (on the event loop: no thread, no connection) for so long,
+    and 503 with Retry-After beyond. Workbook parsing takes its slots and wait from
+    OPPORTUNITY_UPLOAD_CONCURRENCY and _QUEUE_SECONDS."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_QUEUE_", extra="ignore")
+
+    parsing_waiting: int = Field(default=8, ge=0)
+    printing_slots: int = Field(default=2, ge=1)  # PDFs: a few hundred ms of CPU each
+    printing_waiting: int = Field(default=8, ge=0)
+    printing_wait_s: float = Field(default=10, gt=0)
+    hashing_slots: int = Field(default=2, ge=1)  # argon2id: ~50 ms and 64 MiB each
+    hashing_waiting: int = Field(default=32, ge=0)
+    hashing_wait_s: float = Field(default=5, gt=0)
+    area_slots: int = Field(default=2, ge=1)  # matches with an area of interest
+    area_waiting: int = Field(default=16, ge=0)
+    area_wait_s: float = Field(default=5, gt=0)
+
+
+@lru_cache
+def queue_settings() -> QueueSettings:
+    return QueueSettings()
 
 
 class FreshnessSettings(BaseSettings):
