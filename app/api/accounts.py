@@ -8,7 +8,6 @@ import asyncio
 import secrets
 from typing import Annotated, Any, Literal
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
@@ -27,7 +26,7 @@ from app.accounts.auth import (
 from app.accounts.models import ApiKey, User
 from app.accounts.ratelimit import count, current, refuse
 from app.accounts.signin import admit, verify
-from app.api.queues import queue
+from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, error_responses
 from app.api.security import CSRF_COOKIE, SESSION_COOKIE, AccountDep, AdminDep, client_ip
 from app.candidacies.intake import proponent_prefill
@@ -46,7 +45,7 @@ async def _sign_in(request: Request, session: Session, email: str, password: str
     check the password in the hashing queue: a flood of sign-ins holds no thread while
     it waits, and never more hashing threads than the queue's slots."""
     address = client_ip(request)
-    delay = await to_thread.run_sync(admit, session, email, address)
+    delay = await admitted(request, admit, session, email, address)
     if delay:
         await asyncio.sleep(delay)
     return await queue(request, "hashing").run(lambda: verify(session, email, password, address, csrf))

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal, TypeVar
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import Principal
 from app.accounts.ratelimit import hit
-from app.api.queues import queue
+from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
 from app.candidacies.intake import check_workbook, proponent_prefill, submit
@@ -57,7 +56,7 @@ def limit_uploads(session: Session, request: Request, principal: Principal) -> N
 
 async def offload(request: Request, session: Session, principal: Principal, work: Callable[[], T]) -> T:
     """Count the upload, wait in the parsing queue, run ``work`` in a thread."""
-    await to_thread.run_sync(limit_uploads, session, request, principal)
+    await admitted(request, limit_uploads, session, request, principal)
     return await queue(request, "parsing").run(work)
 
 

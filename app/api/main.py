@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio.to_thread
 import psycopg
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
@@ -40,7 +41,7 @@ from app.api import (
 )
 from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, KeepAliveLimit, SecurityHeaders
-from app.api.queues import make_queues
+from app.api.queues import ADMISSION_THREADS, make_queues
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
 from app.core.database import make_engine, resolve_service_url
@@ -68,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     analytics = analytics_settings()
     app.state.searches = searches = demand.SearchLog(engine, analytics.pending_max)
     app.state.queues = make_queues()  # on this worker's event loop
+    app.state.admission = CapacityLimiter(ADMISSION_THREADS)
     flusher = asyncio.create_task(_flush_searches(searches, analytics.flush_interval_s))
     await anyio.to_thread.run_sync(_load_snapshot, engine)
     try:

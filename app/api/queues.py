@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 
 from app.core.errors import ServiceBusyError
@@ -62,6 +62,19 @@ class WorkQueue:
         finally:
             self.working -= 1
             self._free.release()
+
+
+ADMISSION_THREADS = 4
+
+
+async def admitted(request: Request, check: Callable[..., T], *args: object) -> T:
+    """Run an admission check (a rate-limit count in PostgreSQL) on one of a few threads of
+    its own: a flood's checks wait on the event loop for those, instead of taking every
+    thread and connection the reads need while they wait for the pool."""
+    state = request.app.state
+    if getattr(state, "admission", None) is None:
+        state.admission = CapacityLimiter(ADMISSION_THREADS)
+    return await to_thread.run_sync(check, *args, limiter=state.admission)
 
 
 def make_queues() -> dict[str, WorkQueue]:

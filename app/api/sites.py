@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import Principal
 from app.accounts.ratelimit import hit
-from app.api.queues import queue
+from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import ReaderDep, StaffDep, client_ip, require_reader
 from app.candidacies.reports import site_report
@@ -57,7 +56,7 @@ async def printed(request: Request, session: Session, principal: Principal, rend
     holding no thread, or is told when to come back)."""
     limits = limit_settings()
     who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
-    await to_thread.run_sync(hit, session, f"pdf:{who}", limits.pdfs, limits.window_seconds)
+    await admitted(request, hit, session, f"pdf:{who}", limits.pdfs, limits.window_seconds)
     body = await queue(request, "printing").run(render)
     return Response(body, media_type=PDF, headers={"Content-Disposition": attachment(filename)})
 

@@ -140,8 +140,8 @@ class LimitSettings(BaseSettings):
     login_slowdown_max_s: float = Field(default=3.0, ge=0)
     uploads: int = Field(default=30, ge=1)  # per account or address
     # matches with an area of interest (geometry work on every site near it), per account or address
-    area_matches: int = Field(default=60, ge=1)
-    pdfs: int = Field(default=30, ge=1)  # exposés and comparisons, per account or address
+    area_matches: int = Field(default=20, ge=1)
+    pdfs: int = Field(default=10, ge=1)  # exposés and comparisons, per account or address
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # every body but uploads
 
 
@@ -156,12 +156,12 @@ class QueueSettings(BaseSettings):
     parsing_waiting: int = Field(default=8, ge=0)
     printing_slots: int = Field(default=2, ge=1)  # PDFs: a few hundred ms of CPU each
     printing_waiting: int = Field(default=8, ge=0)
-    printing_wait_s: float = Field(default=10, gt=0)
+    printing_wait_s: float = Field(default=30, gt=0)
     hashing_slots: int = Field(default=2, ge=1)  # argon2id: ~50 ms and 64 MiB each
-    hashing_waiting: int = Field(default=32, ge=0)
-    hashing_wait_s: float = Field(default=5, gt=0)
+    hashing_waiting: int = Field(default=64, ge=0)
+    hashing_wait_s: float = Field(default=30, gt=0)
     area_slots: int = Field(default=2, ge=1)  # matches with an area of interest
-    area_waiting: int = Field(default=16, ge=0)
+    area_waiting: int = Field(default=32, ge=0)
     area_wait_s: float = Field(default=5, gt=0)
 
 
