@@ -23,7 +23,7 @@ from app.documents.pdf import comparison_pdf, expose_pdf
 from ingest.fields import field_place
 
 router = APIRouter(tags=["sites"], dependencies=[Depends(require_reader)],
-                   responses=error_responses(400, 401, 403, 404, 422, 503))
+                   responses=error_responses(400, 401, 403, 404, 422, 429, 503))
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -31,6 +31,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.exc import DataError, ProgrammingError
 
 from app.catalogue import cql2
 from app.catalogue.models import Site, SiteListing
@@ -326,7 +327,18 @@ def fetch_items(conn: Connection, collection: Collection, query: ItemsQuery) -> 
         statement = _STATEMENTS.get(key)
         if statement is None:
             statement = _STATEMENTS[key] = _items_statement(collection, query)
-    row = conn.execute(statement, params).one()
+    try:
+        row = conn.execute(statement, params).one()
+    except (ProgrammingError, DataError) as exc:
+        if not query.cql2:
+            raise
+        # the checks above know every combination this service was shown; a new one the
+        # database refuses is the caller's filter, not a server error
+        raise BadRequestError(
+            "The CQL2 filter compares values the database cannot compare; check each property's type at "
+            f"/collections/{collection.id}/queryables.",
+            "Il filtro CQL2 confronta valori che il database non può confrontare; verificare il tipo di ogni "
+            f"proprietà in /collections/{collection.id}/queryables.") from exc
     return row.matched, row.features
 
 

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy import filters
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
 from sqlalchemy import ColumnElement, func
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.errors import BadRequestError
 
@@ -82,9 +84,9 @@ def parse(text: str) -> Any:
 MAX_CHARS = 4_000
 MAX_NODES = 300  # also bounds the nesting depth, so walking the tree cannot overflow the stack
 FUNCTIONS = frozenset(filters.function_map)
-NUMBER, TEXT, DATE, BOOL, GEOMETRY, OTHER = "number", "text", "date", "boolean", "geometry", "other"
+NUMBER, TEXT, DATE, BOOL, GEOMETRY, UUID, OTHER = "number", "text", "date", "boolean", "geometry", "uuid", "other"
 KIND_IT = {NUMBER: "un numero", TEXT: "un testo", DATE: "una data", BOOL: "un sì/no", GEOMETRY: "una geometria",
-           OTHER: "un valore"}
+           UUID: "un identificativo", OTHER: "un valore"}
 
 
 def _bad(en: str, it: str) -> BadRequestError:
@@ -105,6 +107,8 @@ def kind_of(column: Any) -> str:
         return NUMBER
     if issubclass(python_type, dt.date):
         return DATE
+    if python_type is uuid.UUID:
+        return UUID
     return TEXT if python_type is str else OTHER
 
 
@@ -146,6 +150,9 @@ class _Checker:
             raise _bad(f"{node.name.upper()}() works on text only.", f"{node.name.upper()}() vale solo per i testi.")
         if isinstance(node, ast.IsNull) and isinstance(node.lhs, ast.Attribute):
             return node  # any returned property may be tested for a value
+        if isinstance(node, ast.IsNull) and not isinstance(node.lhs, ast.Node):
+            raise _bad("IS NULL tests a property, e.g. description_en IS NULL.",
+                       "IS NULL verifica una proprietà, es. description_en IS NULL.")
         if isinstance(node, ast.Attribute) and node.name in self.null_only:
             raise _bad(f"{node.name} is a list or an object: only '{node.name} IS NULL' or "
                        f"'{node.name} IS NOT NULL' can test it.",
@@ -173,7 +180,7 @@ class _Checker:
         geometry property), never a text that looks like one or another property."""
         for side in (node.lhs, node.rhs):
             is_envelope = isinstance(side, ast.Function) and side.name.lower() in ("bbox", "envelope")
-            if not is_envelope and self._kind(side) in (NUMBER, TEXT, DATE, BOOL):
+            if not is_envelope and self._kind(side) not in (GEOMETRY, OTHER):
                 shown = side.name if isinstance(side, ast.Attribute) else repr(side)
                 raise _bad(f"{type(node).__name__} compares geometries, and {shown} is not one; write e.g. "
                            "S_INTERSECTS(geometry, BBOX(9.0,45.3,9.4,45.6)).",
@@ -197,6 +204,10 @@ class _Checker:
     def _kind(self, value: Any) -> str:
         if isinstance(value, ast.Attribute):
             return self.kinds.get(value.name, OTHER)
+        if isinstance(value, ast.Function):
+            return TEXT if value.name.lower() in ("lower", "casei", "accenti") else OTHER
+        if isinstance(value, ast.Arithmetic):
+            return NUMBER
         if isinstance(value, bool):
             return BOOL
         if isinstance(value, int | float):
@@ -210,11 +221,17 @@ class _Checker:
         return OTHER
 
     def _typed(self, node: Any) -> Any:
-        """The comparison with its values made the property's type, or 400."""
-        if not isinstance(node.lhs, ast.Attribute):
-            return node
-        name, kind = node.lhs.name, self.kinds.get(node.lhs.name, OTHER)
-        if kind == GEOMETRY:
+        """The comparison with its values made the type of what they are compared with
+        (a property, a text function, arithmetic, or a literal), or 400."""
+        if isinstance(node, ast.Like) and not isinstance(node.pattern, str):
+            raise _bad("LIKE takes a quoted pattern, e.g. name LIKE 'Cap%'.",
+                       "LIKE richiede un modello tra apici, es. name LIKE 'Cap%'.")
+        if isinstance(node.lhs, ast.Attribute):
+            name, kind = node.lhs.name, self.kinds.get(node.lhs.name, OTHER)
+        else:  # a function, arithmetic or a literal on the left
+            name = f"{node.lhs.name}()" if isinstance(node.lhs, ast.Function) else repr(node.lhs)
+            kind = self._kind(node.lhs)
+        if kind == GEOMETRY and isinstance(node.lhs, ast.Attribute):
             raise _bad(f"{name} is a geometry: use a spatial predicate, e.g. S_INTERSECTS({name}, "
                        "BBOX(9.0,45.3,9.4,45.6)).",
                        f"{name} è una geometria: usare un predicato spaziale, es. S_INTERSECTS({name}, "
@@ -223,7 +240,6 @@ class _Checker:
             if kind != TEXT:
                 raise _bad(f"LIKE works on text, and {name} is {kind}.",
                            f"LIKE vale per i testi, e {name} è {KIND_IT[kind]}.")
-            self._value(name, kind, node.pattern)
             return node
         fields = {"rhs": node.rhs} if isinstance(node, ast.Comparison) else (
             {"low": node.low, "high": node.high} if isinstance(node, ast.Between) else {"sub_nodes": node.sub_nodes})
@@ -233,15 +249,21 @@ class _Checker:
 
     def _value(self, name: str, kind: str, value: Any) -> Any:
         found = self._kind(value)
-        if isinstance(value, ast.Attribute) and OTHER not in (kind, found) and found != kind:
-            raise _bad(f"{name} is {kind} and {value.name} is {found}: they cannot be compared.",
-                       f"{name} è {KIND_IT[kind]} e {value.name} è {KIND_IT[found]}: non sono confrontabili.")
+        if isinstance(value, ast.Node) and OTHER not in (kind, found) and found != kind:
+            other = value.name if isinstance(value, ast.Attribute) else "the expression"
+            raise _bad(f"{name} is {kind} and {other} is {found}: they cannot be compared.",
+                       f"{name} è {KIND_IT[kind]} e {other} è {KIND_IT[found]}: non sono confrontabili.")
         if kind == OTHER or found == OTHER or found == kind or isinstance(value, ast.Node):
             return value
         if kind == DATE and found == TEXT and (day := _date_literal(value)) is not None:
             return day
         if kind == BOOL and found == NUMBER and value in (0, 1):
             return bool(value)  # GDAL writes booleans as 1 and 0
+        if kind == UUID and found == TEXT:
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                pass
         example = {NUMBER: f"{name} > 30000", TEXT: f"{name} = 'Milano'", DATE: f"{name} < DATE('2027-01-01')",
                    BOOL: f"{name} = true"}.get(kind, name)
         raise _bad(f"{name} is {kind}, compared here with {found} ({value!r}); write e.g. {example}.",
@@ -297,7 +319,7 @@ def condition(text: str, mapping: dict[str, Any], queryables_url: str, srid: int
     tree = _Checker({name: kind_of(column) for name, column in mapping.items()}, frozenset(null_only)).node(tree)
     try:
         return _Evaluator({**null_only, **mapping}, srid, lat_first).evaluate(tree)
-    except (ValueError, TypeError, NotImplementedError, KeyError) as exc:
+    except (ValueError, TypeError, NotImplementedError, KeyError, AttributeError, SQLAlchemyError) as exc:
         line = (str(exc).strip().splitlines() or ["unsupported"])[0][:160]
         raise _bad(line, line) from exc
 

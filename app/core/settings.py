@@ -153,7 +153,7 @@ class QueueSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_QUEUE_", extra="ignore")
 
-    parsing_waiting: int = Field(default=8, ge=0)
+    parsing_waiting: int = Field(default=32, ge=0)  # a signed-in burst of a window's 30 uploads waits
     printing_slots: int = Field(default=2, ge=1)  # PDFs: a few hundred ms of CPU each
     printing_waiting: int = Field(default=8, ge=0)
     printing_wait_s: float = Field(default=30, gt=0)
