@@ -223,7 +223,7 @@ class _Checker:
     def _typed(self, node: Any) -> Any:
         """The comparison with its values made the type of what they are compared with
         (a property, a text function, arithmetic, or a literal), or 400."""
-        if isinstance(node, ast.Like) and not isinstance(node.pattern, str):
+        if isinstance(node, ast.Like) and isinstance(node.pattern, ast.Node):
             raise _bad("LIKE takes a quoted pattern, e.g. name LIKE 'Cap%'.",
                        "LIKE richiede un modello tra apici, es. name LIKE 'Cap%'.")
         if isinstance(node.lhs, ast.Attribute):
@@ -240,6 +240,7 @@ class _Checker:
             if kind != TEXT:
                 raise _bad(f"LIKE works on text, and {name} is {kind}.",
                            f"LIKE vale per i testi, e {name} è {KIND_IT[kind]}.")
+            self._value(name, kind, node.pattern)  # a number or a date as the pattern says so
             return node
         fields = {"rhs": node.rhs} if isinstance(node, ast.Comparison) else (
             {"low": node.low, "high": node.high} if isinstance(node, ast.Between) else {"sub_nodes": node.sub_nodes})
