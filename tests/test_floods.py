@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,6 +24,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from bench.api_load import server
 from tests.conftest import ROOT
 from tests.live import free_port
 from tests.workbooks import rebuild_zip, valid_writer
@@ -42,27 +41,12 @@ def service(service_url: str, catalogue: list[int], accounts: dict, tmp_path_fac
     """uvicorn, two workers, in its own process; 127.0.0.1 is a trusted proxy so that the
     sign-in flood can come from forty addresses."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": service_url, "OPPORTUNITY_DATA_DIR": str(tmp_path_factory.mktemp("floods")),
+    env = {"DATABASE_URL": service_url, "OPPORTUNITY_DATA_DIR": str(tmp_path_factory.mktemp("floods")),
            "OPPORTUNITY_API_TRUSTED_PROXIES": '["127.0.0.1"]', "OPPORTUNITY_ANALYTICS_PUBLIC_SAMPLE": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory",
-                                "--port", str(port), "--workers", "2", "--log-level", "warning"],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.3)
+    command = [sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory", "--port", str(port),
+               "--workers", "2", "--log-level", "warning"]
+    with server(command, env, port, "/health") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @dataclass

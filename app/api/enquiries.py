@@ -20,7 +20,7 @@ from app.scouting import enquiries
 from app.scouting.models import Enquiry
 from app.scouting.requirements import Requirement
 
-router = APIRouter(tags=["enquiries"], responses=error_responses(401, 403, 404, 409, 422, 429, 503))
+router = APIRouter(tags=["enquiries"], responses=error_responses(400, 401, 403, 404, 409, 422, 429, 503))
 
 
 class NewEnquiry(BaseModel):
