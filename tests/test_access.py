@@ -95,6 +95,8 @@ def _cases(w: dict[str, Any], site_id: int) -> list[tuple[str, str, str, dict[st
     on_d = {**SIGNED_IN, "owner": OK, "delegate": OK, "other": HIDDEN, "staff": OK, "admin": OK}
     return [
         ("GET", "/health", "/health", {}, EVERYONE),
+        ("GET", "/health/live", "/health/live", {}, EVERYONE),
+        ("GET", "/health/ready", "/health/ready", {}, EVERYONE),
         ("POST", "/auth/token", "/auth/token",
          {"data": {"username": "matrix-nobody@example.org", "password": "wrong password!"}},
          dict.fromkeys(ROLES, NO_LOGIN)),

@@ -62,3 +62,38 @@ def test_health_without_database_says_unavailable_and_leaks_nothing() -> None:
     text = response.text
     for leak in ("secret-password", "psycopg", "Traceback", "127.0.0.1"):
         assert leak not in text
+
+
+def test_liveness_and_readiness_are_separate_probes(client: TestClient) -> None:
+    assert client.get("/health/live").json() == {"status": "alive"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready",
+                            "checks": {"database": True, "schema_at_head": True, "storage_writable": True}}
+
+
+def test_not_ready_without_a_database_but_alive(monkeypatch) -> None:
+    url = f"postgresql+psycopg://nobody:secret-password@127.0.0.1:{free_port()}/nothing"
+    with TestClient(create_app(url)) as client:
+        assert client.get("/health/live").status_code == 200
+        ready = client.get("/health/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"] is False and ready.json()["checks"]["schema_at_head"] is False
+    for leak in ("secret-password", "psycopg", "Traceback", "127.0.0.1"):
+        assert leak not in ready.text
+
+
+def test_not_ready_when_the_upload_store_cannot_be_written(database_url: str, tmp_path, monkeypatch) -> None:
+    from app.core import settings
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the data folder should be")
+    monkeypatch.setenv("OPPORTUNITY_DATA_DIR", str(blocked))
+    settings.storage_settings.cache_clear()
+    try:
+        with TestClient(create_app(database_url)) as client:
+            ready = client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"] == {"database": True, "schema_at_head": True, "storage_writable": False}
+    finally:
+        settings.storage_settings.cache_clear()

@@ -36,17 +36,22 @@ BBOX = "9.0,45.3,9.4,45.6"
 
 
 @pytest.fixture(scope="module")
-def service(service_url: str, catalogue: list[int], accounts: dict, tmp_path_factory: pytest.TempPathFactory,
-            ) -> Iterator[str]:
+def service(service_url: str, catalogue: list[int], accounts: dict, engine: Engine,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """uvicorn, two workers, in its own process; 127.0.0.1 is a trusted proxy so that the
-    sign-in flood can come from forty addresses."""
+    sign-in flood can come from forty addresses. The floods' rate-limit counts are
+    forgotten afterwards: later tests come from the same address within the window."""
     port = free_port()
     env = {"DATABASE_URL": service_url, "OPPORTUNITY_DATA_DIR": str(tmp_path_factory.mktemp("floods")),
            "OPPORTUNITY_API_TRUSTED_PROXIES": '["127.0.0.1"]', "OPPORTUNITY_ANALYTICS_PUBLIC_SAMPLE": "1"}
     command = [sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory", "--port", str(port),
                "--workers", "2", "--log-level", "warning"]
-    with server(command, env, port, "/health") as base:
-        yield base
+    try:
+        with server(command, env, port, "/health") as base:
+            yield base
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rate_limits"))
 
 
 @dataclass

@@ -1,7 +1,12 @@
-"""``/health``: is the catalogue reachable, which PostGIS, how much reference data."""
+"""``/health``: is the catalogue reachable, which PostGIS, how much reference data; and
+the two probes an orchestrator or a proxy asks: ``/health/live`` (the process answers:
+restart it otherwise) and ``/health/ready`` (send it traffic: the database answers, the
+schema is at the code's revision, the upload store is writable)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.api.responses import OrjsonResponse, error_responses
 from app.core.database import SessionDep
 from app.core.migrations import head_revision
+from app.core.settings import storage_settings
 from app.reference.layers import reference_counts
 
 router = APIRouter(tags=["health"], responses=error_responses(503))
@@ -45,3 +51,44 @@ def health(session: SessionDep) -> OrjsonResponse:
         reference=counts,
     )
     return OrjsonResponse(body.model_dump())
+
+
+@router.get("/health/live", summary="Liveness: the process answers (no database involved)")
+async def live() -> OrjsonResponse:
+    """Answered on the event loop with no I/O: a process whose loop is stuck cannot."""
+    return OrjsonResponse({"status": "alive"})
+
+
+def _storage_writable() -> bool:
+    folder = storage_settings().uploads_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-", delete=True) as probe:
+            probe.write(b"ok")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError:
+        return False
+    return True
+
+
+@router.get("/health/ready", summary="Readiness: database, schema revision and upload store",
+            responses={503: {"description": "Not ready: the checks say which part is not"}})
+def ready(session: SessionDep) -> OrjsonResponse:
+    """200 when every check passes, else 503 with each check's outcome (never an error's
+    text: the names of the checks say where to look)."""
+    revision = None
+    try:
+        session.execute(text("SELECT 1"))
+        database = True
+    except SQLAlchemyError:
+        database = False
+    if database:
+        try:
+            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:  # reachable, never migrated
+            session.rollback()
+    checks = {"database": database, "schema_at_head": revision is not None and revision == head_revision(),
+              "storage_writable": _storage_writable()}
+    ok = all(checks.values())
+    return OrjsonResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
