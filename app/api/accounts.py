@@ -115,24 +115,35 @@ def close_session(principal: AccountDep, session: SessionDep, request: Request) 
 
 
 @router.post("/auth/password", summary="Change your password (other sessions are signed out)")
-def change_password(principal: AccountDep, session: SessionDep, body: NewPassword,
-                    request: Request) -> OrjsonResponse:
+async def change_password(principal: AccountDep, session: SessionDep, body: NewPassword,
+                          request: Request) -> OrjsonResponse:
+    """Both argon2id computations (checking the current password, hashing the new one) run
+    in the hashing queue, like a sign-in's."""
     # a stolen session must not become a way to guess the password: wrong current
     # passwords are limited per account like wrong sign-ins from one address
     bucket, window = f"password-fail:{principal.user_id}", limit_settings().window_seconds
-    if current(session, bucket, window) >= limit_settings().login_failures_per_address:
-        raise refuse(window)
-    try:
-        user = authenticate(session, principal.email or "", body.current_password)
-    except UnauthorizedError:
-        session.rollback()
-        count(session, bucket, window)
-        raise InvalidInputError("The current password is wrong.", "La password attuale è errata.") from None
-    set_password(user, body.new_password)
-    session.add(AuditEvent(actor=principal.actor, actor_role=principal.role, action="auth.password_change",
-                           entity_type="user", entity_id=str(user.id), client_address=client_ip(request)))
-    session.commit()
-    session.refresh(user)
+
+    def admit_change() -> None:
+        if current(session, bucket, window) >= limit_settings().login_failures_per_address:
+            raise refuse(window)
+        session.commit()
+
+    def change() -> User:
+        try:
+            user = authenticate(session, principal.email or "", body.current_password)
+        except UnauthorizedError:
+            session.rollback()
+            count(session, bucket, window)
+            raise InvalidInputError("The current password is wrong.", "La password attuale è errata.") from None
+        set_password(user, body.new_password)
+        session.add(AuditEvent(actor=principal.actor, actor_role=principal.role, action="auth.password_change",
+                               entity_type="user", entity_id=str(user.id), client_address=client_ip(request)))
+        session.commit()
+        session.refresh(user)
+        return user
+
+    await admitted(request, admit_change)
+    user = await queue(request, "hashing").run(change)
     csrf = secrets.token_urlsafe(24)
     token, lifetime = issue_token(user, csrf=csrf)
     return _session_response({"changed": True, "access_token": token} if SESSION_COOKIE not in request.cookies
