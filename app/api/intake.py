@@ -23,9 +23,11 @@ from app.api.responses import OrjsonResponse, attachment, error_responses
 from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
 from app.candidacies.intake import check_workbook, proponent_prefill, submit
 from app.core.database import SessionDep
-from app.core.errors import PayloadTooLargeError
+from app.core.errors import OpportunityError, PayloadTooLargeError
+from app.core.metrics import UPLOADS
 from app.core.settings import limit_settings, upload_settings
 from ingest.annotate import annotate
+from ingest.problems import WorkbookRejected
 from ingest.template import build_template
 
 router = APIRouter(prefix="/intake", tags=["intake"], dependencies=[Depends(require_reader)],
@@ -107,8 +109,16 @@ async def submit_candidacy(
     the full report when the workbook has errors (nothing is stored); 403 when a
     proponent uploads a workbook in someone else's name; 503 when the service is too
     busy to take it now (nothing is stored; try again after Retry-After)."""
-    data = await read_upload(file)
-    outcome = await offload(request, session, principal, lambda: submit(
-        session, data, filename=file.filename, client_address=client_ip(request), actor=principal.actor,
-        acting_for=principal.tax_id, draft=draft, actor_role=principal.role))
+    try:
+        data = await read_upload(file)
+        outcome = await offload(request, session, principal, lambda: submit(
+            session, data, filename=file.filename, client_address=client_ip(request), actor=principal.actor,
+            acting_for=principal.tax_id, draft=draft, actor_role=principal.role))
+    except OpportunityError as exc:  # refused: counted by the reason the uploader was given
+        UPLOADS.labels(exc.code).inc()
+        raise
+    except WorkbookRejected as exc:
+        UPLOADS.labels(f"rejected:{exc.code}").inc()
+        raise
+    UPLOADS.labels("duplicate" if outcome.duplicate else "stored").inc()
     return OrjsonResponse(outcome.to_dict(), status_code=200 if outcome.duplicate else 201)

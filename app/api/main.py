@@ -35,12 +35,14 @@ from app.api import (
     health,
     intake,
     match,
+    metrics,
     sites,
     tiles,
     web,
 )
 from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, KeepAliveLimit, SecurityHeaders
+from app.api.metrics import RequestMetrics
 from app.api.queues import ADMISSION_THREADS, make_queues
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
@@ -124,6 +126,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(KeepAliveLimit, requests=settings.keepalive_requests)
     # outermost: every answer, a 431 or a 500 included, carries the security headers
     app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
+    app.add_middleware(RequestMetrics)  # outermost: every answer counted, by its route template
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -132,7 +135,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     return app
 
 
-ROUTERS = (health.router, accounts.router, candidacies.router, intake.router, features.router, tiles.router,
+ROUTERS = (health.router, metrics.router, accounts.router, candidacies.router, intake.router, features.router, tiles.router,
            match.router, sites.router, detection.router, enquiries.router, web.router)
 
 

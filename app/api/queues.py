@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,6 +22,7 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 
 from app.core.errors import ServiceBusyError
+from app.core.metrics import QUEUE_REFUSED, QUEUE_WAIT_SECONDS, QUEUE_WAITING, QUEUE_WORKING
 from app.core.settings import queue_settings, upload_settings
 
 T = TypeVar("T")
@@ -42,6 +44,7 @@ class WorkQueue:
 
     def busy(self) -> ServiceBusyError:
         self.refused += 1
+        QUEUE_REFUSED.labels(self.name).inc()
         return ServiceBusyError(max(math.ceil(self.wait_s / 2), 1))
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -50,17 +53,23 @@ class WorkQueue:
         if self.working >= self.slots and self.waiting >= self.waiting_max:
             raise self.busy()
         self.waiting += 1
+        QUEUE_WAITING.labels(self.name).inc()
+        started = time.monotonic()
         try:
             await asyncio.wait_for(self._free.acquire(), timeout=self.wait_s)
         except TimeoutError:
             raise self.busy() from None
         finally:
             self.waiting -= 1
+            QUEUE_WAITING.labels(self.name).dec()
+            QUEUE_WAIT_SECONDS.labels(self.name).observe(time.monotonic() - started)
         self.working += 1
+        QUEUE_WORKING.labels(self.name).inc()
         try:
             return await to_thread.run_sync(work)
         finally:
             self.working -= 1
+            QUEUE_WORKING.labels(self.name).dec()
             self._free.release()
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.candidacies.models import Notification
+from app.core.metrics import NOTIFICATIONS
 from app.core.settings import notify_settings, storage_settings
 
 log = logging.getLogger("opportunity.notify")
@@ -80,7 +81,10 @@ def enqueue(session: Session, kind: str, recipient: str, subject: str, body: str
         kind=kind, recipient=recipient, subject=subject, body=body, details=details or {},
         dedupe_key=dedupe_key,
     ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notification.id)
-    return session.execute(statement).first() is not None
+    queued = session.execute(statement).first() is not None
+    if queued:
+        NOTIFICATIONS.labels("queued").inc()
+    return queued
 
 
 def deliver(session: Session, notifier: Notifier, limit: int = 500) -> tuple[int, int]:
@@ -103,4 +107,6 @@ def deliver(session: Session, notifier: Notifier, limit: int = 500) -> tuple[int
         row.sent_at = func.now()
         sent += 1
     session.commit()
+    NOTIFICATIONS.labels("sent").inc(sent)
+    NOTIFICATIONS.labels("failed").inc(failed)
     return sent, failed

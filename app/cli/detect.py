@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -67,12 +68,13 @@ def _geometries(path: Path | None, crs, classes: str = ""):
     return list(read_layer(path).to_crs(crs).geometry)
 
 
-def _store_detection(candidates, crs, params, inputs: dict) -> None:
+def _store_detection(candidates, crs, params, inputs: dict, started: float | None = None) -> None:
     """Store a run and its candidates in the catalogue and say which run it is."""
     from app.detection.runs import store_run
 
+    seconds = time.monotonic() - started if started is not None else None
     with catalogue_connection() as conn:
-        run_id = store_run(conn, candidates, crs, params, inputs, created_by="cli")
+        run_id = store_run(conn, candidates, crs, params, inputs, created_by="cli", seconds=seconds)
     console.print(f"stored as detection run {run_id}")
 
 
@@ -107,6 +109,7 @@ def detect_run(
     dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' or a scheduler address.")] = None,
 ) -> None:
     """Detect candidate disused areas between two dates, with a progress bar."""
+    started = time.monotonic()
     import geopandas as gpd
     from rich.progress import Progress
 
@@ -146,7 +149,7 @@ def detect_run(
         frame.to_crs(4326).to_file(out)
         console.print(f"written to {out}")
     if store:
-        _store_detection(candidates, crs, params, {
+        _store_detection(candidates, crs, params, started=started, inputs={
             "before": str(before), "after": str(after), "zoning": str(zoning) if zoning else None,
             "objects": str(objects) if objects else None, "exclude": str(exclude) if exclude else None})
 
@@ -165,6 +168,7 @@ def detect_trend_command(
     store: Annotated[bool, typer.Option(help="Store the run in the catalogue.")] = True,
 ) -> None:
     """Candidates from an NDVI time series: surfaces that started bare or sealed and green up."""
+    started = time.monotonic()
     import datetime as dt
     import json
 
@@ -184,7 +188,7 @@ def detect_trend_command(
         raise fail(str(exc)) from exc
     console.print(f"{len(candidates)} candidates")
     if store:
-        _store_detection(candidates, crs, params, {"series": str(series), "dates": str(dates)})
+        _store_detection(candidates, crs, params, started=started, inputs={"series": str(series), "dates": str(dates)})
 
 
 @detect_cli.command("evaluate")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,7 +12,7 @@ import typer
 from app.cli.common import console, fail, load_demo_samples, load_reference, migrate_schema
 from app.core.database import embedded_cluster, resolve_database_url
 from app.core.errors import OpportunityError
-from app.core.settings import api_settings, database_settings
+from app.core.settings import api_settings, database_settings, storage_settings
 
 
 def serve(
@@ -43,6 +46,7 @@ def serve(
     except OpportunityError as exc:
         raise fail(exc.message) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
+    prepare_metrics_dir()
     console.print(f"Serving on http://{bind_host}:{bind_port}  (docs: /docs, health: /health)")
     try:
         uvicorn.run(
@@ -60,3 +64,13 @@ def serve(
         if started_here and embedded is not None:
             console.print("Stopping the embedded PostGIS cluster started for this server.")
             embedded.stop()
+
+
+def prepare_metrics_dir() -> None:
+    """The workers' metrics files (prometheus-client's multi-process mode): a fresh folder
+    under the data directory unless PROMETHEUS_MULTIPROC_DIR names one; set before any
+    worker starts, so each imports the metrics in that mode."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or storage_settings().data_dir / "metrics")
+    shutil.rmtree(folder, ignore_errors=True)  # the values of processes long gone
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)

@@ -260,8 +260,10 @@ class ApiSettings(BaseSettings):
     # responses on one connection before it is closed, so that workers share the load
     # (app.api.hardening.KeepAliveLimit); 0 keeps connections open for ever
     keepalive_requests: int = Field(default=20, ge=0)
+    # who may read /metrics besides staff: the monitoring host's addresses or networks
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for item in value:

@@ -19,6 +19,7 @@ from shapely.geometry import MultiPolygon
 from sqlalchemy import Connection, text
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.metrics import DETECTION_RUNS, DETECTION_SECONDS
 from app.reference.enrichment import enrich
 from geo.detect import Candidate
 from geo.evaluate import SiteScores, site_scores
@@ -26,8 +27,12 @@ from geo.params import DetectionParams
 
 
 def store_run(conn: Connection, candidates: list[Candidate], crs: Any, params: DetectionParams,
-              inputs: dict[str, Any], created_by: str | None = None) -> int:
-    """One detection run and its candidates (geometries reprojected to WGS84)."""
+              inputs: dict[str, Any], created_by: str | None = None, seconds: float | None = None) -> int:
+    """One detection run and its candidates (geometries reprojected to WGS84); ``seconds``,
+    how long the detection took, goes to the metrics."""
+    DETECTION_RUNS.inc()
+    if seconds is not None:
+        DETECTION_SECONDS.observe(seconds)
     to_wgs84 = Transformer.from_crs(CRS.from_user_input(crs), 4326, always_xy=True).transform
     reproject = partial(shapely.transform, transformation=to_wgs84, interleaved=False)
     run_id = conn.execute(text("""

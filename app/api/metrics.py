@@ -1,0 +1,78 @@
+"""``/metrics`` in Prometheus' text format, for the agency's monitoring only, and the
+middleware that counts and times every request by its route template (``/sites/{site_id}``,
+never the concrete path: one series per route, not per site)."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from functools import lru_cache
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.security import PrincipalDep, client_ip
+from app.core.errors import ForbiddenError
+from app.core.metrics import REQUEST_SECONDS, REQUESTS, exposition
+from app.core.settings import api_settings
+
+router = APIRouter(tags=["health"])
+
+
+@lru_cache(maxsize=8)
+def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(a, strict=False) for a in allowed)
+
+
+def may_read_metrics(request: Request, staff: bool) -> bool:
+    """Staff, and the addresses OPPORTUNITY_API_METRICS_ALLOW names (the monitoring host)."""
+    if staff:
+        return True
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(api_settings().metrics_allow)))
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request, principal: PrincipalDep) -> Response:
+    if not may_read_metrics(request, principal.is_staff):
+        raise ForbiddenError("The metrics are for the agency's monitoring (OPPORTUNITY_API_METRICS_ALLOW).",
+                             "Le metriche sono per il monitoraggio dell'agenzia (OPPORTUNITY_API_METRICS_ALLOW).")
+    body, media_type = exposition()
+    return Response(body, media_type=media_type)
+
+
+class RequestMetrics:
+    """Counts and times each HTTP request when its answer starts (before the body is
+    sent, so a client that reads /metrics right after sees its request), by route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, counted = time.perf_counter(), False
+
+        def count(status: int) -> None:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            REQUEST_SECONDS.labels(route, scope["method"]).observe(time.perf_counter() - started)
+
+        async def counting(message: Message) -> None:
+            nonlocal counted
+            if message["type"] == "http.response.start" and not counted:
+                counted = True
+                count(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting)
+        finally:
+            if not counted:  # no answer started: the server's own failure
+                count(500)
