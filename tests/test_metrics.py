@@ -73,3 +73,37 @@ def test_several_workers_answer_for_all(service_url: str, tmp_path) -> None:
             text = client.get("/metrics").text  # from 127.0.0.1: the default monitoring host
     assert value(text, "opportunity_requests_total", route="/health/ready", status="200") == served
     assert len(list(tmp_path.glob("*.db"))) >= 2  # one file per worker at least
+
+
+def test_every_request_has_an_id_in_its_answer_logs_and_audit_events(api: TestClient, accounts: dict,
+                                                                      engine) -> None:
+    import logging
+
+    from sqlalchemy import text
+
+    from app.core.logs import REQUEST_ID, JsonFormatter
+
+    given = api.get("/health/live", headers={"X-Request-ID": "proxy-42.a_b"})
+    assert given.headers["x-request-id"] == "proxy-42.a_b"
+    made = api.get("/health/live", headers={"X-Request-ID": "not a sane id; DROP TABLE"})
+    assert made.headers["x-request-id"] != "not a sane id; DROP TABLE" and len(made.headers["x-request-id"]) == 32
+    # an audited action carries its request's id into the audit log
+    created = api.post("/admin/api-keys", headers=accounts["admin"], json={"name": "frontend request-id test"})
+    assert created.status_code == 201, created.text
+    request_id = created.headers["x-request-id"]
+    with engine.begin() as conn:
+        stored = conn.execute(text("SELECT details ->> 'request_id' FROM audit_events "
+                                   "WHERE action LIKE 'api_key%' ORDER BY id DESC LIMIT 1")).scalar_one()
+        conn.execute(text("DELETE FROM api_keys WHERE name = 'frontend request-id test'"))
+    assert stored == request_id
+    # and into the JSON log lines written meanwhile
+    token = REQUEST_ID.set("abc123")
+    try:
+        line = JsonFormatter().format(logging.LogRecord("opportunity.api", logging.ERROR, __file__, 1,
+                                                        "a failure", None, None))
+    finally:
+        REQUEST_ID.reset(token)
+    import json
+
+    assert json.loads(line) | {"time": "t"} == {"time": "t", "level": "error", "logger": "opportunity.api",
+                                                "message": "a failure", "request_id": "abc123"}

@@ -42,11 +42,12 @@ from app.api import (
 )
 from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, KeepAliveLimit, SecurityHeaders
-from app.api.metrics import RequestMetrics
+from app.api.metrics import RequestIds, RequestMetrics
 from app.api.queues import ADMISSION_THREADS, make_queues
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
 from app.core.database import make_engine, resolve_service_url
+from app.core.logs import configure_json_logs
 from app.core.settings import (
     analytics_settings,
     api_settings,
@@ -100,6 +101,7 @@ async def _flush_searches(searches: demand.SearchLog, interval_s: float) -> None
 
 def create_app(database_url: str | None = None) -> FastAPI:
     settings = api_settings()
+    configure_json_logs()
     app = FastAPI(
         title="Opportunity Lombardy site scouting",
         version=__version__,
@@ -126,7 +128,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(KeepAliveLimit, requests=settings.keepalive_requests)
     # outermost: every answer, a 431 or a 500 included, carries the security headers
     app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
-    app.add_middleware(RequestMetrics)  # outermost: every answer counted, by its route template
+    app.add_middleware(RequestMetrics)  # every answer counted, by its route template
+    app.add_middleware(RequestIds)  # outermost: every log line and audit event of a request has its id
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

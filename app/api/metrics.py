@@ -1,11 +1,15 @@
-"""``/metrics`` in Prometheus' text format, for the agency's monitoring only, and the
+"""``/metrics`` in Prometheus' text format, for the agency's monitoring only; the
 middleware that counts and times every request by its route template (``/sites/{site_id}``,
-never the concrete path: one series per route, not per site)."""
+never the concrete path: one series per route, not per site); and the one that gives
+every request its id (a caller's sane ``X-Request-ID``, else a new one), echoed in the
+answer and carried into the logs and the audit log."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
+import uuid
 from functools import lru_cache
 
 from fastapi import APIRouter, Request
@@ -14,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.security import PrincipalDep, client_ip
 from app.core.errors import ForbiddenError
+from app.core.logs import REQUEST_ID
 from app.core.metrics import REQUEST_SECONDS, REQUESTS, exposition
 from app.core.settings import api_settings
 
@@ -76,3 +81,33 @@ class RequestMetrics:
         finally:
             if not counted:  # no answer started: the server's own failure
                 count(500)
+
+
+SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestIds:
+    """``X-Request-ID``: the proxy's or client's when it is a short plain token, else a new
+    one; set for the request's logs and audit events, and returned with the answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"x-request-id", request_id.encode("latin-1"))]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            REQUEST_ID.reset(token)
