@@ -258,11 +258,15 @@ def test_area_matches_are_rate_limited_per_address(api: TestClient, engine: Engi
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM rate_limits"))
         body = {"area": {"point": [9.19, 45.46], "radius_km": 10}}
-        codes = [api.post("/match", json=body).status_code for _ in range(5)]
-        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+        codes = [api.post("/match", json=body, headers={"Authorization": "Basic Zm9vOmJhcg=="}).status_code
+                 for _ in range(2)] + [api.post("/match", json=body).status_code for _ in range(3)]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]  # the Basic header counted too
         refused = api.post("/match", json=body)
         assert int(refused.headers["Retry-After"]) >= 1
         assert api.post("/match", json={"land_area_m2": {"min": 1000}}).status_code == 200  # plain matches flow
+        # a header that is no valid credential leaves the caller anonymous, and still counted
+        for junk in ({"Authorization": "Basic Zm9vOmJhcg=="}, {"X-API-Key": "not-a-key"}):
+            assert api.post("/match", json=body, headers=junk).status_code in (401, 429), junk
     finally:
         settings.limit_settings.cache_clear()
         with engine.begin() as conn:

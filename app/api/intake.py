@@ -20,7 +20,7 @@ from app.accounts.auth import Principal
 from app.accounts.ratelimit import hit
 from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
-from app.api.security import PrincipalDep, ProponentDep, client_ip, require_reader
+from app.api.security import PrincipalDep, ProponentDep, caller_key, client_ip, require_reader
 from app.candidacies.intake import check_workbook, proponent_prefill, submit
 from app.core.database import SessionDep
 from app.core.errors import OpportunityError, PayloadTooLargeError
@@ -52,8 +52,7 @@ async def read_upload(upload: UploadFile) -> bytes:
 def limit_uploads(session: Session, request: Request, principal: Principal) -> None:
     """Uploads cost a parse each: counted per account, or per address for the public."""
     limits = limit_settings()
-    who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
-    hit(session, f"upload:{who}", limits.uploads, limits.window_seconds)
+    hit(session, f"upload:{caller_key(request, principal)}", limits.uploads, limits.window_seconds)
 
 
 async def offload(request: Request, session: Session, principal: Principal, work: Callable[[], T]) -> T:

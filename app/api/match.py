@@ -17,7 +17,7 @@ from app.accounts.ratelimit import hit
 from app.api.params import ReportDay
 from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
-from app.api.security import SESSION_COOKIE, StaffDep, client_ip, require_reader
+from app.api.security import SESSION_COOKIE, StaffDep, caller_key, client_ip, require_reader
 from app.core.database import ReadSessionDep, SessionDep
 from app.core.settings import limit_settings
 from app.scouting import demand
@@ -33,13 +33,14 @@ def _has_credentials(request: Request) -> bool:
 async def _count_area(request: Request, session: Session, who: str) -> None:
     limits = limit_settings()
     await admitted(request, hit, session, f"match-area:{who}", limits.area_matches, limits.window_seconds)
+    request.state.area_counted = True
 
 
 class AreaAdmissionRoute(APIRoute):
-    """An anonymous requirement with an area of interest is counted against the area limit
-    from its raw bytes, before FastAPI decodes and validates it: a flood of 5,000-vertex
-    polygons is refused for the price of a byte search, not 10 ms of JSON and
-    validation each on the event loop."""
+    """A requirement with an area of interest sent without credentials is counted against
+    the area limit by address from its raw bytes, before FastAPI decodes and validates
+    it: a flood of 5,000-vertex polygons is refused for the price of a byte search, not
+    10 ms of JSON and validation each on the event loop."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -59,11 +60,12 @@ router = APIRouter(tags=["matching"], dependencies=[Depends(require_reader)], ro
 
 async def admit_area(request: Request, session: ReadSessionDep,
                      principal: Annotated[Principal, Depends(require_reader)]) -> None:
-    """A signed-in caller's (or a key's) requirement with an area counts per account; the
-    public's was counted by address before parsing (``AreaAdmissionRoute``)."""
-    if principal.role != "anonymous" and b'"area"' in await request.body():
-        await _count_area(request, session, f"user:{principal.user_id}" if principal.user_id
-                          else f"ip:{client_ip(request)}")
+    """Every requirement with an area counts once, before its body is validated: per
+    account for a signed-in caller, per address otherwise, unless ``AreaAdmissionRoute``
+    already counted it (any header that is not a valid credential leaves the caller
+    anonymous, and still counted here)."""
+    if not getattr(request.state, "area_counted", False) and b'"area"' in await request.body():
+        await _count_area(request, session, caller_key(request, principal))
 
 
 @router.post("/match", summary="Rank published sites against an investor requirement",

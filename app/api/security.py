@@ -123,6 +123,12 @@ StaffDep = Annotated[Principal, Depends(require_staff)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 
 
+def caller_key(request: Request, principal: Principal) -> str:
+    """Whom a rate limit counts: the account, or the address for the public and for
+    read-only keys."""
+    return f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
+
+
 def client_ip(request: Request) -> str | None:
     """The client's IP address for the audit log and rate limits; None when the peer is
     not an IP (a Unix socket, the test client).

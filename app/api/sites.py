@@ -13,7 +13,7 @@ from app.accounts.auth import Principal
 from app.accounts.ratelimit import hit
 from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, attachment, error_responses
-from app.api.security import ReaderDep, StaffDep, client_ip, require_reader
+from app.api.security import ReaderDep, StaffDep, caller_key, require_reader
 from app.candidacies.reports import site_report
 from app.catalogue.exports import shortlist_rows, to_csv, to_geojson, to_xlsx
 from app.core.database import SessionDep
@@ -55,8 +55,7 @@ async def printed(request: Request, session: Session, principal: Principal, rend
     queue (printing takes a few hundred milliseconds of CPU; a flood of PDFs waits there,
     holding no thread, or is told when to come back)."""
     limits = limit_settings()
-    who = f"user:{principal.user_id}" if principal.user_id else f"ip:{client_ip(request)}"
-    await admitted(request, hit, session, f"pdf:{who}", limits.pdfs, limits.window_seconds)
+    await admitted(request, hit, session, f"pdf:{caller_key(request, principal)}", limits.pdfs, limits.window_seconds)
     body = await queue(request, "printing").run(render)
     return Response(body, media_type=PDF, headers={"Content-Disposition": attachment(filename)})
 
