@@ -42,7 +42,7 @@ from app.api import (
 )
 from app.api.errors import install_error_handlers
 from app.api.hardening import BodyLimit, HeaderLimit, KeepAliveLimit, SecurityHeaders
-from app.api.metrics import RequestIds, RequestMetrics
+from app.api.metrics import RequestObservation
 from app.api.queues import ADMISSION_THREADS, make_queues
 from app.api.responses import OrjsonResponse
 from app.api.security import require_account, require_admin, require_proponent, require_staff
@@ -128,8 +128,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(KeepAliveLimit, requests=settings.keepalive_requests)
     # outermost: every answer, a 431 or a 500 included, carries the security headers
     app.add_middleware(SecurityHeaders, hsts=auth_settings().environment == "production")
-    app.add_middleware(RequestMetrics)  # every answer counted, by its route template
-    app.add_middleware(RequestIds)  # outermost: every log line and audit event of a request has its id
+    # outermost: every answer counted by its route template; every log line and audit
+    # event of a request carries its id
+    app.add_middleware(RequestObservation)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

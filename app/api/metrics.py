@@ -51,9 +51,17 @@ async def metrics(request: Request, principal: PrincipalDep) -> Response:
     return Response(body, media_type=media_type)
 
 
-class RequestMetrics:
-    """Counts and times each HTTP request when its answer starts (before the body is
-    sent, so a client that reads /metrics right after sees its request), by route template."""
+SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestObservation:
+    """Each HTTP request's id and its count and time, in one layer around the app.
+
+    The id (``X-Request-ID``) is the proxy's or client's when it is a short plain token,
+    else a new one; it is set for the request's logs and audit events and returned with
+    the answer. The request is counted and timed by route template when its answer
+    starts (before the body is sent, so a client that reads /metrics right after sees
+    its request)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -63,51 +71,27 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started, counted = time.perf_counter(), False
+        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
 
         def count(status: int) -> None:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             REQUESTS.labels(route, scope["method"], str(status)).inc()
             REQUEST_SECONDS.labels(route, scope["method"]).observe(time.perf_counter() - started)
 
-        async def counting(message: Message) -> None:
+        async def observed(message: Message) -> None:
             nonlocal counted
             if message["type"] == "http.response.start" and not counted:
                 counted = True
                 count(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting)
-        finally:
-            if not counted:  # no answer started: the server's own failure
-                count(500)
-
-
-SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
-
-class RequestIds:
-    """``X-Request-ID``: the proxy's or client's when it is a short plain token, else a new
-    one; set for the request's logs and audit events, and returned with the answer."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
-        token = REQUEST_ID.set(request_id)
-
-        async def tagged(message: Message) -> None:
-            if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []),
                                                   (b"x-request-id", request_id.encode("latin-1"))]}
             await send(message)
 
         try:
-            await self.app(scope, receive, tagged)
+            await self.app(scope, receive, observed)
         finally:
             REQUEST_ID.reset(token)
+            if not counted:  # no answer started: the server's own failure
+                count(500)
