@@ -93,7 +93,10 @@ def test_not_ready_when_the_upload_store_cannot_be_written(database_url: str, tm
     try:
         with TestClient(create_app(database_url)) as client:
             ready = client.get("/health/ready")
+            probes = len(list(tmp_path.iterdir()))
+            assert client.get("/health/ready").status_code == 503  # the answer kept a few seconds
         assert ready.status_code == 503
         assert ready.json()["checks"] == {"database": True, "schema_at_head": True, "storage_writable": False}
+        assert probes == 1  # no probe file was left behind
     finally:
         settings.storage_settings.cache_clear()

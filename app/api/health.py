@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -59,8 +61,22 @@ async def live() -> OrjsonResponse:
     return OrjsonResponse({"status": "alive"})
 
 
+STORAGE_CHECK_S = 5.0  # a probe every few seconds from a proxy must not mean an fsync each
+_storage_checked: dict[Path, tuple[float, bool]] = {}
+
+
 def _storage_writable() -> bool:
+    """Whether a file can be written and synced in the upload store; the answer is kept for
+    a few seconds, so a flood of readiness probes costs no flood of fsyncs."""
     folder = storage_settings().uploads_dir
+    checked_at, writable = _storage_checked.get(folder, (float("-inf"), False))
+    if time.monotonic() - checked_at >= STORAGE_CHECK_S:
+        writable = _write_probe(folder)
+        _storage_checked[folder] = (time.monotonic(), writable)
+    return writable
+
+
+def _write_probe(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-", delete=True) as probe:
