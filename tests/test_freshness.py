@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.candidacies.freshness import expire, remind, stale_sites
-from app.candidacies.notify import FileNotifier, Message, deliver, load_notifier
+from app.candidacies.notify import Delivery, FileNotifier, Message, deliver, load_notifier
 from app.cli import cli
 from app.core import settings
 from tests.conftest import remove_uploaded_candidacies
@@ -81,8 +81,8 @@ def test_reminders_are_queued_once_a_month_and_delivered(engine: Engine, publish
         next_month = dt.datetime.now(dt.UTC) + dt.timedelta(days=32)
         assert remind(db, next_month) == 1
         outbox = tmp_path / "outbox.jsonl"
-        assert deliver(db, FileNotifier(outbox)) == (2, 0)
-        assert deliver(db, FileNotifier(outbox)) == (0, 0)
+        assert deliver(db, FileNotifier(outbox)) == Delivery(2, 0, 0)
+        assert deliver(db, FileNotifier(outbox)) == Delivery(0, 0, 0)
     lines = [json.loads(line) for line in outbox.read_text().splitlines()]
     assert {m["recipient"] for m in lines} == {"sedi@esempio-test.example"}
     assert "Sito di prova Milano" in lines[0]["subject"] and "confirm" in lines[0]["body"]
@@ -96,10 +96,14 @@ class Broken:
 def test_failed_deliveries_stay_queued(engine: Engine, published: dict, tmp_path: Path) -> None:
     with Session(engine) as db:
         remind(db)
-        assert deliver(db, Broken()) == (0, 1)
-        error = db.execute(text("SELECT attempts, last_error, sent_at FROM notifications")).one()
+        assert deliver(db, Broken()) == Delivery(0, 1, 0)
+        error = db.execute(text("SELECT attempts, last_error, sent_at, next_attempt_at - now() AS wait "
+                                "FROM notifications")).one()
         assert error.attempts == 1 and "mail server down" in error.last_error and error.sent_at is None
-        assert deliver(db, FileNotifier(tmp_path / "o.jsonl")) == (1, 0)
+        assert dt.timedelta(seconds=30) < error.wait <= dt.timedelta(seconds=60)  # back-off: not due yet
+        assert deliver(db, FileNotifier(tmp_path / "o.jsonl")) == Delivery(0, 0, 0)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
+        assert deliver(db, FileNotifier(tmp_path / "o.jsonl"), now=later) == Delivery(1, 0, 0)
 
 
 def test_unconfirmed_sites_expire_with_an_audit_record(api: TestClient, engine: Engine, published: dict) -> None:
@@ -128,10 +132,12 @@ def test_freshness_and_notify_commands(published: dict, database_url: str, tmp_p
         assert listed.exit_code == 0 and "1 stale sites" in listed.output
         assert "1 reminders queued" in runner.invoke(cli, ["freshness", "remind"]).output
         delivered = runner.invoke(cli, ["notify", "deliver", "--backend", "file"])
-        assert delivered.exit_code == 0 and "1 sent, 0 failed" in delivered.output
+        assert delivered.exit_code == 0 and "1 sent, 0 failed" in delivered.output, delivered.output
         assert (tmp_path / "outbox.jsonl").exists()
         bad = runner.invoke(cli, ["notify", "deliver", "--backend", "smtp"])
-        assert bad.exit_code == 1 and "use log, file or module:Class" in bad.output
+        assert bad.exit_code == 1 and "needs OPPORTUNITY_SMTP_HOST and" in bad.output
+        unknown = runner.invoke(cli, ["notify", "deliver", "--backend", "pigeon"])
+        assert unknown.exit_code == 1 and "use smtp, log, file or module:Class" in unknown.output
         assert "0 sites expired" in runner.invoke(cli, ["freshness", "expire"]).output
         purged = runner.invoke(cli, ["freshness", "purge-searches"])
         assert purged.exit_code == 0 and "recorded searches deleted" in purged.output

@@ -36,6 +36,7 @@ from app.api import (
     intake,
     match,
     metrics,
+    notifications,
     sites,
     tiles,
     web,
@@ -140,7 +141,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
 
 ROUTERS = (health.router, metrics.router, accounts.router, candidacies.router, intake.router, features.router, tiles.router,
-           match.router, sites.router, detection.router, enquiries.router, web.router)
+           match.router, sites.router, detection.router, enquiries.router, notifications.router, web.router)
 
 
 SIGNED_IN = {require_account, require_proponent, require_staff, require_admin}

@@ -170,11 +170,13 @@ class Candidacy(Base):
 class Notification(Base):
     """Outbox: messages are written in the same transaction as what caused them and handed
     to the configured notifier later (``opportunity notify deliver``). ``dedupe_key``
-    keeps a reminder from being queued twice for the same period."""
+    keeps a reminder from being queued twice for the same period; ``sending_since`` is the
+    claim held while a message leaves, ``dead_at`` the dead-letter state staff see."""
 
     __tablename__ = "notifications"
     __table_args__ = (
-        Index("ix_notifications_pending", "id", postgresql_where=text("sent_at IS NULL")),
+        Index("ix_notifications_pending", "id", postgresql_where=text("sent_at IS NULL AND dead_at IS NULL")),
+        Index("ix_notifications_dead", "dead_at", postgresql_where=text("dead_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -188,3 +190,6 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    dead_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sending_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -62,9 +62,10 @@ def freshness_expire() -> None:
 
 @notify_cli.command("deliver")
 def notify_deliver(
-    backend: Annotated[str | None, typer.Option(help="log, file or module:Class (default from settings).")] = None,
+    backend: Annotated[str | None, typer.Option(help="smtp, log, file or module:Class (default from settings).")] = None,
 ) -> None:
-    """Hand pending notifications to the notifier; failures stay queued for the next run."""
+    """Send the notifications that are due; failures are retried later with back-off, and
+    become dead letters (see `notify list --state dead`) after too many."""
     from app.candidacies.notify import deliver, load_notifier
 
     try:
@@ -72,7 +73,39 @@ def notify_deliver(
     except (ValueError, ImportError, AttributeError) as exc:
         raise fail(str(exc)) from exc
     with catalogue_session() as session:
-        sent, failed = deliver(session, notifier)
-    console.print(f"{sent} sent, {failed} failed")
-    if failed:
+        done = deliver(session, notifier)
+    console.print(f"{done.sent} sent, {done.failed} failed (tried again later), {done.dead} dead letters")
+    if done.failed or done.dead:
         raise typer.Exit(code=1)
+
+
+@notify_cli.command("list")
+def notify_list(
+    state: Annotated[str, typer.Option(help="pending, sending, sent or dead.")] = "dead",
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Messages in one state, newest first, with their last error."""
+    from app.candidacies.notify import NOTIFICATION_STATES, outbox
+
+    if state not in NOTIFICATION_STATES:
+        raise fail(f"--state {state!r}: use one of {', '.join(NOTIFICATION_STATES)}")
+    with catalogue_session() as session:
+        rows = outbox(session, state, limit)
+        for row in rows:
+            console.print(f"#{row.id} {row.created_at:%Y-%m-%d %H:%M} {row.kind} to {row.recipient}, "
+                          f"{row.attempts} attempts" + (f": {row.last_error}" if row.last_error else ""),
+                          soft_wrap=True)
+    console.print(f"{len(rows)} {state}")
+
+
+@notify_cli.command("resend")
+def notify_resend(notification_id: Annotated[int, typer.Argument(help="A dead letter's number.")]) -> None:
+    """Queue a dead letter again (after checking it did not arrive)."""
+    from app.candidacies.notify import resend
+
+    with catalogue_session() as session:
+        row = resend(session, notification_id)
+        if row is None:
+            raise fail(f"there is no dead letter #{notification_id}")
+        session.commit()
+    console.print(f"#{notification_id} queued again")

@@ -37,7 +37,7 @@ QUEUE_WAIT_SECONDS = Histogram("opportunity_queue_wait_seconds", "Time waited fo
 QUEUE_REFUSED = Counter("opportunity_queue_refused_total", "Requests told 503 by a full or slow queue", ["queue"])
 UPLOADS = Counter("opportunity_uploads_total", "Workbooks uploaded to intake, by outcome (stored, duplicate, "
                   "or the reason they were refused)", ["outcome"])
-NOTIFICATIONS = Counter("opportunity_notifications_total", "Notifications queued, sent and failed", ["event"])
+NOTIFICATIONS = Counter("opportunity_notifications_total", "Notifications queued, sent, failed (retried later) and dead (given up)", ["event"])
 DETECTION_RUNS = Counter("opportunity_detection_runs_total", "Brownfield detection runs stored")
 DETECTION_SECONDS = Histogram("opportunity_detection_seconds", "Duration of a stored detection run",
                               buckets=(1, 10, 60, 300, 900, 3600, 4 * 3600))

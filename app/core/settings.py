@@ -201,13 +201,38 @@ def analytics_settings() -> AnalyticsSettings:
 
 
 class NotifySettings(BaseSettings):
-    """Where queued notifications go: ``log`` (the service log), ``file`` (JSON lines
-    under the data directory, for tests and pilots) or ``module:Class`` of your own."""
+    """Where queued notifications go: ``smtp`` (the agency's mail server, see
+    SmtpSettings), ``log`` (the service log), ``file`` (JSON lines under the data
+    directory, for tests and pilots) or ``module:Class`` of your own. A failed message is
+    tried again after ``backoff_s`` doubled per attempt (at most ``backoff_max_s``) and
+    becomes a dead letter after ``max_attempts``; one whose send was cut short by a crash
+    becomes a dead letter after ``sending_lease_s`` instead of being sent twice."""
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_NOTIFY_", extra="ignore")
 
     backend: str = "log"
     max_attempts: int = Field(default=5, ge=1)
+    backoff_s: float = Field(default=60, ge=0)
+    backoff_max_s: float = Field(default=6 * 3600, ge=0)
+    sending_lease_s: float = Field(default=600, ge=0)
+
+
+class SmtpSettings(BaseSettings):
+    """The mail server of ``OPPORTUNITY_NOTIFY_BACKEND=smtp``. ``security`` is
+    ``starttls`` (port 587, the default), ``tls`` (port 465) or ``none`` (a relay on
+    loopback only); ``ca_file`` trusts a private certificate authority."""
+
+    model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_SMTP_", extra="ignore")
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    reply_to: str | None = None
+    ca_file: Path | None = None
+    timeout_s: float = Field(default=20, gt=0)
 
 
 class ExposeSettings(BaseSettings):
@@ -316,6 +341,10 @@ def freshness_settings() -> FreshnessSettings:
 @lru_cache
 def notify_settings() -> NotifySettings:
     return NotifySettings()
+
+
+def smtp_settings() -> SmtpSettings:
+    return SmtpSettings()
 
 
 @lru_cache
