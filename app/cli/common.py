@@ -38,8 +38,21 @@ def catalogue_connection(url: str | None = None, write: bool = True) -> Iterator
         engine.dispose()
 
 
+def load_models() -> None:
+    """Every room's tables, as alembic/env.py loads them: an ORM flush sorts tables by
+    their foreign keys, and a site's key to ``comuni`` only resolves when the reference
+    room's models are loaded too (``intake import`` crashed on that)."""
+    import app.accounts.models
+    import app.candidacies.models
+    import app.catalogue.models
+    import app.detection.models
+    import app.reference.models
+    import app.scouting.models  # noqa: F401
+
+
 @contextmanager
 def catalogue_session(url: str | None = None) -> Iterator[Session]:
+    load_models()
     engine = throwaway_engine(url or resolve_database_url())
     try:
         with Session(engine) as session:

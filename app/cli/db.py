@@ -83,3 +83,96 @@ def db_downgrade(
         raise fail("downgrading drops tables and their data; repeat with --yes to confirm.")
     migrations.downgrade(resolve_database_url(), revision)
     console.print(f"schema at {revision}")
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def _reporter(bar):
+    tasks: dict[str, int] = {}
+
+    def report(step: str, done: float, total: float) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total or None)
+        bar.update(tasks[step], completed=done, total=total or None)
+
+    return report
+
+
+@db_cli.command("backup")
+def db_backup(
+    keep: Annotated[int, typer.Option(min=1, help="Base backups to keep (older ones and their WAL are deleted).")] = 7,
+) -> None:
+    """Base backup of the embedded cluster (its WAL is archived continuously) and a copy
+    of the uploaded originals not copied before, under the backup folder."""
+    from app.core.backups import back_up, copy_originals
+    from app.core.settings import storage_settings
+
+    storage = storage_settings()
+    if database_settings().url:
+        with _progress_bar() as bar:
+            copied = copy_originals(storage.uploads_dir, storage.backups_dir / "files", _reporter(bar))
+        console.print(f"DATABASE_URL is set: back the database up on its server (docs/operations.md). "
+                      f"{copied} new uploaded originals copied to {storage.backups_dir / 'files'}.", soft_wrap=True)
+        return
+    try:
+        with _progress_bar() as bar:
+            backup = back_up(embedded_cluster(), storage.uploads_dir, storage.backups_dir, _reporter(bar), keep)
+    except OpportunityError as exc:
+        raise fail(exc.message) from exc
+    console.print(f"base backup {backup.label} in {backup.folder}; {backup.files} new uploaded originals copied",
+                  soft_wrap=True)
+
+
+@db_cli.command("backups")
+def db_backups() -> None:
+    """The base backups a restore can start from, oldest first."""
+    from app.core.backups import base_backups
+    from app.core.settings import storage_settings
+
+    found = base_backups(storage_settings().backups_dir)
+    for backup in found:
+        console.print(f"{backup.label}  finished {backup.finished:%Y-%m-%d %H:%M:%S} UTC  {backup.folder}", soft_wrap=True)
+    console.print(f"{len(found)} base backups")
+
+
+@db_cli.command("restore")
+def db_restore(
+    to: Annotated[str | None, typer.Option(
+        "--to", help="Point in time, ISO 8601 with its offset (2026-12-04T18:30:00+01:00); default: the latest.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the cluster is replaced (its folder is kept aside).")] = False,
+) -> None:
+    """Restore the embedded cluster from the base backup before --to and the WAL archive,
+    then make the uploaded originals agree with it."""
+    import datetime as dt
+
+    from app.core.backups import restore
+    from app.core.settings import storage_settings
+
+    _require_embedded("restore")
+    target = None
+    if to:
+        try:
+            target = dt.datetime.fromisoformat(to)
+        except ValueError as exc:
+            raise fail(f"--to {to!r} is not an ISO 8601 time such as 2026-12-04T18:30:00+01:00") from exc
+        if target.tzinfo is None:
+            raise fail(f"--to {to!r} has no UTC offset; add one (+00:00 for UTC) so that the time is not ambiguous")
+    if not yes:
+        raise fail("restoring replaces the running cluster (its data folder is kept aside); repeat with --yes")
+    storage = storage_settings()
+    try:
+        with _progress_bar() as bar:
+            report = restore(embedded_cluster(), storage.uploads_dir, storage.backups_dir, target, _reporter(bar))
+    except OpportunityError as exc:
+        raise fail(exc.message) from exc
+    console.print(f"restored from {report.backup}" + (f" to {report.target.isoformat()}" if report.target else "")
+                  + f"; {report.files_restored} uploaded originals brought back, {report.files_set_aside} set aside"
+                  + (f" in {report.set_aside_in}" if report.set_aside_in else ""), soft_wrap=True)
+    if report.missing:
+        console.print(f"[red]{len(report.missing)} originals are in neither the upload folder nor the backup[/]")
+        raise typer.Exit(code=1)

@@ -28,7 +28,8 @@ def embedded_cluster(
 ) -> EmbeddedCluster:
     db = db or database_settings()
     storage = storage or storage_settings()
-    return EmbeddedCluster(storage.cluster_dir, db.embedded_port, db.embedded_database)
+    return EmbeddedCluster(storage.cluster_dir, db.embedded_port, db.embedded_database,
+                           archive_dir=storage.backups_dir / "wal")
 
 
 def resolve_database_url(start_embedded: bool = True) -> str:

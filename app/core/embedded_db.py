@@ -14,7 +14,6 @@ import os
 import pwd
 import re
 import secrets
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,51 +23,11 @@ import psycopg
 from psycopg import sql
 
 from app.core.errors import DatabaseSetupError
+from app.core.pg_install import INSTALL_HINT, find_pg_bindir, postgis_available
 
 SERVER_USER = "postgres"
 SERVICE_GROUP = "opportunity_service"  # granted by migration 0007
 SERVICE_LOGIN = "opportunity_app"
-_INSTALL_HINT = (
-    "PostgreSQL with PostGIS is needed for the embedded catalogue. "
-    "On Debian/Ubuntu run `make setup` (it installs postgresql and postgresql-15-postgis-3 with apt); "
-    "elsewhere install PostgreSQL >= 14 with PostGIS >= 3 and put pg_ctl on PATH, "
-    "or set DATABASE_URL to an existing PostGIS database."
-)
-
-
-def find_pg_bindir() -> Path:
-    """Locate the PostgreSQL server binaries, newest Debian version first, then PATH."""
-    override = os.environ.get("OPPORTUNITY_PG_BINDIR")
-    candidates: list[Path] = [Path(override)] if override else []
-    debian_root = Path("/usr/lib/postgresql")
-    if debian_root.is_dir():
-        versions = sorted(
-            (p for p in debian_root.iterdir() if p.name.isdigit()),
-            key=lambda p: int(p.name),
-            reverse=True,
-        )
-        candidates += [v / "bin" for v in versions]
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(Path(on_path).resolve().parent)
-    for candidate in candidates:
-        if (candidate / "pg_ctl").exists() and (candidate / "initdb").exists():
-            return candidate
-    raise DatabaseSetupError("PostgreSQL server binaries (initdb, pg_ctl) not found. " + _INSTALL_HINT)
-
-
-def postgis_available(bindir: Path) -> bool:
-    """True when the PostGIS extension is installed for this server version."""
-    version = bindir.parent.name
-    candidates = [Path(f"/usr/share/postgresql/{version}/extension")]
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        out = subprocess.run([pg_config, "--sharedir"], check=False, capture_output=True, text=True)
-        if out.returncode == 0:
-            candidates.append(Path(out.stdout.strip()) / "extension")
-    return any((c / "postgis.control").exists() for c in candidates)
-
-
 @dataclass(frozen=True)
 class ClusterStatus:
     initialised: bool
@@ -91,11 +50,13 @@ class EmbeddedCluster:
     ``fast`` turns off durability (fsync) and is meant for throwaway test clusters only.
     """
 
-    def __init__(self, root: Path, port: int, database: str = "opportunity", fast: bool = False):
+    def __init__(self, root: Path, port: int, database: str = "opportunity", fast: bool = False,
+                 archive_dir: Path | None = None):
         self.root = root.resolve()
         self.port = port
         self.database = database
         self.fast = fast
+        self.archive_dir = archive_dir.resolve() if archive_dir else None
         self.data_dir = self.root / "data"
         self.socket_dir = self.root / "run"
         self.log_file = self.root / "postgresql.log"
@@ -113,32 +74,43 @@ class EmbeddedCluster:
         except KeyError as exc:
             raise DatabaseSetupError(
                 f"Running as root, but there is no '{SERVER_USER}' system user to own the cluster. "
-                + _INSTALL_HINT
+                + INSTALL_HINT
             ) from exc
         return entry.pw_uid, entry.pw_gid
 
-    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _as_server(self) -> dict:
+        """subprocess keywords that run a command as the cluster's owner."""
         identity = self._server_identity()
-        kwargs: dict = {"capture_output": True, "text": True, "cwd": str(self.root)}
+        kwargs: dict = {"cwd": str(self.root)}
         env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
         if identity:
             uid, gid = identity
             kwargs.update(user=uid, group=gid, extra_groups=[])
             env["HOME"] = pwd.getpwuid(uid).pw_dir
-        result = subprocess.run(args, check=False, env=env, **kwargs)
+        return {**kwargs, "env": env}
+
+    def run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a server program as the cluster's owner; a failure raises with the log's tail."""
+        result = subprocess.run(args, check=False, capture_output=True, text=True, **self._as_server())
         if check and result.returncode != 0:
             command = Path(args[0]).name
             raise DatabaseSetupError(
-                f"{command} failed: {(result.stderr or result.stdout).strip()}\n{self._log_tail()}"
+                f"{command} failed: {(result.stderr or result.stdout).strip()}\n{self.log_tail()}"
             )
         return result
 
-    def _chown(self, path: Path) -> None:
+    def popen(self, args: list[str]) -> subprocess.Popen[str]:
+        """Start a server program as the cluster's owner, its stderr readable as it runs
+        (pg_basebackup's progress)."""
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                **self._as_server())
+
+    def chown(self, path: Path) -> None:
         identity = self._server_identity()
         if identity:
             os.chown(path, *identity)
 
-    def _log_tail(self, lines: int = 15) -> str:
+    def log_tail(self, lines: int = 15) -> str:
         if not self.log_file.exists():
             return ""
         tail = self.log_file.read_text(errors="replace").splitlines()[-lines:]
@@ -192,7 +164,7 @@ class EmbeddedCluster:
             return False
         bindir = find_pg_bindir()
         if not postgis_available(bindir):
-            raise DatabaseSetupError("The PostGIS extension is not installed. " + _INSTALL_HINT)
+            raise DatabaseSetupError("The PostGIS extension is not installed. " + INSTALL_HINT)
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         self._check_reachable()
@@ -203,16 +175,16 @@ class EmbeddedCluster:
         for folder in (self.data_dir, self.socket_dir):
             folder.mkdir(exist_ok=True)
             folder.chmod(0o700)
-            self._chown(folder)
+            self.chown(folder)
         password = secrets.token_urlsafe(24)
         self.password_file.write_text(password)
         self.password_file.chmod(0o600)
         pwfile = self.socket_dir / "initdb-pw"
         pwfile.write_text(password)
         pwfile.chmod(0o600)
-        self._chown(pwfile)
+        self.chown(pwfile)
         try:
-            self._run(
+            self.run(
                 [
                     str(bindir / "initdb"),
                     "-D", str(self.data_dir),
@@ -234,7 +206,7 @@ class EmbeddedCluster:
         current = self.status()
         if not current.running:
             self._remove_stale_pid()
-            self._start_server()
+            self.start_server()
         self._ensure_database()
         self._ensure_service_role()
         return self.status()
@@ -244,12 +216,14 @@ class EmbeddedCluster:
         if pid_file.exists():
             pid_file.unlink()
 
-    def _start_server(self) -> None:
+    def start_server(self, recovery: list[str] | None = None) -> None:
+        """pg_ctl start with this service's settings; ``recovery`` lines (a restore's
+        target) go into opportunity.conf beside the WAL archiving ones."""
         bindir = find_pg_bindir()
         if not self.log_file.exists():
             self.log_file.touch()
         self.log_file.chmod(0o640)
-        self._chown(self.log_file)
+        self.chown(self.log_file)
         options = [
             f"-p {self.port}",
             "-c listen_addresses=127.0.0.1",
@@ -260,7 +234,8 @@ class EmbeddedCluster:
         ]
         if self.fast:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        self._run(
+        self.write_conf(recovery or [])
+        self.run(
             [
                 str(bindir / "pg_ctl"),
                 "-D", str(self.data_dir),
@@ -271,12 +246,34 @@ class EmbeddedCluster:
             ]
         )
 
+    def write_conf(self, extra: list[str]) -> None:
+        """``opportunity.conf`` in the data directory, included by postgresql.conf: WAL
+        archiving into ``archive_dir`` (a file, not -c options, so that archive_command
+        needs no shell quoting and an operator can read what runs)."""
+        main = self.data_dir / "postgresql.conf"
+        include = "include_if_exists = 'opportunity.conf'"
+        if include not in main.read_text():
+            with main.open("a") as handle:
+                handle.write(f"\n# written by opportunity\n{include}\n")
+        lines = ["# written by opportunity at every start: edit the settings, not this file"]
+        if self.archive_dir and not self.fast:
+            wal = str(self.archive_dir)
+            if "'" in wal or '"' in wal:
+                raise DatabaseSetupError(f"The WAL archive folder {wal} must not contain quotes.")
+            self.archive_dir.mkdir(parents=True, exist_ok=True)
+            self.chown(self.archive_dir)
+            lines += ["wal_level = replica", "archive_mode = on", "archive_timeout = 60",
+                      f"""archive_command = 'test ! -f "{wal}/%f" && cp "%p" "{wal}/%f.part" && mv "{wal}/%f.part" "{wal}/%f"'"""]
+        conf = self.data_dir / "opportunity.conf"
+        conf.write_text("\n".join([*lines, *extra]) + "\n")
+        self.chown(conf)
+
     def stop(self) -> bool:
         """Shut the server down cleanly (fast mode: roll back open transactions). True if it ran."""
         if not self.status().running:
             return False
         bindir = find_pg_bindir()
-        self._run([str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        self.run([str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
         return True
 
     # -- connecting --------------------------------------------------------------------------

@@ -51,17 +51,24 @@ class DatabaseSettings(BaseSettings):
 
 
 class StorageSettings(BaseSettings):
-    """Files the service keeps: the embedded cluster, uploaded originals."""
+    """Files the service keeps: the embedded cluster, uploaded originals, backups
+    (``OPPORTUNITY_BACKUP_DIR``, default ``<data dir>/backups``)."""
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_", extra="ignore")
 
     data_dir: Path = Path("var")
     shared_data_dir: Path = Path("../shared/data")
+    # base backups, the WAL archive and copies of the originals: another disk in production
+    backup_dir: Path | None = None
 
-    @field_validator("data_dir", "shared_data_dir")
+    @field_validator("data_dir", "shared_data_dir", "backup_dir")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value else None
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def uploads_dir(self) -> Path:
