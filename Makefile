@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: system system-browser setup npm run test lint clean-db
+.PHONY: system system-browser setup npm run run-production test lint clean-db
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -45,3 +45,8 @@ lint: setup
 clean-db:
 	-$(UV) run --frozen opportunity db stop
 	rm -rf var/pg var/test-pg
+
+# The production profile on this machine: nginx in front of two API processes, the
+# embedded PostGIS and the demo data (http://127.0.0.1:8000). docs/operations.md.
+run-production: setup
+	$(UV) run --frozen opportunity serve --demo --replicas 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the service needs from the operating system: PostgreSQL with PostGIS, npm
-# for the map page's library, and pango with DejaVu fonts for the PDF exposés. With --browser (make test) also the real clients the
+# for the map page's library, nginx for the production profile's replicas, and pango with DejaVu fonts for the PDF exposés. With --browser (make test) also the real clients the
 # tests drive: Debian's chromium (the map page and the desk, headless), poppler-utils (pdftotext
 # for the printed site report), gdal-bin (ogrinfo against the OGC API), python3-qgis with
 # qgis-providers (QGIS's own OGC API - Features provider, driven headless) and mapserver-bin
@@ -34,6 +34,8 @@ command -v npm >/dev/null 2>&1 || extra="$extra npm"
 # WeasyPrint prints the site exposés through pango, with DejaVu fonts
 if ! ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0"; then extra="$extra libpango-1.0-0 libpangoft2-1.0-0"; fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || extra="$extra fonts-dejavu-core"
+# nginx in front of the API replicas (make run-production, the replica tests)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || extra="$extra nginx"
 if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then extra="$extra chromium"; fi
 if [ -n "$browser" ] && ! command -v ogrinfo >/dev/null 2>&1; then extra="$extra gdal-bin"; fi
 if [ -n "$browser" ] && ! command -v pdftotext >/dev/null 2>&1; then extra="$extra poppler-utils"; fi
