@@ -62,7 +62,7 @@ def main() -> None:
     for replicas in (1, 2):
         folder = ROOT / "var" / "bench-replicas"
         shutil.rmtree(folder, ignore_errors=True)
-        stack = Stack("127.0.0.1", args.port, replicas, folder, env=env, log=open(os.devnull, "wb"))  # noqa: SIM115
+        stack = Stack("127.0.0.1", args.port, replicas, folder, env=env, log=open(os.devnull, "wb"))
         try:
             stack.start()
             asyncio.run(run(stack.base, endpoints["bbox items (limit 100)"][:50], args.concurrency))  # warm-up
