@@ -350,6 +350,7 @@ def notify_settings() -> NotifySettings:
     return NotifySettings()
 
 
+@lru_cache
 def smtp_settings() -> SmtpSettings:
     return SmtpSettings()
 
