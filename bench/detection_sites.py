@@ -48,7 +48,8 @@ def regions(scene: BenchmarkScene, params: DetectionParams, objects: bool) -> tu
     width, height, transform, pixel_area, _ = grid_of(before)
     found: list[Region] = []
     for window in tiles(width, height, params.tile_size):
-        found += detect_tile(before, after, window, transform, params, None, scene.land_use if objects else None)
+        found += detect_tile(before, after, window, transform, params, None,
+                             scene.land_use if objects else None).regions
     return found, pixel_area
 
 

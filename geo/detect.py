@@ -46,6 +46,7 @@ from geo.sites import (
     object_regions,
     regions_of,
     segment,
+    split_objects,
 )
 
 # what the two-date detector measures per pixel (a trend run measures slopes instead)
@@ -249,10 +250,20 @@ def _radius(params: DetectionParams, pixel_size: float) -> int:
     return round(params.merge_distance_m / 2 / pixel_size)
 
 
+@dataclass
+class TileResult:
+    """What one tile gives back: its regions, and how many of its pixels were clear at
+    both dates (a scene with none is an input error, not "no brownfields")."""
+
+    regions: list[Region]
+    clear_pixels: int
+
+
 def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, params: DetectionParams,
-                zoning: list[BaseGeometry] | None = None, objects: list[BaseGeometry] | None = None) -> list[Region]:
+                zoning: list[BaseGeometry] | None = None, objects: list[BaseGeometry] | None = None) -> TileResult:
     """Regions of one tile (a pure function of its inputs: the unit of work for Dask):
-    per object of ``objects`` when given, else per segmented site."""
+    per object of ``objects`` when given (segmented inside the objects too large to be
+    one site), else per segmented site."""
     grid = _grid(before.grid_path)  # the first date's grid is the common grid
     _, _, width, height = grid
     margin = halo(params, abs(transform.a))
@@ -260,9 +271,10 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
     col1 = min(width, window.col_off + window.width + margin)
     row1 = min(height, window.row_off + window.height + margin)
     wide = Window(col0, row0, col1 - col0, row1 - row0)
+    wide_transform = window_transform(wide, transform)
     b, a = _read(before, wide, grid), _read(after, wide, grid)
     mask, values, built = signal(b, a, params, masked=bool(before.cloud_mask and after.cloud_mask))
-    zones = zoning_mask(zoning, wide, window_transform(wide, transform), mask.shape)
+    zones = zoning_mask(zoning, wide, wide_transform, mask.shape)
     if zones is not None:
         mask &= zones
     if params.opening and mask.any():
@@ -276,20 +288,51 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
             slice(window.col_off - col0, window.col_off - col0 + window.width))
     core_values = {k: v[core] for k, v in values.items()}
     core_transform = window_transform(window, transform)
-    if objects is not None:
-        valid = np.all([np.isfinite(v) for v in core_values.values()], axis=0)
-        return object_regions(mask[core], valid, core_values, object_ids(objects, mask[core].shape, core_transform))
-    sites = segment(mask, _radius(params, abs(transform.a)), built, round(params.grow_m / abs(transform.a)))
-    return regions_of(mask[core], core_values, zones[core] if zones is not None else None, core_transform,
-                      sites[core])
+    valid = np.all([np.isfinite(v) for v in core_values.values()], axis=0)
+    clear = int(valid.sum())
+    radius, grow = _radius(params, abs(transform.a)), round(params.grow_m / abs(transform.a))
+    if objects is None:
+        sites = segment(mask, radius, built, grow)
+        return TileResult(regions_of(mask[core], core_values, zones[core] if zones is not None else None,
+                                     core_transform, sites[core]), clear)
+    small, large = split_objects(objects, params)
+    ids = object_ids([objects[i] for i in small], mask.shape, wide_transform)
+    regions = object_regions(mask[core], valid, core_values, ids[core])
+    for region in regions:
+        region.object_id = small[region.object_id]  # back to the index in ``objects``
+    if large:  # sites inside a district: segmented within it, clipped to it, around its parcels
+        inside = (object_ids([objects[i] for i in large], mask.shape, wide_transform) > 0) & (ids == 0)
+        within = mask & inside
+        sites = segment(within, radius, built & inside, grow) & inside
+        regions += regions_of(within[core], core_values, zones[core] if zones is not None else None,
+                              core_transform, sites[core])
+    return TileResult(regions, clear)
+
+
+def check_inputs(before: Scene, after: Scene) -> None:
+    """Refuse what cannot give an answer, before any tile is read: one date twice or dates
+    in the wrong order, a raster without a CRS, rasters that do not overlap. (Rasters on
+    different grids or CRSs that overlap are fine: the second is warped onto the first.)"""
+    if before.date and after.date and after.date <= before.date:
+        raise ValueError(f"The second date ({after.date}) must be later than the first ({before.date}); "
+                         "a change needs two different dates, in order.")
+    crs, transform, width, height = _grid(before.grid_path)
+    other_crs, other_transform, other_width, other_height = _grid(after.grid_path)
+    if crs is None or other_crs is None:
+        raise ValueError("A raster has no coordinate reference system: georeference it (gdal_edit.py -a_srs).")
+    from rasterio.coords import disjoint_bounds
+    from rasterio.transform import array_bounds
+    from rasterio.warp import transform_bounds
+
+    other = transform_bounds(other_crs, crs, *array_bounds(other_height, other_width, other_transform))
+    if disjoint_bounds(array_bounds(height, width, transform), other):
+        raise ValueError("The two dates do not overlap: they cover different places (check the tiles and CRS).")
 
 
 def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
     """(width, height, transform, pixel area, crs) of the scene's grid."""
     crs, transform, width, height = _grid(scene.grid_path)
     return width, height, transform, abs(transform.a * transform.e), crs
-
-
 
 
 def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
@@ -302,21 +345,32 @@ def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS
     geometries in the first date's CRS. The second date is warped onto the first date's
     grid when it lies on another grid or CRS.
     """
+    check_inputs(before, after)
     width, height, transform, pixel_area, _ = grid_of(before)
     regions: list[Region] = []
+    clear = 0
     windows = list(tiles(width, height, params.tile_size))
     try:
         # decoded blocks are reused by the next tile's halo only: a small cache bounds the
         # memory of a Lombardy-wide run (GDAL's default is 5% of RAM)
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
             for window in windows:
-                regions += detect_tile(before, after, window, transform, params, zoning, objects)
+                result = detect_tile(before, after, window, transform, params, zoning, objects)
+                regions += result.regions
+                clear += result.clear_pixels
                 if progress is not None:
                     progress()
     finally:
         close_datasets()
+    require_clear(clear)
     return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date),
                          zoning is not None, objects)
+
+
+def require_clear(clear_pixels: int) -> None:
+    if not clear_pixels:
+        raise ValueError("No pixel is clear at both dates (cloud, shadow or no data everywhere): choose "
+                         "other acquisitions.")
 
 
 # Scene Classification Layer (Sentinel-2 L2A) classes that hide the ground: no data,

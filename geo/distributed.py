@@ -12,7 +12,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import Scene, detect_tile, grid_of, tiles
+from geo.detect import Scene, check_inputs, detect_tile, grid_of, require_clear, tiles
 from geo.params import DEFAULT_PARAMS, DetectionParams
 from geo.sites import Candidate, merge_regions
 
@@ -25,6 +25,7 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
     None for a local cluster of this machine's cores; an existing ``client`` may be given."""
     from dask.distributed import Client, LocalCluster, as_completed
 
+    check_inputs(before, after)
     width, height, transform, pixel_area, _ = grid_of(before)
     owned = None
     if client is None:
@@ -35,9 +36,11 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
         futures = client.map(detect_tile, [before] * len(windows), [after] * len(windows), windows,
                              [transform] * len(windows), [params] * len(windows), [zoning] * len(windows),
                              [objects] * len(windows), pure=True)
-        regions = []
+        regions, clear = [], 0
         for future in as_completed(futures):
-            regions += future.result()
+            result = future.result()
+            regions += result.regions
+            clear += result.clear_pixels
             if progress is not None:
                 progress()
     finally:
@@ -46,5 +49,6 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
             owned.close()
             if cluster is not None:
                 cluster.close()
+    require_clear(clear)
     return merge_regions(regions, pixel_area, params, exclusions, (before.date, after.date), zoning is not None,
                          objects)

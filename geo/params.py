@@ -36,6 +36,11 @@ class DetectionParams:
     crop_share: float = 0.6
     crop_min_m2: float = 10_000.0
     min_object_share: float = 0.05  # share of an object's clear pixels with the signal (object layer)
+    # an object larger than this (an industrial district, a zoning polygon: the issue's
+    # zones were 5.8 km²) is not one site: sites are segmented inside it and clipped to it.
+    # 50 ha is above all but the largest single plants (Lombardy's biggest disused sites,
+    # Falck or Bovisa, are several parcels on the cadastral or land-use layers)
+    max_object_m2: float = 500_000.0
     min_segment_share: float = 0.1  # share of a segmented site's area with the signal
     min_evidence_m2: float = 500.0  # area with the signal, whatever the site's size
     tile_size: int = 1024

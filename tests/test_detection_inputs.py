@@ -1,0 +1,129 @@
+"""Detection: objects larger than a plant are segmented inside, and inputs that cannot
+give an answer are refused with a message (nothing stored). SYNTHETIC scenes only
+(geo/scenes.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import Affine
+from shapely.geometry import box
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from app.cli import cli
+from geo.detect import SCL_CLOUDY, Scene, detect
+from geo.evaluate import iou, site_scores
+from geo.params import DetectionParams
+from geo.scenes import BANDS, BenchmarkScene, generate
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> BenchmarkScene:
+    return generate(tmp_path_factory.mktemp("synthetic-zones"), size=700, disused=5, active=5, seed=3)
+
+
+def _scenes(s: BenchmarkScene) -> tuple[Scene, Scene]:
+    return (Scene(str(s.before), BANDS, s.dates[0], cloud_mask=str(s.before_scl), cloud_classes=SCL_CLOUDY),
+            Scene(str(s.after), BANDS, s.dates[1], cloud_mask=str(s.after_scl), cloud_classes=SCL_CLOUDY))
+
+
+def _zone(s: BenchmarkScene) -> box:
+    with rasterio.open(s.before) as src:
+        return box(*src.bounds)  # the whole synthetic scene: 7 x 7 km, an "industrial district"
+
+
+def test_a_zone_sized_object_gives_plant_sized_candidates_inside_it(scene: BenchmarkScene) -> None:
+    zone = _zone(scene)
+    candidates = detect(*_scenes(scene), DetectionParams(), objects=[zone])
+    assert candidates, "nothing found inside the district"
+    assert all(not c.geometry.equals(zone) and c.area_m2 < 0.05 * zone.area for c in candidates)
+    assert all(c.geometry.within(zone.buffer(1e-6)) for c in candidates)
+    assert {c.evidence["site_from"] for c in candidates} == {"segmented inside a large object"}
+    scores = site_scores([c.geometry for c in candidates], scene.truth, scene.distractors)
+    plain = detect(*_scenes(scene), DetectionParams())  # segmentation without any layer
+    assert scores.recall == site_scores([c.geometry for c in plain], scene.truth, scene.distractors).recall
+    assert scores.recall > 0 and all(max(iou(c.geometry, p) for p in scene.truth) >= 0.3
+                                     for c in candidates if any(c.geometry.intersects(p) for p in scene.truth))
+
+
+def test_parcels_inside_a_district_keep_the_per_object_path(scene: BenchmarkScene) -> None:
+    """The plants' footprints and the district around them: each footprint is scored whole,
+    the district is segmented around them, and no plant is a candidate twice."""
+    objects = [*scene.land_use, _zone(scene)]
+    candidates = detect(*_scenes(scene), DetectionParams(), objects=objects)
+    whole = [c for c in candidates if c.evidence["site_from"] == "object"]
+    assert whole and all(any(c.geometry.equals(o) for o in scene.land_use) for c in whole)
+    for plant in scene.truth:
+        assert len([c for c in candidates if c.geometry.intersection(plant).area > 0.5 * plant.area]) <= 1
+
+
+def test_the_size_above_which_objects_are_segmented_is_a_parameter(scene: BenchmarkScene) -> None:
+    zone = _zone(scene)
+    whole = detect(*_scenes(scene), DetectionParams(max_object_m2=zone.area + 1, min_object_share=0.0001),
+                   objects=[zone])
+    assert len(whole) == 1 and whole[0].geometry.equals(zone) and whole[0].evidence["site_from"] == "object"
+
+
+def _copy(source: Path, target: Path, fill: int | None = None, **changes: object) -> Path:
+    """A copy of a raster with profile ``changes`` (and every pixel ``fill`` when given)."""
+    with rasterio.open(source) as src:
+        data, profile = src.read(), src.profile
+    profile.update(changes)
+    with rasterio.open(target, "w", **profile) as dst:
+        dst.write(np.full_like(data, fill) if fill is not None else data)
+    return target
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("reversed", "The second date (2019-07-10) must be later than the first (2023-07-12)"),
+    ("same_date", "The second date (2019-07-10) must be later than the first (2019-07-10)"),
+    ("elsewhere", "The two dates do not overlap"),
+    ("no_crs", "A raster has no coordinate reference system"),
+    ("all_cloud", "No pixel is clear at both dates"),
+])
+def test_inputs_that_cannot_give_an_answer_are_refused(scene: BenchmarkScene, tmp_path: Path, case: str,
+                                                       message: str) -> None:
+    before, after = _scenes(scene)
+    if case == "reversed":
+        before, after = replace(before, date=after.date), replace(after, date=before.date)
+    elif case == "same_date":
+        after = replace(after, date=before.date)
+    elif case == "elsewhere":
+        with rasterio.open(scene.after) as src:
+            t = src.transform
+        far = Affine(t.a, t.b, t.c + 500_000, t.d, t.e, t.f)  # 500 km east
+        after = replace(after, path=str(_copy(scene.after, tmp_path / "far.tif", transform=far)), cloud_mask=None)
+    elif case == "no_crs":
+        after = replace(after, path=str(_copy(scene.after, tmp_path / "nocrs.tif", crs=None)), cloud_mask=None)
+    else:
+        cloudy = _copy(scene.after_scl, tmp_path / "cloud_scl.tif", fill=9)
+        after = replace(after, cloud_mask=str(cloudy))
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        detect(before, after, DetectionParams())
+
+
+def test_the_command_refuses_dates_out_of_order_and_stores_nothing(
+        scene: BenchmarkScene, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core import settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    settings.database_settings.cache_clear()
+    try:
+        with engine.connect() as conn:
+            runs = conn.execute(text("SELECT count(*) FROM detection_runs")).scalar_one()
+        result = runner.invoke(cli, ["detect", "run", str(scene.before), str(scene.after),
+                                     "--bands", ",".join(BANDS), "--before-date", "2023-07-12",
+                                     "--after-date", "2019-07-10"])
+        assert result.exit_code == 1
+        assert "must be later than the first (2023-07-12)" in " ".join(result.output.split())
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM detection_runs")).scalar_one() == runs
+    finally:
+        settings.database_settings.cache_clear()
