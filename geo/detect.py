@@ -19,6 +19,7 @@ afterwards and their sums added, so results do not depend on the tile size.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -33,11 +34,13 @@ from rasterio.transform import Affine
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
-from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
+from geo import morphology
 from geo.params import DEFAULT_PARAMS, DetectionParams
-from geo.raster import COMMON, INDICES, SEN2R_BANDS, Reflectance, index
+from geo.raster import COMMON, NEEDED, Reflectance, index
+from geo.raster import SCL_CLOUDY as SCL_CLOUDY
+from geo.raster import stack_bands as stack_bands
 from geo.sites import (
     Candidate,
     Region,
@@ -75,7 +78,6 @@ class Scene:
         return dict(self.files)[self.grid_band] if self.files else str(self.path)
 
 
-NEEDED = sorted({b for name in ("NDVI", "NDBI", "BSI") for b in INDICES[name].bands})
 
 
 Grid = tuple[Any, Affine, int, int]  # crs, transform, width, height
@@ -196,10 +198,32 @@ def _read_files(scene: Scene, wanted: tuple[str, ...], window: Window, grid: Gri
     return out
 
 
-def tiles(width: int, height: int, size: int) -> Iterator[Window]:
-    for row in range(0, height, size):
-        for col in range(0, width, size):
-            yield Window(col, row, min(size, width - col), min(size, height - row))
+def tiles(width: int, height: int, size: int, within: Window | None = None) -> Iterator[Window]:
+    """Tiles of ``size`` over the raster, or over the part ``within`` it."""
+    c0, r0 = (int(within.col_off), int(within.row_off)) if within is not None else (0, 0)
+    c1, r1 = (c0 + int(within.width), r0 + int(within.height)) if within is not None else (width, height)
+    for row in range(r0, r1, size):
+        for col in range(c0, c1, size):
+            yield Window(col, row, min(size, c1 - col), min(size, r1 - row))
+
+
+def bbox_window(scene: Scene, bbox: tuple[float, float, float, float] | None) -> Window | None:
+    """The part of the first date's grid under ``bbox`` (lon/lat), whole pixels, outward;
+    None for the whole raster. A bbox beside the raster is refused."""
+    if bbox is None:
+        return None
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import from_bounds
+
+    crs, transform, width, height = _grid(scene.grid_path)
+    left, bottom, right, top = transform_bounds("EPSG:4326", crs, *bbox)
+    window = from_bounds(left, bottom, right, top, transform)
+    c0, r0 = max(0, math.floor(window.col_off)), max(0, math.floor(window.row_off))
+    c1 = min(width, math.ceil(window.col_off + window.width))
+    r1 = min(height, math.ceil(window.row_off + window.height))
+    if c1 <= c0 or r1 <= r0:
+        raise ValueError(f"The bbox {','.join(f'{v:g}' for v in bbox)} is outside the scenes.")
+    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray], params: DetectionParams,
@@ -278,7 +302,7 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
     if zones is not None:
         mask &= zones
     if params.opening and mask.any():
-        mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), dtype=bool))
+        mask = morphology.opening(mask)
     # an opening by a 3 x 3 square leaves no component under 9 pixels: a sieve below that
     # would only cost time (a third of a tile's processing)
     if params.sieve_pixels > (9 if params.opening else 1) and mask.any():
@@ -337,8 +361,10 @@ def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
 
 def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
            zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
-           progress: Any = None, objects: list[BaseGeometry] | None = None) -> list[Candidate]:
-    """Candidates over the whole scene, single process, tile by tile.
+           progress: Any = None, objects: list[BaseGeometry] | None = None,
+           bbox: tuple[float, float, float, float] | None = None) -> list[Candidate]:
+    """Candidates over the whole scene (or the part under ``bbox``, lon/lat), single
+    process, tile by tile.
 
     ``zoning`` (productive land), ``exclusions`` (known sites: flagged, ranked last) and
     ``objects`` (the sites to score: parcels, footprints, land-use polygons) are
@@ -349,7 +375,7 @@ def detect(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS
     width, height, transform, pixel_area, _ = grid_of(before)
     regions: list[Region] = []
     clear = 0
-    windows = list(tiles(width, height, params.tile_size))
+    windows = list(tiles(width, height, params.tile_size, bbox_window(before, bbox)))
     try:
         # decoded blocks are reused by the next tile's halo only: a small cache bounds the
         # memory of a Lombardy-wide run (GDAL's default is 5% of RAM)
@@ -371,41 +397,3 @@ def require_clear(clear_pixels: int) -> None:
     if not clear_pixels:
         raise ValueError("No pixel is clear at both dates (cloud, shadow or no data everywhere): choose "
                          "other acquisitions.")
-
-
-# Scene Classification Layer (Sentinel-2 L2A) classes that hide the ground: no data,
-# saturated or defective, cloud shadows, cloud medium and high probability, thin cirrus.
-# Read as a plain mask, an SCL marks almost every pixel (vegetation is 4, bare soil 5).
-SCL_CLOUDY = (0, 1, 3, 8, 9, 10)
-S2_BAND_IDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
-
-
-def stack_bands(path: str, given: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The band order of a stack file, checked before any pixel is read: band ids must be
-    Sentinel-2's, listed once, as many as the file has, and include what the indices
-    need. Raises ValueError with what to change."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
-    try:
-        with rasterio.open(path) as src:
-            count = src.count
-    except RasterioIOError as exc:
-        raise ValueError(f"{path} is not a raster GDAL can read (GeoTIFF, JPEG 2000, ...).") from exc
-    names = given or SEN2R_BANDS
-    unknown = [b for b in names if b not in S2_BAND_IDS]
-    if unknown:
-        raise ValueError(f"Unknown band id(s) {', '.join(unknown)}: use Sentinel-2 ids ({', '.join(S2_BAND_IDS)}).")
-    if len(set(names)) != len(names):
-        raise ValueError(f"A band is listed twice in {','.join(names)}.")
-    needed = [COMMON[c] for c in NEEDED]
-    if count != len(names):
-        if given:
-            raise ValueError(f"{path} has {count} bands but the band list names {len(names)}: {','.join(names)}.")
-        raise ValueError(f"{path} has {count} bands, not the {len(SEN2R_BANDS)} of the sen2r order; say which band "
-                         "is which with --bands, e.g. --bands B02,B03,B04,B08,B11,B12 for a six-band stack "
-                         f"(the indices need {', '.join(needed)}).")
-    missing = [b for b in needed if b not in names]
-    if missing:
-        raise ValueError(f"The indices (NDVI, NDBI, BSI) need band(s) {', '.join(missing)}, which {path} does not have.")
-    return names

@@ -12,7 +12,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import Scene, check_inputs, detect_tile, grid_of, require_clear, tiles
+from geo.detect import Scene, bbox_window, check_inputs, detect_tile, grid_of, require_clear, tiles
 from geo.params import DEFAULT_PARAMS, DetectionParams
 from geo.sites import Candidate, merge_regions
 
@@ -20,7 +20,8 @@ from geo.sites import Candidate, merge_regions
 def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFAULT_PARAMS,
                      zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
                      scheduler: str | None = None, client: Any = None, progress: Any = None,
-                     objects: list[BaseGeometry] | None = None) -> list[Candidate]:
+                     objects: list[BaseGeometry] | None = None,
+                     bbox: tuple[float, float, float, float] | None = None) -> list[Candidate]:
     """Run the tiles on a Dask cluster: ``scheduler`` is an address (tcp://host:8786), or
     None for a local cluster of this machine's cores; an existing ``client`` may be given."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -32,7 +33,7 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
         owned = Client(scheduler) if scheduler else Client(LocalCluster(processes=False, dashboard_address=None))
         client = owned
     try:
-        windows = list(tiles(width, height, params.tile_size))
+        windows = list(tiles(width, height, params.tile_size, bbox_window(before, bbox)))
         futures = client.map(detect_tile, [before] * len(windows), [after] * len(windows), windows,
                              [transform] * len(windows), [params] * len(windows), [zoning] * len(windows),
                              [objects] * len(windows), pure=True)

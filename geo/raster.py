@@ -131,3 +131,44 @@ def _safe_reflectance(metadata: Path) -> Reflectance | None:
     scale = float(quantification[0]) if quantification else 10_000.0
     offset = float(offsets.pop()) if offsets else 0.0
     return Reflectance(scale=scale, offset=offset)
+
+
+# the bands the detector's indices need (common names)
+NEEDED = sorted({b for name in ("NDVI", "NDBI", "BSI") for b in INDICES[name].bands})
+
+
+# Scene Classification Layer (Sentinel-2 L2A) classes that hide the ground: no data,
+# saturated or defective, cloud shadows, cloud medium and high probability, thin cirrus.
+# Read as a plain mask, an SCL marks almost every pixel (vegetation is 4, bare soil 5).
+SCL_CLOUDY = (0, 1, 3, 8, 9, 10)
+S2_BAND_IDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
+
+
+def stack_bands(path: str, given: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The band order of a stack file, checked before any pixel is read: band ids must be
+    Sentinel-2's, listed once, as many as the file has, and include what the indices
+    need. Raises ValueError with what to change."""
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(path) as src:
+            count = src.count
+    except RasterioIOError as exc:
+        raise ValueError(f"{path} is not a raster GDAL can read (GeoTIFF, JPEG 2000, ...).") from exc
+    names = given or SEN2R_BANDS
+    unknown = [b for b in names if b not in S2_BAND_IDS]
+    if unknown:
+        raise ValueError(f"Unknown band id(s) {', '.join(unknown)}: use Sentinel-2 ids ({', '.join(S2_BAND_IDS)}).")
+    if len(set(names)) != len(names):
+        raise ValueError(f"A band is listed twice in {','.join(names)}.")
+    needed = [COMMON[c] for c in NEEDED]
+    if count != len(names):
+        if given:
+            raise ValueError(f"{path} has {count} bands but the band list names {len(names)}: {','.join(names)}.")
+        raise ValueError(f"{path} has {count} bands, not the {len(SEN2R_BANDS)} of the sen2r order; say which band "
+                         "is which with --bands, e.g. --bands B02,B03,B04,B08,B11,B12 for a six-band stack "
+                         f"(the indices need {', '.join(needed)}).")
+    missing = [b for b in needed if b not in names]
+    if missing:
+        raise ValueError(f"The indices (NDVI, NDBI, BSI) need band(s) {', '.join(missing)}, which {path} does not have.")
+    return names

@@ -28,6 +28,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from geo import morphology
 from geo.params import DetectionParams
 
 
@@ -242,11 +243,12 @@ def segment(evidence: np.ndarray, radius_px: int, built: np.ndarray | None = Non
     if not evidence.any():
         return evidence
     sites = evidence
-    if radius_px > 0:
+    if radius_px == 1:  # a disk of radius 1 is the cross (10 m pixels, merge_distance_m 20)
+        sites = morphology.erode(morphology.dilate(evidence, square=False), square=False, border=True) | evidence
+    elif radius_px > 1:
         disk = np.hypot(*np.mgrid[-radius_px:radius_px + 1, -radius_px:radius_px + 1]) <= radius_px
         grown = ndimage.binary_dilation(evidence, structure=disk)
         sites = ndimage.binary_erosion(grown, structure=disk, border_value=1) | evidence
     if built is not None and grow_px > 0:  # geodesic: each step stays inside built land
-        sites = ndimage.binary_dilation(sites, structure=np.ones((3, 3), dtype=bool), iterations=grow_px,
-                                        mask=built | sites)
+        sites = morphology.geodesic_dilation(sites, built, grow_px)
     return sites

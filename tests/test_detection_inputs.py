@@ -127,3 +127,25 @@ def test_the_command_refuses_dates_out_of_order_and_stores_nothing(
             assert conn.execute(text("SELECT count(*) FROM detection_runs")).scalar_one() == runs
     finally:
         settings.database_settings.cache_clear()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_shifted_morphology_equals_scipy(seed: int) -> None:
+    """geo/morphology.py against scipy.ndimage on random masks, borders included."""
+    from scipy import ndimage
+
+    from geo import morphology
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((61, 47)) < (0.2 + 0.12 * seed)
+    within = rng.random(mask.shape) < 0.5
+    square, cross = np.ones((3, 3), bool), ndimage.generate_binary_structure(2, 1)
+    assert np.array_equal(morphology.opening(mask), ndimage.binary_opening(mask, structure=square))
+    for shape, element in ((True, square), (False, cross)):
+        assert np.array_equal(morphology.dilate(mask, shape), ndimage.binary_dilation(mask, structure=element))
+        for border in (False, True):
+            assert np.array_equal(morphology.erode(mask, shape, border),
+                                  ndimage.binary_erosion(mask, structure=element, border_value=border))
+    for steps in (1, 3, 6):
+        expected = ndimage.binary_dilation(mask, structure=square, iterations=steps, mask=within | mask)
+        assert np.array_equal(morphology.geodesic_dilation(mask, within, steps), expected)

@@ -78,10 +78,54 @@ def _store_detection(candidates, crs, params, inputs: dict, started: float | Non
     console.print(f"stored as detection run {run_id}")
 
 
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise ValueError(f"--bbox {text!r}: give west,south,east,north in degrees, e.g. 9.0,45.4,9.3,45.6") from exc
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValueError(f"--bbox {text!r}: west < east and south < north, in degrees")
+    return west, south, east, north
+
+
+def _stac_scenes(source: str, area, start: str | None, end: str | None, max_cloud: float,
+                 collection: str | None, rasters: Path | None):
+    """The two dates from a STAC catalogue, saying which scenes were chosen and skipped."""
+    import datetime as dt
+
+    from geo.stac import choose, search
+
+    if rasters is not None:
+        raise ValueError("Give either BEFORE and AFTER or --stac, not both.")
+    if area is None or not start or not end:
+        raise ValueError("--stac needs --bbox, --from and --to.")
+    try:
+        first_day, last_day = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError as exc:
+        raise ValueError(f"--from and --to are days, YYYY-MM-DD: {exc}") from exc
+    with console.status(f"searching {source}"):
+        items = search(source, area, first_day, last_day, max_cloud, collection)
+        found = choose(items, max_cloud)
+    for reason in found.skipped:
+        console.print(f"  skipped {reason}", soft_wrap=True)
+    console.print(f"{len(items)} scenes found; comparing {found.items[0]} ({found.before.date}) "
+                  f"with {found.items[1]} ({found.after.date})", soft_wrap=True)
+    return found.before, found.after
+
+
 @detect_cli.command("run")
 def detect_run(
-    before: Annotated[Path, typer.Argument(help="First date: band stack, or folder of per-band files.")],
-    after: Annotated[Path, typer.Argument(help="Second date, same form.")],
+    before: Annotated[Path | None, typer.Argument(help="First date: band stack, or folder of per-band files.")] = None,
+    after: Annotated[Path | None, typer.Argument(help="Second date, same form.")] = None,
+    stac: Annotated[str | None, typer.Option(help="Instead of BEFORE and AFTER: a STAC API URL or a static "
+                                             "catalogue (catalog.json path or URL); needs --bbox, --from, --to.")] = None,
+    bbox: Annotated[str | None, typer.Option(help="west,south,east,north in degrees: search and detect only there.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day searched, YYYY-MM-DD (--stac).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day searched, YYYY-MM-DD (--stac).")] = None,
+    max_cloud: Annotated[float, typer.Option(min=0, max=100, help="Drop scenes cloudier than this (%, --stac).")] = 20,
+    collection: Annotated[str | None, typer.Option(help="STAC collection, e.g. sentinel-2-l2a (--stac).")] = None,
     bands: Annotated[str, typer.Option(help="Band order of stacks (default: sen2r 11-band order).")] = "",
     before_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     after_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
@@ -110,15 +154,20 @@ def detect_run(
 ) -> None:
     """Detect candidate disused areas between two dates, with a progress bar."""
     started = time.monotonic()
-    import geopandas as gpd
     from rich.progress import Progress
 
-    from geo.detect import detect, grid_of, tiles
+    from geo.detect import bbox_window, detect, grid_of, tiles
     from geo.params import DetectionParams
 
     try:
-        first = _scene(before, bands, before_date, before_clouds, scl, offset)
-        second = _scene(after, bands, after_date, after_clouds, scl, offset)
+        area = _bbox(bbox)
+        if stac:
+            first, second = _stac_scenes(stac, area, start, end, max_cloud, collection, before or after)
+        elif before is None or after is None:
+            raise ValueError("Give BEFORE and AFTER (rasters), or --stac with --bbox, --from and --to.")
+        else:
+            first = _scene(before, bands, before_date, before_clouds, scl, offset)
+            second = _scene(after, bands, after_date, after_clouds, scl, offset)
         width, height, _, _, crs = grid_of(first)
         zones, known = _geometries(zoning, crs, classes), _geometries(exclude, crs)
         sites = _geometries(objects, crs, classes)
@@ -127,7 +176,10 @@ def detect_run(
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
     params = DetectionParams(min_area_m2=min_area, tile_size=tile_size)
-    total = len(list(tiles(width, height, tile_size)))
+    try:
+        total = len(list(tiles(width, height, tile_size, bbox_window(first, area))))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     try:
         with Progress(console=console) as progress:
             task = progress.add_task(f"detecting over {width}x{height} px", total=total)
@@ -135,14 +187,16 @@ def detect_run(
             if dask:
                 from geo.distributed import detect_with_dask
 
-                candidates = detect_with_dask(first, second, params, zones, known,
-                                              None if dask == "local" else dask, progress=advance, objects=sites)
+                candidates = detect_with_dask(first, second, params, zones, known, None if dask == "local" else dask,
+                                              progress=advance, objects=sites, bbox=area)
             else:
-                candidates = detect(first, second, params, zones, known, progress=advance, objects=sites)
+                candidates = detect(first, second, params, zones, known, progress=advance, objects=sites, bbox=area)
     except (ValueError, KeyError, OSError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{len(candidates)} candidates")
     if out:
+        import geopandas as gpd
+
         frame = gpd.GeoDataFrame(
             [{"score": c.score, "area_m2": c.area_m2, **{k: v for k, v in c.evidence.items() if k != "dates"}}
              for c in candidates], geometry=[c.geometry for c in candidates], crs=crs)
@@ -150,7 +204,9 @@ def detect_run(
         console.print(f"written to {out}")
     if store:
         _store_detection(candidates, crs, params, started=started, inputs={
-            "before": str(before), "after": str(after), "zoning": str(zoning) if zoning else None,
+            "before": str(before) if before else first.files and dict(first.files).get("B04"),
+            "after": str(after) if after else second.files and dict(second.files).get("B04"),
+            "stac": stac, "bbox": area, "zoning": str(zoning) if zoning else None,
             "objects": str(objects) if objects else None, "exclude": str(exclude) if exclude else None})
 
 
