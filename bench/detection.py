@@ -153,9 +153,11 @@ def regions_count(paths: dict[str, Path], objects: list | None) -> int:
 def with_change(folder: Path, repeats: tuple[int, ...]) -> float:
     """Mpx per CPU second of the whole command at each size, both modes; the figure of
     the largest size in segmentation mode is returned (for the projection)."""
-    base = generate(folder / "base", size=1000, seed=7)
+    # 12 disused and 12 active plants per scene: over 1,000 regions at 36 Mpx
+    base = generate(folder / "base", size=1000, disused=12, active=12, seed=7)
     extent = 1000 * 10.0
     per_core = 0.0
+    previous: dict[str, tuple[float, float]] = {}  # mode -> (Mpx, CPU s) of the size before
     for repeat in repeats:
         paths = {}
         for name in ("before", "after", "before_scl", "after_scl"):
@@ -164,14 +166,20 @@ def with_change(folder: Path, repeats: tuple[int, ...]) -> float:
         layer = _tile_objects(base.land_use, extent, repeat, folder / f"objects_{repeat}.gpkg")
         pixels = (1000 * repeat) ** 2
         for mode, objects in (("segmentation", None), ("objects", layer)):
-            counted = regions_count(paths, _read_objects(layer) if objects else None) if repeat == 6 else None
+            counted = regions_count(paths, _read_objects(layer) if objects else None)
             run = command(paths, objects)
             rate = pixels / run["cpu"] / 1e6
             if mode == "segmentation":
                 per_core = rate
+            growth = ""
+            if mode in previous:  # the cost of the added pixels alone: the command's start-up cancels out
+                mpx, cpu = previous[mode]
+                growth = (f", {pixels / 1e6 / mpx:.0f}x the pixels cost {run['cpu'] / cpu:.2f}x the CPU, "
+                          f"{(pixels / 1e6 - mpx) / (run['cpu'] - cpu):.1f} Mpx per CPU second at the margin")
+            previous[mode] = (pixels / 1e6, run["cpu"])
             print(f"{mode:<12} {pixels / 1e6:4.0f} Mpx per date: {run['cpu']:6.1f} CPU s, {rate:5.1f} Mpx per CPU "
                   f"second, wall {run['wall']:6.1f} s, peak {run['peak_mib']:5.0f} MiB, {run['candidates']} candidates"
-                  + (f", {counted} regions from the tiles" if counted is not None else ""), flush=True)
+                  + (f", {counted} regions from the tiles" if counted is not None else "") + growth, flush=True)
         for path in (*paths.values(), layer):
             path.unlink()
     return per_core

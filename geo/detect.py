@@ -30,7 +30,7 @@ import numpy as np
 import rasterio
 from rasterio import features
 from rasterio.enums import Resampling
-from rasterio.transform import Affine
+from rasterio.transform import Affine, array_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
@@ -47,9 +47,9 @@ from geo.sites import (
     merge_regions,
     object_ids,
     object_regions,
+    objects_near,
     regions_of,
     segment,
-    split_objects,
 )
 
 # what the two-date detector measures per pixel (a trend run measures slopes instead)
@@ -319,7 +319,7 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
         sites = segment(mask, radius, built, grow)
         return TileResult(regions_of(mask[core], core_values, zones[core] if zones is not None else None,
                                      core_transform, sites[core]), clear)
-    small, large = split_objects(objects, params)
+    small, large = objects_near(objects, params, array_bounds(*mask.shape, wide_transform))
     ids = object_ids([objects[i] for i in small], mask.shape, wide_transform)
     regions = object_regions(mask[core], valid, core_values, ids[core])
     for region in regions:

@@ -33,13 +33,17 @@ class SiteScores:
         return asdict(self)
 
 
-def _matches(candidate: BaseGeometry, site: BaseGeometry, min_iou: float, min_cover: float) -> bool:
-    return iou(candidate, site) >= min_iou or candidate.intersection(site).area >= min_cover * site.area
+def _matches(candidate: BaseGeometry, site: BaseGeometry, min_iou: float, min_cover: float | None) -> bool:
+    """IoU at least ``min_iou``, or (the coverage clause, unless None) the candidate
+    covering at least ``min_cover`` of the site."""
+    if iou(candidate, site) >= min_iou:
+        return True
+    return min_cover is not None and candidate.intersection(site).area >= min_cover * site.area
 
 
 def site_scores(candidates: list[BaseGeometry], sites: list[BaseGeometry],
                 distractors: dict[str, list[BaseGeometry]] | None = None,
-                min_iou: float = 0.3, min_cover: float = 0.5) -> SiteScores:
+                min_iou: float = 0.3, min_cover: float | None = 0.5) -> SiteScores:
     tree = STRtree(sites) if sites else None
     found: set[int] = set()
     on_sites = 0

@@ -24,7 +24,7 @@ from rasterio import features
 from rasterio.transform import Affine
 from scipy import ndimage
 from shapely import STRtree
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
@@ -252,3 +252,24 @@ def segment(evidence: np.ndarray, radius_px: int, built: np.ndarray | None = Non
     if built is not None and grow_px > 0:  # geodesic: each step stays inside built land
         sites = morphology.geodesic_dilation(sites, built, grow_px)
     return sites
+
+
+_INDEXES: dict[int, tuple[list[BaseGeometry], DetectionParams, STRtree, list[int], list[int]]] = {}
+
+
+def objects_near(objects: list[BaseGeometry], params: DetectionParams,
+          bounds: tuple[float, float, float, float]) -> tuple[list[int], list[int]]:
+    """(small, large) objects touching a tile, by index into ``objects``. The split and
+    an STRtree are made once per object list and kept for the run's tiles: burning every
+    object of a region-wide layer into every tile made the object path's cost grow with
+    tiles x objects."""
+    key = id(objects)
+    cached = _INDEXES.get(key)
+    if cached is None or cached[0] is not objects or cached[1] != params:
+        small, large = split_objects(objects, params)
+        if len(_INDEXES) >= 4:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        cached = _INDEXES[key] = (objects, params, STRtree(objects), small, large)
+    _, _, tree, small, large = cached
+    hits = set(tree.query(box(*bounds)).tolist())
+    return [i for i in small if i in hits], [i for i in large if i in hits]
