@@ -149,3 +149,29 @@ def test_shifted_morphology_equals_scipy(seed: int) -> None:
     for steps in (1, 3, 6):
         expected = ndimage.binary_dilation(mask, structure=square, iterations=steps, mask=within | mask)
         assert np.array_equal(morphology.geodesic_dilation(mask, within, steps), expected)
+
+
+def test_the_adversarial_family_puts_its_distractors_at_the_cuts(tmp_path: Path) -> None:
+    """geo/adversarial.py (SYNTHETIC): sown fields just under the sealed cut at date 1 and
+    the canopy cap at date 2, in another sensor's declared scale, with zone-sized objects."""
+    from rasterio import features
+
+    from bench.detection_sites import _dates
+    from geo import adversarial
+    from geo.detect import _read, grid_of, signal
+    from geo.raster import declared_reflectance
+
+    s = adversarial.generate(tmp_path / "adv", size=500, disused=3, active=3, fields=6, seed=1)
+    assert declared_reflectance(s.before) is not None  # Landsat's scale, said in the file
+    before, after = _dates(s)
+    width, height, transform, _, _ = grid_of(before)
+    whole = rasterio.windows.Window(0, 0, width, height)
+    _, values, _ = signal(_read(before, whole), _read(after, whole), DetectionParams(), masked=True)
+    p = DetectionParams()
+    for field in s.distractors["sown_field"]:
+        inside = features.geometry_mask([field], (height, width), transform, invert=True)
+        inside[:, :2] = False  # the misregistered edge column
+        assert np.nanmedian(values["ndvi_before"][inside]) < p.sealed_ndvi_max
+        assert np.nanpercentile(values["ndvi_after"][inside], 95) < p.field_ndvi_max
+    assert min(z.area for z in s.land_use) > p.max_object_m2  # districts, not parcels
+    assert s.truth and s.distractors["active_with_park"]
