@@ -56,7 +56,7 @@ def test_layer_command_loads_and_status_lists_it(env: None, tmp_path: Path) -> N
     assert "infrastructure: synthetic_port" in status.output
 
 
-def _synthetic_stack(path: Path, count: int) -> Path:
+def _synthetic_stack(path: Path, count: int, value: int = 1000) -> Path:
     """A synthetic uniform stack (no candidate in it): only its shape matters here."""
     import numpy as np
     import rasterio
@@ -64,7 +64,7 @@ def _synthetic_stack(path: Path, count: int) -> Path:
 
     with rasterio.open(path, "w", driver="GTiff", width=32, height=32, count=count, dtype="uint16",
                        crs="EPSG:32632", transform=from_origin(550_000, 5_040_000, 10, 10)) as dst:
-        dst.write(np.full((count, 32, 32), 1000, dtype="uint16"))
+        dst.write(np.full((count, 32, 32), value, dtype="uint16"))
     return path
 
 
@@ -105,15 +105,15 @@ def test_detect_uses_the_offset_the_product_declares(tmp_path: Path) -> None:
 
     folder = tmp_path / "S2_MSIL2A.SAFE" / "IMG_DATA"
     folder.mkdir(parents=True)
-    for band in ("B02", "B04", "B08", "B11"):
-        _synthetic_stack(folder / f"T32TNR_{band}_10m.tif", 1)
+    for band in ("B02", "B04", "B08", "B11"):  # DN 2000: reflectance 0.1 with the L2A offset, not 0
+        _synthetic_stack(folder / f"T32TNR_{band}_10m.tif", 1, 2000)
     (tmp_path / "S2_MSIL2A.SAFE" / "MTD_MSIL2A.xml").write_text("<broken")
     broken = runner.invoke(cli, ["detect", "run", str(folder), str(folder), "--no-store"])
     assert broken.exit_code == 1 and "MTD_MSIL2A.xmlisnotreadableXML" in "".join(broken.output.split())
     given = runner.invoke(cli, ["detect", "run", str(folder), str(folder), "--no-store", "--offset", "-1000"])
     assert given.exit_code == 0, given.output  # an offset given wins over the metadata
 
-    stack = _synthetic_stack(tmp_path / "declared.tif", 6)
+    stack = _synthetic_stack(tmp_path / "declared.tif", 6, 2000)
     with rasterio.open(stack, "r+") as dst:
         dst.scales, dst.offsets = (0.0001,) * 6, (-0.1,) * 6
     result = runner.invoke(cli, ["detect", "run", str(stack), str(stack), "--bands", "B02,B03,B04,B08,B11,B12",

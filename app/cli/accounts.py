@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from app.cli.common import catalogue_session, console, fail
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 from app.core.errors import OpportunityError
 
 users_cli = typer.Typer(no_args_is_help=True, help="Accounts: proponents, staff, admins.")

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import Connection, create_engine, pool
-from sqlalchemy.orm import Session
 
-from app.core.database import resolve_database_url
 from app.core.settings import storage_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session
 
 console = Console(stderr=True)
 
@@ -23,14 +25,32 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def throwaway_engine(url: str):
+def database_url(start_embedded: bool = True) -> str:
+    """The owner's URL of the catalogue (the embedded cluster started when needed).
+    Imported here, not at the top: every command would otherwise pay for SQLAlchemy and
+    FastAPI at start-up (4 CPU-seconds for the whole command line before this)."""
+    from app.core.database import resolve_database_url
+
+    return resolve_database_url(start_embedded=start_embedded)
+
+
+def cluster():
+    """The embedded cluster of the settings."""
+    from app.core.database import embedded_cluster
+
+    return embedded_cluster()
+
+
+def throwaway_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, pool
+
     return create_engine(url, poolclass=pool.NullPool)
 
 
 @contextmanager
 def catalogue_connection(url: str | None = None, write: bool = True) -> Iterator[Connection]:
     """One connection to the catalogue (a transaction when ``write``), engine disposed after."""
-    engine = throwaway_engine(url or resolve_database_url())
+    engine = throwaway_engine(url or database_url())
     try:
         with (engine.begin() if write else engine.connect()) as conn:
             yield conn
@@ -53,7 +73,9 @@ def load_models() -> None:
 @contextmanager
 def catalogue_session(url: str | None = None) -> Iterator[Session]:
     load_models()
-    engine = throwaway_engine(url or resolve_database_url())
+    from sqlalchemy.orm import Session
+
+    engine = throwaway_engine(url or database_url())
     try:
         with Session(engine) as session:
             yield session

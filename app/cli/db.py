@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from app.cli.common import cluster as embedded_cluster
 from app.cli.common import console, fail
-from app.core.database import embedded_cluster, resolve_database_url
+from app.cli.common import database_url as resolve_database_url
 from app.core.errors import OpportunityError
 from app.core.settings import database_settings
 

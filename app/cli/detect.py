@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from app.cli.common import catalogue_connection, console, fail
-from geo.layers import LayerError
 
 detect_cli = typer.Typer(no_args_is_help=True, help="Brownfield candidates from satellite imagery.")
 
@@ -157,6 +156,7 @@ def detect_run(
     from rich.progress import Progress
 
     from geo.detect import bbox_window, detect, grid_of, tiles
+    from geo.layers import LayerError
     from geo.params import DetectionParams
 
     try:
@@ -255,7 +255,7 @@ def detect_evaluate(
 ) -> None:
     """Site-level precision, recall and F1 of a run against a reference layer."""
     from app.detection.runs import evaluate_run
-    from geo.layers import read_layer
+    from geo.layers import LayerError, read_layer
 
     try:
         references = list(read_layer(reference).geometry)

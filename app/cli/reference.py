@@ -12,14 +12,13 @@ from rich.table import Table
 from app.cli.common import (
     catalogue_connection,
     console,
+    database_url,
     enrich_all,
     fail,
     load_reference,
     migrate_schema,
 )
-from app.core.database import resolve_database_url
 from app.core.errors import OpportunityError
-from geo.layers import CsvColumns, LayerError, is_service_url
 
 reference_cli = typer.Typer(no_args_is_help=True, help="Reference layers.")
 
@@ -33,7 +32,7 @@ def reference_load(
     """Load comuni, provinces, population and airports (PyPI) and, when present, the
     shared stations, cadastral sheets and policy zones. Loading twice changes nothing."""
     try:
-        url = resolve_database_url()
+        url = database_url()
         migrate_schema(url)
         load_reference(url, shared_data.resolve() if shared_data else None)
     except OpportunityError as exc:
@@ -57,6 +56,7 @@ def reference_layer(
     """Load any layer file, or a layer a service publishes, with a layer type; loading the
     same content twice changes nothing."""
     from app.reference.layers import LayerFileOptions, load_layer_file
+    from geo.layers import CsvColumns, LayerError, is_service_url
 
     options = LayerFileOptions(
         layer_type=layer_type, category=category, source=source, name_field=name_field,

@@ -9,8 +9,15 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import console, fail, load_demo_samples, load_reference, migrate_schema
-from app.core.database import embedded_cluster, resolve_database_url
+from app.cli.common import cluster as embedded_cluster
+from app.cli.common import (
+    console,
+    database_url,
+    fail,
+    load_demo_samples,
+    load_reference,
+    migrate_schema,
+)
 from app.core.errors import OpportunityError
 from app.core.settings import api_settings, database_settings, storage_settings
 
@@ -37,7 +44,7 @@ def serve(
     embedded = None if database_settings().url else embedded_cluster()
     started_here = embedded is not None and not embedded.status().running
     try:
-        url = resolve_database_url(start_embedded=True)
+        url = database_url(start_embedded=True)
         if migrate:
             migrate_schema(url)
         if demo:
