@@ -25,9 +25,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 npm: node_modules/.package-lock.json
 
+# Bytecode compiled once: where PYTHONDONTWRITEBYTECODE is set (as on these machines) every
+# command and test subprocess otherwise compiled its imports again (2.5 of 4 CPU s a command).
 setup: system
 	$(MAKE) --no-print-directory $(UV) npm
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 
 run: setup
 	$(UV) run --frozen opportunity serve --demo

@@ -25,6 +25,8 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geo.errors import LayerError as LayerError
+
 WGS84 = "EPSG:4326"
 # Generous box around Italy: a layer whose features fall outside it is in the wrong CRS.
 ITALY_BOUNDS = (6.0, 35.0, 19.0, 48.0)
@@ -32,15 +34,6 @@ VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".fgb"}
 CSV_SUFFIXES = {".csv", ".txt"}
 LON_NAMES = ("lon", "lng", "long", "longitude", "longitudine", "x")
 LAT_NAMES = ("lat", "latitude", "latitudine", "y")
-
-
-class LayerError(ValueError):
-    """A layer file cannot be used as it is; the message says what to change."""
-
-    def __init__(self, message: str, message_it: str):
-        super().__init__(message)
-        self.message = message
-        self.message_it = message_it
 
 
 @dataclass(frozen=True)
