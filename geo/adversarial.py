@@ -83,6 +83,15 @@ class _Layers:
         for date in (0, 1):
             self.paint(where, date, ndvi, ndbi, nir)
 
+    def built(self, plant: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+        """A plant painted as it stands at both dates: roofs and a sealed yard; (its
+        pixels, its yard)."""
+        inside = self.mask(plant)
+        roofs = self.patches(inside, float(self.rng.uniform(0.3, 0.5)), 9)
+        self.both(roofs, *ROOF)
+        self.both(inside & ~roofs, *SEALED)
+        return inside, inside & ~roofs
+
     def patches(self, inside: np.ndarray, share: float, blob_px: int) -> np.ndarray:
         """Random blobs covering about ``share`` of ``inside``."""
         noise = self.rng.random((self.size, self.size)).astype(np.float32)
@@ -148,11 +157,7 @@ def generate(folder: Path, size: int = 1000, disused: int = 6, active: int = 6, 
         plant = put((120, 320))
         if plant is None:
             continue
-        inside = layers.mask(plant)
-        roofs = layers.patches(inside, float(rng.uniform(0.3, 0.5)), 9)
-        yard = inside & ~roofs
-        layers.both(roofs, *ROOF)
-        layers.both(yard, *SEALED)
+        inside, yard = layers.built(plant)
         share = float(rng.uniform(0.15, 0.45))
         grown = layers.patches(yard, share, int(rng.integers(3, 8)))
         layers.paint(grown, 1, *OVERGROWN)
@@ -162,11 +167,8 @@ def generate(folder: Path, size: int = 1000, disused: int = 6, active: int = 6, 
         plant = put((120, 320))
         if plant is None:
             continue
-        inside = layers.mask(plant)
-        roofs = layers.patches(inside, float(rng.uniform(0.3, 0.5)), 9)
-        layers.both(roofs, *ROOF)
-        layers.both(inside & ~roofs, *SEALED)
-        park = layers.patches(inside & ~roofs, float(rng.uniform(0.05, 0.15)), 25)  # one contiguous lawn
+        _, yard = layers.built(plant)
+        park = layers.patches(yard, float(rng.uniform(0.05, 0.15)), 25)  # one contiguous lawn
         layers.paint(park, 1, (0.6, 0.8), (-0.4, -0.25), (0.28, 0.34))
         distractors["active_with_park"].append(plant)
         active_plants.append(plant)
