@@ -42,7 +42,7 @@ class Found:
 
 
 def search(source: str, bbox: tuple[float, float, float, float], start: dt.date, end: dt.date,
-           max_cloud: float = 20.0, collection: str | None = None) -> list[Any]:
+           collection: str | None = None) -> list[Any]:
     """Items over ``bbox`` (lon/lat) between ``start`` and ``end``: from a STAC API when
     ``source`` is one, else from a static catalogue (a catalog.json path or URL)."""
     if start >= end:

@@ -105,7 +105,7 @@ def _stac_scenes(source: str, area, start: str | None, end: str | None, max_clou
     except ValueError as exc:
         raise ValueError(f"--from and --to are days, YYYY-MM-DD: {exc}") from exc
     with console.status(f"searching {source}"):
-        items = search(source, area, first_day, last_day, max_cloud, collection)
+        items = search(source, area, first_day, last_day, collection)
         found = choose(items, max_cloud)
     for reason in found.skipped:
         console.print(f"  skipped {reason}", soft_wrap=True)
