@@ -22,35 +22,24 @@ import datetime as dt
 import math
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import rasterio
-from rasterio import features
 from rasterio.enums import Resampling
-from rasterio.transform import Affine, array_bounds
+from rasterio.transform import Affine
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
-from rasterio.windows import transform as window_transform
 from shapely.geometry.base import BaseGeometry
 
-from geo import morphology
+from geo.evidence import TileEvidence, TileResult, halo, tile_regions, widen
 from geo.params import DEFAULT_PARAMS, DetectionParams
 from geo.raster import COMMON, NEEDED, Reflectance, index
 from geo.raster import SCL_CLOUDY as SCL_CLOUDY
 from geo.raster import stack_bands as stack_bands
-from geo.sites import (
-    Candidate,
-    Region,
-    merge_regions,
-    object_ids,
-    object_regions,
-    objects_near,
-    regions_of,
-    segment,
-)
+from geo.sites import Candidate, Region, merge_regions
 
 # what the two-date detector measures per pixel (a trend run measures slopes instead)
 STATS = ("ndvi_before", "ndvi_after", "ndbi_before", "ndbi_after", "bsi_before", "gain")
@@ -248,41 +237,6 @@ def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray], params: 
     return mask, values, sealed
 
 
-def zoning_mask(zoning: Iterable[BaseGeometry] | None, window: Window, transform: Affine,
-                shape_: tuple[int, int]) -> np.ndarray | None:
-    if zoning is None:
-        return None
-    geometries = list(zoning)
-    if not geometries:
-        return np.zeros(shape_, dtype=bool)
-    return features.geometry_mask(geometries, out_shape=shape_, transform=transform, invert=True)
-
-
-# Pixels read around each tile so that opening and sieve see across tile borders: a
-# component reaching the core from beyond the halo has at least HALO + 1 pixels there.
-HALO = 3
-
-
-def halo(params: DetectionParams, pixel_size: float) -> int:
-    """Pixels read around a tile: opening and sieve need HALO, the segmentation's closing
-    twice its radius more and its growth as many as it takes steps, so that every tile
-    sees what a single pass would."""
-    return HALO + 2 * _radius(params, pixel_size) + round(params.grow_m / pixel_size)
-
-
-def _radius(params: DetectionParams, pixel_size: float) -> int:
-    return round(params.merge_distance_m / 2 / pixel_size)
-
-
-@dataclass
-class TileResult:
-    """What one tile gives back: its regions, and how many of its pixels were clear at
-    both dates (a scene with none is an input error, not "no brownfields")."""
-
-    regions: list[Region]
-    clear_pixels: int
-
-
 def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, params: DetectionParams,
                 zoning: list[BaseGeometry] | None = None, objects: list[BaseGeometry] | None = None) -> TileResult:
     """Regions of one tile (a pure function of its inputs: the unit of work for Dask):
@@ -290,47 +244,10 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
     one site), else per segmented site."""
     grid = _grid(before.grid_path)  # the first date's grid is the common grid
     _, _, width, height = grid
-    margin = halo(params, abs(transform.a))
-    col0, row0 = max(0, window.col_off - margin), max(0, window.row_off - margin)
-    col1 = min(width, window.col_off + window.width + margin)
-    row1 = min(height, window.row_off + window.height + margin)
-    wide = Window(col0, row0, col1 - col0, row1 - row0)
-    wide_transform = window_transform(wide, transform)
+    wide = widen(window, halo(params, abs(transform.a)), width, height)
     b, a = _read(before, wide, grid), _read(after, wide, grid)
     mask, values, built = signal(b, a, params, masked=bool(before.cloud_mask and after.cloud_mask))
-    zones = zoning_mask(zoning, wide, wide_transform, mask.shape)
-    if zones is not None:
-        mask &= zones
-    if params.opening and mask.any():
-        mask = morphology.opening(mask)
-    # an opening by a 3 x 3 square leaves no component under 9 pixels: a sieve below that
-    # would only cost time (a third of a tile's processing)
-    if params.sieve_pixels > (9 if params.opening else 1) and mask.any():
-        mask = features.sieve(mask.astype(np.uint8), size=min(params.sieve_pixels, HALO + 1),
-                              connectivity=8).astype(bool)
-    core = (slice(window.row_off - row0, window.row_off - row0 + window.height),
-            slice(window.col_off - col0, window.col_off - col0 + window.width))
-    core_values = {k: v[core] for k, v in values.items()}
-    core_transform = window_transform(window, transform)
-    valid = np.all([np.isfinite(v) for v in core_values.values()], axis=0)
-    clear = int(valid.sum())
-    radius, grow = _radius(params, abs(transform.a)), round(params.grow_m / abs(transform.a))
-    if objects is None:
-        sites = segment(mask, radius, built, grow)
-        return TileResult(regions_of(mask[core], core_values, zones[core] if zones is not None else None,
-                                     core_transform, sites[core]), clear)
-    small, large = objects_near(objects, params, array_bounds(*mask.shape, wide_transform))
-    ids = object_ids([objects[i] for i in small], mask.shape, wide_transform)
-    regions = object_regions(mask[core], valid, core_values, ids[core])
-    for region in regions:
-        region.object_id = small[region.object_id]  # back to the index in ``objects``
-    if large:  # sites inside a district: segmented within it, clipped to it, around its parcels
-        inside = (object_ids([objects[i] for i in large], mask.shape, wide_transform) > 0) & (ids == 0)
-        within = mask & inside
-        sites = segment(within, radius, built & inside, grow) & inside
-        regions += regions_of(within[core], core_values, zones[core] if zones is not None else None,
-                              core_transform, sites[core])
-    return TileResult(regions, clear)
+    return tile_regions(TileEvidence(mask, values, built, window, wide, transform), params, zoning, objects)
 
 
 def check_inputs(before: Scene, after: Scene) -> None:

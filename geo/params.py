@@ -43,6 +43,26 @@ class DetectionParams:
     max_object_m2: float = 500_000.0
     min_segment_share: float = 0.1  # share of a segmented site's area with the signal
     min_evidence_m2: float = 500.0  # area with the signal, whatever the site's size
+    # time series (geo.series), each rule with its source in docs/detection.md. Only the
+    # growing season's dates are read (April-October): winter NDVI of grass and fields on
+    # the real Slovenian series is 0.0-0.1 (snow, low sun), as bare as a yard
+    season_months: tuple[int, int] = (4, 10)
+    # each date's NDVI is read as a (2r + 1)² mean: a date misregistered by r pixels (older
+    # Sentinel-2 products: up to one) would otherwise fake a harvest at every patch edge
+    registration_px: int = 1
+    # the first year has no green peak: a crop peaks at NDVI 0.6-0.9 every season, a
+    # sealed yard stays under the sealed cut with noise (phenology)
+    peak_ndvi_max: float = 0.4
+    # the last year never falls back to bare after its peak: no clear NDVI after the
+    # highest is under this; a field sown and harvested goes back to soil (phenology)
+    reset_ndvi_max: float = 0.3
+    # of the clear dates since a pixel first greened, the share that kept at least half
+    # the gain: a new surface that lasts, not a crop cycle (persistence)
+    min_persistence: float = 0.8
+    # how much more than the scene's sealed surfaces a site's built surfaces that did not
+    # green change over the last year (relative brightness, geo.series._activity): above
+    # this they are in use (vehicles, stock, works), an active plant whatever grew in it
+    max_activity: float = 0.02
     tile_size: int = 1024
 
     def to_dict(self) -> dict[str, Any]:

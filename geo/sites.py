@@ -47,10 +47,27 @@ class Region:
     # the region reaches its tile's border, so a neighbouring tile may hold the rest of it;
     # only these are dissolved across tiles (the others are whole already)
     edge: bool = True
+    # the built pixels of the region that are not evidence, and measures summed over them
+    context_pixels: int = 0
+    context_sums: dict[str, float] = field(default_factory=dict)
 
     @property
     def evidence_pixels(self) -> int:
         return self.pixels if self.evidence is None else self.evidence
+
+
+@dataclass
+class Context:
+    """Pixels of a tile that are not evidence but tell about the site (its built surfaces
+    that did not green), and measures to sum over them per region."""
+
+    where: np.ndarray
+    values: dict[str, np.ndarray]
+
+    def sums(self, flat: np.ndarray, size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        at = flat[self.where.ravel()]
+        return np.bincount(at, minlength=size), {
+            k: np.bincount(at, weights=v.ravel()[self.where.ravel()], minlength=size) for k, v in self.values.items()}
 
 
 @dataclass
@@ -62,7 +79,7 @@ class Candidate:
 
 
 def regions_of(evidence: np.ndarray, values: dict[str, np.ndarray], zoning: np.ndarray | None,
-               transform: Affine, objects: np.ndarray | None = None) -> list[Region]:
+               transform: Affine, objects: np.ndarray | None = None, context: Context | None = None) -> list[Region]:
     """Connected objects of a tile (8-connectivity): ``objects`` is the segmented mask
     (evidence joined across small gaps), or the evidence itself."""
     outline = evidence if objects is None else objects | evidence
@@ -78,8 +95,20 @@ def regions_of(evidence: np.ndarray, values: dict[str, np.ndarray], zoning: np.n
                                            connectivity=8):
         parts.setdefault(int(value), []).append(shape(geometry))
     border = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
-    return [Region(unary_union(p), int(pixels[label]), {k: float(s[label]) for k, s in sums.items()},
-                   int(zoned[label]), int(signal[label]), edge=label in border) for label, p in parts.items()]
+    regions = [Region(unary_union(p), int(pixels[label]), {k: float(s[label]) for k, s in sums.items()},
+                      int(zoned[label]), int(signal[label]), edge=label in border) for label, p in parts.items()]
+    _add_context(regions, list(parts), context, flat, count + 1)
+    return regions
+
+
+def _add_context(regions: list[Region], labels: list[int], context: Context | None, flat: np.ndarray,
+                 size: int) -> None:
+    if context is None:
+        return
+    counts, sums = context.sums(flat, size)
+    for region, label in zip(regions, labels, strict=True):
+        region.context_pixels = int(counts[label])
+        region.context_sums = {k: float(s[label]) for k, s in sums.items()}
 
 
 def _evidence_sums(flat: np.ndarray, hits: np.ndarray, values: dict[str, np.ndarray],
@@ -92,7 +121,7 @@ def _evidence_sums(flat: np.ndarray, hits: np.ndarray, values: dict[str, np.ndar
 
 
 def object_regions(evidence: np.ndarray, valid: np.ndarray, values: dict[str, np.ndarray],
-                   ids: np.ndarray) -> list[Region]:
+                   ids: np.ndarray, context: Context | None = None) -> list[Region]:
     """Per object of the layer (``ids``: 0 outside, else index + 1) in one tile: its clear
     pixels, its evidence pixels and the sums of the measures over them."""
     present = np.unique(ids[ids > 0])
@@ -101,8 +130,10 @@ def object_regions(evidence: np.ndarray, valid: np.ndarray, values: dict[str, np
     flat, size = ids.ravel(), int(ids.max()) + 1
     clear = np.bincount(flat[valid.ravel()], minlength=size)
     signal, sums = _evidence_sums(flat, (evidence & valid).ravel(), values, size)
-    return [Region(None, int(clear[i]), {k: float(s[i]) for k, s in sums.items()}, int(clear[i]), int(signal[i]),
-                   int(i) - 1) for i in present]
+    regions = [Region(None, int(clear[i]), {k: float(s[i]) for k, s in sums.items()}, int(clear[i]), int(signal[i]),
+                      int(i) - 1) for i in present]
+    _add_context(regions, [int(i) for i in present], context, flat, size)
+    return regions
 
 
 def filled(geometry: BaseGeometry) -> BaseGeometry:
@@ -111,26 +142,57 @@ def filled(geometry: BaseGeometry) -> BaseGeometry:
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
+TWO_DATES = "two dates: low confidence"
+TIME_SERIES = "time series"
+
+
 def score(share: float, gain: float, area: float, params: DetectionParams) -> float:
-    """0-1: 40% how much of the site shows the signal (saturating at 30%, the middle of
-    what disused plants show), 40% how strong the vegetation gain is (0.5 at the
-    threshold, 1 at 0.15 above it), 20% size (saturating at four times the minimum)."""
-    share_term = min(1.0, share / 0.3)
-    strength = min(1.0, max(0.0, (gain - params.gain_min) / 0.3 + 0.5))
-    size = min(1.0, area / (4 * params.min_area_m2))
-    return round(0.4 * share_term + 0.4 * strength + 0.2 * size, 4)
+    """0-1, two dates: 40% how much of the site shows the signal (saturating at 30%, the
+    middle of what disused plants show), 40% how strong the vegetation gain is (0.5 at
+    the threshold, 1 at 0.15 above it), 20% size (saturating at four times the minimum)."""
+    return round(0.4 * _share_term(share) + 0.4 * _strength(gain, params) + 0.2 * _size(area, params), 4)
+
+
+def series_score(share: float, gain: float, area: float, persistence: float, activity: float,
+                 params: DetectionParams) -> float:
+    """0-1, time series: what separates a disused plant from an active one with new
+    landscaping weighs as much as the greening itself. 30% share of the site with the
+    signal (a lawn is a small part of a working plant), 20% gain, 20% persistence
+    (share of the dates since the greening began that stayed green, from the minimum
+    to all), 20% dormancy of the built surfaces left (1 when they never change, 0 at
+    ``max_activity``: roofs and yards still in use), 10% size."""
+    lasting = min(1.0, max(0.0, (persistence - params.min_persistence) / max(1e-9, 1 - params.min_persistence)))
+    dormant = 1.0 - min(1.0, max(0.0, activity) / params.max_activity)  # below the scene's floor: dormant
+    return round(0.3 * _share_term(share) + 0.2 * _strength(gain, params) + 0.2 * lasting + 0.2 * dormant
+                 + 0.1 * _size(area, params), 4)
+
+
+def _share_term(share: float) -> float:
+    return min(1.0, share / 0.3)
+
+
+def _strength(gain: float, params: DetectionParams) -> float:
+    return min(1.0, max(0.0, (gain - params.gain_min) / 0.3 + 0.5))
+
+
+def _size(area: float, params: DetectionParams) -> float:
+    return min(1.0, area / (4 * params.min_area_m2))
 
 
 def merge_regions(regions: list[Region], pixel_area: float, params: DetectionParams,
                   exclusions: list[BaseGeometry] | None = None,
-                  dates: tuple[dt.date | None, dt.date | None] = (None, None),
-                  zoned_by_layer: bool = False, objects: list[BaseGeometry] | None = None) -> list[Candidate]:
+                  dates: tuple[dt.date | None, ...] = (None, None),
+                  zoned_by_layer: bool = False, objects: list[BaseGeometry] | None = None,
+                  evidence_from: str = TWO_DATES, activity_floor: float = 0.0) -> list[Candidate]:
     """Add up what the tiles saw of each object and keep the sites that pass. Regions with
     an ``object_id`` are scored as their object; the others are segmented sites (no object
     layer, or inside an object too large to be one site). Sites that overlap
     ``exclusions`` (catalogue sites, a register) stay, flagged "already known" and ranked
     below every new one. The share in productive land is evidence only when a land-use
-    layer was given (``zoned_by_layer``)."""
+    layer was given (``zoned_by_layer``). ``evidence_from`` says what the evidence rests
+    on: a time series (``TIME_SERIES``: scored with persistence and the activity of the
+    built surfaces left, less ``activity_floor``, the scene's own) or two dates
+    (``TWO_DATES``: labelled low confidence)."""
     if not regions:
         return []
     by_object = [r for r in regions if r.object_id is not None]
@@ -152,21 +214,37 @@ def merge_regions(regions: list[Region], pixel_area: float, params: DetectionPar
         if not whole_object and share > params.crop_share and area >= params.crop_min_m2:
             continue  # a field sown between the dates
         means = {k: round(sum(m.sums[k] for m in members) / evidence, 4) for k in members[0].sums}
+        context = sum(m.context_pixels for m in members)
+        activity = sum(m.context_sums.get("activity", 0.0) for m in members) / context - activity_floor \
+            if context else 0.0
+        if evidence_from == TIME_SERIES:
+            if activity > params.max_activity:
+                continue  # roofs and yards still changing: a plant in use, whatever grew in it
+            value = series_score(share, means["gain"], area, means.get("persistence", 1.0), activity, params)
+        else:
+            value = score(share, means["gain"], area, params)
         overlap = _known_overlap(geometry, known, exclusions)
         zoned = sum(m.zoned_pixels for m in members) / max(1, clear)
-        candidates.append(Candidate(geometry, area, score(share, means["gain"], area, params), {
+        candidates.append(Candidate(geometry, area, value, {
             "area_m2": round(area, 1), "pixels": clear, "evidence_pixels": evidence,
             "share_with_signal": round(share, 3), **means,
+            **({"activity_of_built_surfaces": round(activity, 4)} if evidence_from == TIME_SERIES else {}),
             **({"share_in_productive_land": round(zoned, 3)} if zoned_by_layer else {}),
             **({"site_from": "object" if whole_object else "segmented inside a large object"}
                if objects is not None else {}),
             "already_known": overlap > 0, **({"known_overlap": round(overlap, 3)} if overlap else {}),
             "dates": [d.isoformat() if d else None for d in dates],
             "signal": "vegetation growing over a formerly sealed or bare surface",
+            "confidence": evidence_from,
         }))
-    candidates.sort(key=lambda c: (c.evidence["already_known"], -c.score, c.geometry.centroid.x,
-                                   c.geometry.centroid.y))
-    return candidates
+    return rank(candidates)
+
+
+def rank(candidates: list[Candidate]) -> list[Candidate]:
+    """New sites before known ones, time-series evidence before two dates, then by score."""
+    return sorted(candidates, key=lambda c: (c.evidence.get("already_known", False),
+                                             c.evidence.get("confidence") != TIME_SERIES, -c.score,
+                                             c.geometry.centroid.x, c.geometry.centroid.y))
 
 
 def split_objects(objects: list[BaseGeometry], params: DetectionParams) -> tuple[list[int], list[int]]:

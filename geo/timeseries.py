@@ -27,9 +27,10 @@ import rasterio
 from rasterio.windows import transform as window_transform
 from shapely.geometry.base import BaseGeometry
 
-from geo.detect import tiles, zoning_mask
+from geo.detect import tiles
+from geo.evidence import zoning_mask
 from geo.params import DEFAULT_PARAMS, DetectionParams
-from geo.sites import Candidate, Region, merge_regions, regions_of
+from geo.sites import TIME_SERIES, Candidate, Region, merge_regions, regions_of
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,14 @@ def detect_trend(path: str, dates: Sequence[dt.date | dt.datetime], params: Dete
                 series[series == src.nodata] = np.nan
             mask, values = greening(series, dates, trend_params)
             tile_transform = window_transform(window, transform)
-            zones = zoning_mask(zoning, window, tile_transform, mask.shape)
+            zones = zoning_mask(zoning, tile_transform, mask.shape)
             if zones is not None:
                 mask &= zones
             regions += regions_of(mask, values, zones, tile_transform)
     # a surface greening year after year is no crop sown between two dates: no crop rule
     steady = dataclasses.replace(params, crop_share=1.0)
-    candidates = merge_regions(regions, pixel_area, steady, exclusions, (dates[0], dates[-1]), zoning is not None)
+    candidates = merge_regions(regions, pixel_area, steady, exclusions, (dates[0], dates[-1]), zoning is not None,
+                               evidence_from=TIME_SERIES)
     for candidate in candidates:
         candidate.evidence["signal"] = "growing-season NDVI rising steadily over a surface that started bare or sealed"
         candidate.evidence["trend"] = trend_params.to_dict()
