@@ -64,6 +64,31 @@ class BenchmarkScene:
     dates: tuple[dt.date, dt.date] = (dt.date(2019, 7, 10), dt.date(2023, 7, 12))
 
 
+@dataclass
+class SeriesScene:
+    """A SYNTHETIC time series: one band stack and one SCL per date, oldest first."""
+
+    stacks: list[Path]
+    scls: list[Path]
+    dates: list[dt.date]
+    land_use: list[BaseGeometry]
+    truth: list[BaseGeometry]
+    distractors: dict[str, list[BaseGeometry]] = field(default_factory=dict)
+
+    def pair(self) -> BenchmarkScene:
+        """Two dates of the series for the two-date detector: the first and the last
+        summer acquisitions (June to August), as one would choose them."""
+        summer = [i for i, d in enumerate(self.dates) if 6 <= d.month <= 8]
+        a, b = (summer[0], summer[-1]) if len(summer) >= 2 else (0, len(self.dates) - 1)
+        return BenchmarkScene(self.stacks[a], self.stacks[b], self.scls[a], self.scls[b], self.land_use, self.truth,
+                              self.distractors, [], (self.dates[a], self.dates[b]))
+
+
+def season(day: dt.date) -> float:
+    """0 in mid-January, 1 in mid-July: how far the growing season has come."""
+    return float(0.5 - 0.5 * np.cos(2 * np.pi * (day.timetuple().tm_yday - 15) / 365.25))
+
+
 def _spectrum(name: str) -> np.ndarray:
     return np.array(SPECTRA[name], dtype=np.float32)
 
@@ -223,3 +248,142 @@ def _write(path: Path, data: np.ndarray, transform: Affine, nodata: int | None) 
         # band-interleaved, as Sentinel-2 products come (one file or block per band)
         dst.write(data)
     return path
+
+
+def series_dates(first_year: int = 2019, years: int = 3) -> list[dt.date]:
+    """Five acquisitions a year (March, May, June, August, October), mid-month."""
+    return [dt.date(y, m, 15) for y in range(first_year, first_year + years) for m in (3, 5, 6, 8, 10)]
+
+
+def _cycle(day: dt.date, sow: int) -> float:
+    """Crop cover 0-1 of a field sown on day ``sow``: full after two months, harvested
+    after three and a half (stubble, then soil)."""
+    age = day.timetuple().tm_yday - sow
+    return 0.0 if age < 0 or age > 105 else min(1.0, age / 60)
+
+
+def generate_series(folder: Path, size: int = 1000, disused: int = 8, active: int = 8, seed: int = 0,
+                    years: int = 3) -> SeriesScene:
+    """The same kinds of places as ``generate``, followed over ``years`` years, five dates a
+    year: disused plants overgrow from a date of the first year over 6-24 months; active
+    plants keep their yards in use (a quarter of the yard looks different on each date:
+    vehicles, containers, stock) and may lay out a lawn; fields are sown and harvested
+    every year, some only from the second year on (fallow first); one or two clouds and
+    their shadows a date, flagged in the SCL."""
+    rng = np.random.default_rng(50_000 + seed)
+    days = series_dates(years=years)
+    n = len(days)
+    canvas = _Canvas(size, rng)
+    frames = np.zeros((n, len(BANDS), size, size), dtype=np.float32)
+    grow = [season(d) for d in days]
+
+    def mixed(where: np.ndarray, a: str, b: str, share: np.ndarray | float) -> np.ndarray:
+        share = np.broadcast_to(np.asarray(share, np.float32), (int(where.sum()),))
+        return (1 - share)[None] * _spectrum(a)[:, None] + share[None] * _spectrum(b)[:, None]
+
+    distractors: dict[str, list[BaseGeometry]] = {k: [] for k in DISTRACTORS}
+    step = int(rng.integers(30, 50))
+    for r in range(0, size, step):
+        for c in range(0, size, step):
+            cell = np.zeros((size, size), bool)
+            cell[r:r + step, c:c + step] = True
+            kind = rng.choice(["wood", "grass", "field", "fallow_field"], p=[0.35, 0.25, 0.3, 0.1])
+            sow = int(rng.integers(75, 120))
+            for t, day in enumerate(days):
+                if kind == "wood":
+                    frames[t][:, cell] = mixed(cell, "grass", "vegetation", 0.6 + 0.4 * grow[t])
+                elif kind == "grass":
+                    frames[t][:, cell] = mixed(cell, "soil", "grass", 0.5 + 0.5 * grow[t])
+                else:
+                    cropped = kind == "field" or day.year > days[0].year
+                    frames[t][:, cell] = mixed(cell, "soil", "vegetation", _cycle(day, sow) if cropped else 0.0)
+            if kind == "fallow_field":
+                x0, y0 = canvas.transform * (c, min(r + step, size))
+                x1, y1 = canvas.transform * (min(c + step, size), r)
+                distractors["field"].append(box(x0, y0, x1, y1))
+    truth, land_use, placed = [], [], []
+
+    def footprint(radius: float) -> tuple[BaseGeometry, np.ndarray] | None:
+        for _ in range(200):
+            p = Point(rng.uniform(radius, size * PIXEL - radius) + ORIGIN[0],
+                      rng.uniform(radius, size * PIXEL - radius) + ORIGIN[1])
+            if all(p.distance(q) > radius + 60 for q in placed):
+                shape_ = _footprint(rng, p)
+                placed.append(shape_)
+                return shape_, canvas.mask(shape_)
+        return None
+
+    for role in ["disused"] * disused + ["active"] * active:
+        found = footprint(260)
+        if found is None:
+            continue
+        plant, inside = found
+        roofs = _blob(rng, size, rng.uniform(0.4, 0.6), inside)
+        yard = inside & ~roofs
+        roof = "bright_roof" if rng.random() < 0.4 else "roof"
+        frames[:, :, roofs] = _spectrum(roof)[None, :, None]
+        frames[:, :, yard] = _spectrum("sealed")[None, :, None]
+        land_use.append(plant)
+        if role == "disused":
+            overgrown = _blob(rng, size, min(0.95, rng.uniform(0.2, 0.4) * inside.sum() / max(1, yard.sum())), yard)
+            top = rng.uniform(0.35, 0.95, int(overgrown.sum())).astype(np.float32)
+            onset, ramp = rng.uniform(0.1, 1.0), rng.uniform(0.5, 2.0)
+            for t, day in enumerate(days):
+                progress = min(1.0, max(0.0, ((day - days[0]).days / 365.25 - onset) / ramp))
+                frames[t][:, overgrown] = mixed(overgrown, "sealed", "vegetation", top * progress * (0.6 + 0.4 * grow[t]))
+            truth.append(plant)
+        else:
+            lawn = _blob(rng, size, rng.uniform(0.0, 0.1), yard)
+            laid = rng.uniform(0.5, 2.0)
+            for t, day in enumerate(days):
+                busy = yard & ~lawn & (rng.random((size, size)) < 0.25)
+                frames[t][:, busy] = _spectrum(str(rng.choice(["roof", "bright_roof", "soil"])))[:, None]
+                if (day - days[0]).days / 365.25 >= laid:
+                    frames[t][:, lawn] = mixed(lawn, "grass", "vegetation", 0.6 + 0.3 * grow[t])
+            distractors["active_plant"].append(plant)
+    for kind, count in (("construction", 4), ("quarry", 3), ("park", 4)):
+        for _ in range(count):
+            found = footprint(200)
+            if found is None:
+                continue
+            shape_, where = found
+            change = rng.uniform(0.3, 2.5)
+            edge = where & ~ndimage.binary_erosion(where, iterations=2)
+            for t, day in enumerate(days):
+                year = (day - days[0]).days / 365.25
+                if kind == "construction":
+                    frames[t][:, where] = _spectrum("soil" if year >= change else "vegetation")[:, None]
+                elif kind == "quarry":
+                    frames[t][:, where] = _spectrum("soil")[:, None]
+                    frames[t][:, edge] = mixed(edge, "soil", "grass", min(0.4, 0.15 * year))
+                else:
+                    frames[t][:, where] = mixed(where, "grass", "vegetation", 0.3 + 0.6 * grow[t])
+            distractors[kind].append(shape_)
+    return _write_frames(folder, canvas, frames, days, rng, distractors, land_use, truth)
+
+
+def _write_frames(folder: Path, canvas: _Canvas, frames: np.ndarray, days: list[dt.date], rng: np.random.Generator,
+                  distractors: dict[str, list[BaseGeometry]], land_use: list[BaseGeometry],
+                  truth: list[BaseGeometry]) -> SeriesScene:
+    """Clouds and shadows on each date (flagged), noise, then one stack and SCL per date."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stacks, scls, size = [], [], canvas.size
+    for t, day in enumerate(days):
+        image = frames[t]
+        ndvi = (image[3] - image[2]) / (image[3] + image[2])
+        scl = np.where(ndvi > 0.3, SCL["vegetation"], SCL["bare"]).astype(np.uint8)
+        for _ in range(int(rng.integers(0, 3))):
+            centre = Point(rng.uniform(0, size * PIXEL) + ORIGIN[0], rng.uniform(0, size * PIXEL) + ORIGIN[1])
+            cloud = affinity.scale(centre.buffer(rng.uniform(150, 400)), rng.uniform(0.6, 1.6), 1.0)
+            shade = canvas.mask(affinity.translate(cloud, 250, -150))
+            image[:, shade] *= 0.35
+            scl[shade] = SCL["shadow"]
+            cover = canvas.mask(cloud)
+            image[:, cover] = _spectrum("cloud")[:, None]
+            scl[cover] = SCL["cloud"]
+            distractors["cloud"].append(cloud)
+        noisy = image + rng.normal(0, 0.006, image.shape).astype(np.float32)
+        stacks.append(_write(folder / f"S2_{day:%Y%m%d}.tif",
+                             np.clip(noisy * 10_000, 1, 65_534).astype(np.uint16), canvas.transform, 65535))
+        scls.append(_write(folder / f"S2_{day:%Y%m%d}_SCL.tif", scl[None], canvas.transform, None))
+    return SeriesScene(stacks, scls, days, land_use, truth, distractors)
