@@ -1,5 +1,7 @@
 """Imagery the way users get it: Sentinel-2 scenes from a STAC API (pystac-client) or a
-static STAC catalogue (pystac), turned into the two ``Scene``s the detector reads.
+static STAC catalogue (pystac), turned into the dated ``Scene``s the detector reads: a
+time series (the clearest usable scene of each month) when the period gives one, else
+two dates.
 
 Only what the detector needs is read, and only where it is needed: the band assets it
 uses (blue, red, NIR, SWIR 1.6 µm; B03 and B12 when present), the scene classification
@@ -31,14 +33,25 @@ class StacError(ValueError):
     """A catalogue that cannot give two usable dates: the message says why."""
 
 
+SERIES_SPAN = dt.timedelta(days=300)  # as geo.series: two growing seasons at least
+
+
 @dataclass(frozen=True)
 class Found:
-    """The scenes chosen, and what was left out and why (for the command to print)."""
+    """The scenes chosen, oldest first (a series, or two dates), and what was left out
+    and why (for the command to print)."""
 
-    before: Scene
-    after: Scene
-    items: tuple[str, str]
+    scenes: tuple[Scene, ...]
+    items: tuple[str, ...]
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def before(self) -> Scene:
+        return self.scenes[0]
+
+    @property
+    def after(self) -> Scene:
+        return self.scenes[-1]
 
 
 def search(source: str, bbox: tuple[float, float, float, float], start: dt.date, end: dt.date,
@@ -88,8 +101,9 @@ def _search_static(path: str, bbox: tuple[float, ...], start: dt.date, end: dt.d
 
 
 def choose(items: list[Any], max_cloud: float = 20.0) -> Found:
-    """The clearest usable scene of the earliest year and of the latest year found: the
-    two dates the detector compares (same season when the catalogue allows)."""
+    """The series the detector reads: the clearest usable scene of each month when they
+    are three or more over two growing seasons; else the clearest of the earliest year
+    and of the latest year (two dates, low confidence)."""
     if not items:
         raise StacError("The catalogue has no scene over this bbox in this period.")
     skipped, usable = [], []
@@ -108,10 +122,15 @@ def choose(items: list[Any], max_cloud: float = 20.0) -> Found:
     if first_year == last_year:
         raise StacError(f"The usable scenes are all of {first_year}: a change needs two years; widen --from/--to "
                         f"({len(usable)} usable, {len(skipped)} skipped" + "".join(f"; {s}" for s in skipped[:5]) + ").")
-    clearest = lambda year: min((u for u in usable if u[0].datetime.year == year),  # noqa: E731
-                                key=lambda u: (u[0].properties.get("eo:cloud_cover") or 0, u[0].datetime))
-    (before_item, before), (after_item, after) = clearest(first_year), clearest(last_year)
-    return Found(before, after, (before_item.id, after_item.id), skipped)
+    clearest = lambda group: min(group, key=lambda u: (u[0].properties.get("eo:cloud_cover") or 0,  # noqa: E731
+                                                       u[0].datetime))
+    months: dict[tuple[int, int], list] = {}
+    for entry in usable:
+        months.setdefault((entry[0].datetime.year, entry[0].datetime.month), []).append(entry)
+    series = [clearest(group) for _, group in sorted(months.items())]
+    if len(series) < 3 or series[-1][1].date - series[0][1].date < SERIES_SPAN:
+        series = [clearest([u for u in usable if u[0].datetime.year == year]) for year in (first_year, last_year)]
+    return Found(tuple(s for _, s in series), tuple(i.id for i, _ in series), skipped)
 
 
 def scene(item: Any) -> Scene:

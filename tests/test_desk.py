@@ -244,9 +244,11 @@ def detection_run(engine: Engine) -> int:
     """A synthetic run: two 80 m squares in UTM 32N near Brescia's industrial belt."""
     x, y = 593_000, 5_043_000
     candidates = [Candidate(box(x, y, x + 80, y + 80), 6400.0, 0.82,
-                            {"share_with_signal": 0.3, "gain": 0.21, "already_known": False}),
+                            {"share_with_signal": 0.3, "gain": 0.21, "already_known": False,
+                             "confidence": "time series", "persistence": 0.95}),
                   Candidate(box(x + 400, y, x + 470, y + 70), 4900.0, 0.55,
-                            {"share_with_signal": 0.12, "gain": 0.17, "already_known": True, "known_overlap": 0.8})]
+                            {"share_with_signal": 0.12, "gain": 0.17, "already_known": True, "known_overlap": 0.8,
+                             "confidence": "two dates: low confidence"})]
     with engine.begin() as conn:
         return store_run(conn, candidates, 32632, DetectionParams(), {"synthetic": "tests/test_desk.py"}, "tests")
 
@@ -266,6 +268,9 @@ def test_staff_review_brownfield_candidates_and_print_a_report(browser: Any, ser
     shown = staff.page.locator(f"[data-candidate='{second}']").inner_text()
     assert ("share of the site with the signal: 12%" if lang == "en" else "quota del sito con segnale: 12%") in shown
     assert ("already known: Yes" if lang == "en" else "già noto: Sì") in shown
+    assert ("evidence: two dates: low confidence" if lang == "en" else "evidenza: due date: bassa affidabilità") in shown
+    told = staff.page.locator(f"[data-candidate='{first}']").inner_text()
+    assert ("persistence of the green: 95%" if lang == "en" else "persistenza del verde: 95%") in told
     staff.page.click(f"[data-candidate='{first}'] [data-decision=confirm]")
     staff.page.wait_for_selector(f"[data-candidate='{first}'] .badge.confirmed")
     staff.page.fill(f"[data-candidate='{second}'] [name=reason]", "Piazzale di un'attività in esercizio")

@@ -71,7 +71,7 @@ def test_site_level_scores_over_several_scenes(tmp_path: Path) -> None:
     scenes = [generate(tmp_path / str(seed), seed=seed) for seed in range(5)]
     params = DetectionParams()
     for objects, minimum in ((True, 0.8), (False, 0.6)):
-        s = summary([score(x, *regions(x, params, objects), params, objects) for x in scenes])
+        s = summary([score(x, regions(x, params, objects), params, objects) for x in scenes])
         assert s["f1"] >= minimum and s["candidates_per_site"] <= 1.5, (objects, s)
 
 

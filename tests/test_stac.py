@@ -33,14 +33,19 @@ def _barbellino(shared_data: Path) -> Path:
 
 
 def build_catalogue(shared_data: Path, folder: Path, cloud: dict[str, float] | None = None,
-                    drop: dict[str, str] | None = None) -> Path:
+                    drop: dict[str, str] | None = None,
+                    redated: dict[str, tuple[str, dt.datetime]] | None = None) -> Path:
     """A static catalogue: one item per date, one GeoTIFF asset per band (split from the
     real 11-band stacks), the SCL where the data has one; ``cloud`` sets eo:cloud_cover
-    per date, ``drop`` removes one band's asset from a date."""
+    per date, ``drop`` removes one band's asset from a date. ``redated`` adds items whose
+    pixels are one of the two real dates' under another date (SYNTHETIC dates: a series
+    to assemble, not imagery of those days)."""
     source = _barbellino(shared_data)
     catalog = pystac.Catalog("barbellino", "Sentinel-2 L2A over Lago Barbellino (real, sen2r test data)")
-    for stamp, when in DATES.items():
-        stack = source / f"S2A2A_{stamp}_022_Barbellino_BOA_10.tif"
+    entries = [(stamp, stamp, when) for stamp, when in DATES.items()]
+    entries += [(stamp, real, when) for stamp, (real, when) in (redated or {}).items()]
+    for stamp, real, when in entries:
+        stack = source / f"S2A2A_{real}_022_Barbellino_BOA_10.tif"
         item_dir = folder / stamp
         item_dir.mkdir(parents=True)
         with rasterio.open(stack) as src:
@@ -60,7 +65,7 @@ def build_catalogue(shared_data: Path, folder: Path, cloud: dict[str, float] | N
             list(bounds), when, {"eo:cloud_cover": (cloud or {}).get(stamp, 4.0)})
         for band, path in files.items():
             item.add_asset(band, pystac.Asset(str(path), media_type=pystac.MediaType.GEOTIFF, roles=["data"]))
-        scl = source / f"S2A2A_{stamp}_022_Barbellino_SCL_10.tif"
+        scl = source / f"S2A2A_{real}_022_Barbellino_SCL_10.tif"
         if scl.exists():
             item.add_asset("SCL", pystac.Asset(str(scl), media_type=pystac.MediaType.GEOTIFF))
         catalog.add_item(item)
@@ -95,8 +100,32 @@ def test_the_command_runs_detection_from_the_catalogue(shared_data: Path, tmp_pa
                                  "--from", "2017-01-01", "--to", "2019-12-31", "--no-store", "--tile-size", "16"])
     said = " ".join(result.output.split())
     assert result.exit_code == 0, said
-    assert "comparing S2A_20170703_Barbellino (2017-07-03) with S2A_20190723_Barbellino (2019-07-23)" in said
+    assert ("reading two dates (low confidence): S2A_20170703_Barbellino (2017-07-03), S2A_20190723_Barbellino "
+            "(2019-07-23)") in said
     assert "candidates" in said
+
+
+def test_a_catalogue_with_several_dates_a_year_gives_a_time_series(shared_data: Path, tmp_path: Path) -> None:
+    """Real pixels under SYNTHETIC dates: May to September 2017 and 2019, two scenes in
+    July 2017 (the clearer is kept), one too cloudy. The series is the clearest scene of
+    each month, oldest first, and the command reads it as a time series."""
+    day = lambda y, m, d: dt.datetime(y, m, d, 10, 20, tzinfo=dt.UTC)  # noqa: E731
+    redated = {"20170520": ("20170703", day(2017, 5, 20)), "20170720": ("20170703", day(2017, 7, 20)),
+               "20170910": ("20170703", day(2017, 9, 10)), "20190515": ("20190723", day(2019, 5, 15)),
+               "20190830": ("20190723", day(2019, 8, 30)), "20190912": ("20190723", day(2019, 9, 12))}
+    cloud = {"20170720": 12.0, "20190830": 80.0}
+    catalogue = build_catalogue(shared_data, tmp_path / "stac", cloud, redated=redated)
+    found = choose(search(str(catalogue), _bbox(shared_data), dt.date(2017, 1, 1), dt.date(2019, 12, 31)))
+    assert [s.date.isoformat() for s in found.scenes] == [
+        "2017-05-20", "2017-07-03", "2017-09-10", "2019-05-15", "2019-07-23", "2019-09-12"]
+    assert found.skipped == ["S2A_20190830_Barbellino: 80% cloud (over 20%)"]
+    west, south, east, north = _bbox(shared_data)
+    result = runner.invoke(cli, ["detect", "run", "--stac", str(catalogue), "--bbox", f"{west},{south},{east},{north}",
+                                 "--from", "2017-01-01", "--to", "2019-12-31", "--no-store", "--tile-size", "16"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, said
+    assert "reading a time series of 6 scenes: S2A_20170520_Barbellino (2017-05-20)" in said
+    assert "from a time series of 6 dates" in said
 
 
 @pytest.mark.parametrize(("case", "message"), [

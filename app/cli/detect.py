@@ -90,14 +90,14 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _stac_scenes(source: str, area, start: str | None, end: str | None, max_cloud: float,
-                 collection: str | None, rasters: Path | None):
-    """The two dates from a STAC catalogue, saying which scenes were chosen and skipped."""
+                 collection: str | None, rasters: list[Path] | None):
+    """The dated scenes from a STAC catalogue, saying which were chosen and skipped."""
     import datetime as dt
 
     from geo.stac import choose, search
 
-    if rasters is not None:
-        raise ValueError("Give either BEFORE and AFTER or --stac, not both.")
+    if rasters:
+        raise ValueError("Give either SCENES or --stac, not both.")
     if area is None or not start or not end:
         raise ValueError("--stac needs --bbox, --from and --to.")
     try:
@@ -109,27 +109,71 @@ def _stac_scenes(source: str, area, start: str | None, end: str | None, max_clou
         found = choose(items, max_cloud)
     for reason in found.skipped:
         console.print(f"  skipped {reason}", soft_wrap=True)
-    console.print(f"{len(items)} scenes found; comparing {found.items[0]} ({found.before.date}) "
-                  f"with {found.items[1]} ({found.after.date})", soft_wrap=True)
-    return found.before, found.after
+    kind = f"a time series of {len(found.scenes)} scenes" if len(found.scenes) > 2 else "two dates (low confidence)"
+    console.print(f"{len(items)} scenes found; reading {kind}: "
+                  + ", ".join(f"{i} ({s.date})" for i, s in zip(found.items, found.scenes, strict=True)), soft_wrap=True)
+    return list(found.scenes)
+
+
+def _dates(rasters: list[Path], dates: str, before_date: str | None, after_date: str | None) -> list[str | None]:
+    """Each raster's date: --dates, else --before-date/--after-date for two, else the
+    date in its name (YYYYMMDD or YYYY-MM-DD, as Sentinel-2 products are named)."""
+    import re
+
+    if dates:
+        given = [d.strip() for d in dates.split(",") if d.strip()]
+        if len(given) != len(rasters):
+            raise ValueError(f"--dates gives {len(given)} dates for {len(rasters)} scenes: give one per scene, in order.")
+        return given
+    named: list[str | None] = []
+    for raster in rasters:
+        found = re.search(r"((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])", raster.name)
+        named.append(f"{found.group(1)}-{found.group(2)}-{found.group(3)}" if found else None)
+    if len(rasters) == 2:
+        named = [before_date or named[0], after_date or named[1]]
+    return named
+
+
+def _read_scenes(rasters: list[Path], bands: str, dates: str, before_date: str | None, after_date: str | None,
+                 clouds: list[Path] | None, before_clouds: Path | None, after_clouds: Path | None, scl: bool,
+                 offset: float | None) -> list:
+    if len(rasters) < 2:
+        raise ValueError(f"Give the scenes of several dates (a time series: several a year over two years or more), "
+                         f"or two dates; got {len(rasters)}.")
+    masks = list(clouds or [])
+    if not masks and (before_clouds or after_clouds):
+        if len(rasters) != 2:
+            raise ValueError("--before-clouds and --after-clouds are for two dates; give --clouds once per scene.")
+        masks = [before_clouds, after_clouds]
+    if masks and len(masks) != len(rasters):
+        raise ValueError(f"--clouds is given {len(masks)} times for {len(rasters)} scenes: once per scene, in order.")
+    when = _dates(rasters, dates, before_date, after_date)
+    return [_scene(raster, bands, date, masks[i] if masks else None, scl, offset)
+            for i, (raster, date) in enumerate(zip(rasters, when, strict=True))]
 
 
 @detect_cli.command("run")
 def detect_run(
-    before: Annotated[Path | None, typer.Argument(help="First date: band stack, or folder of per-band files.")] = None,
-    after: Annotated[Path | None, typer.Argument(help="Second date, same form.")] = None,
-    stac: Annotated[str | None, typer.Option(help="Instead of BEFORE and AFTER: a STAC API URL or a static "
-                                             "catalogue (catalog.json path or URL); needs --bbox, --from, --to.")] = None,
+    scenes: Annotated[list[Path] | None, typer.Argument(
+        help="The scenes, oldest first: band stacks or folders of per-band files. A time series (several dates a "
+             "year over two years or more) is the default; two scenes are compared as two dates (low "
+             "confidence).", show_default=False)] = None,
+    stac: Annotated[str | None, typer.Option(help="Instead of SCENES: a STAC API URL or a static catalogue "
+                                             "(catalog.json path or URL); needs --bbox, --from, --to.")] = None,
     bbox: Annotated[str | None, typer.Option(help="west,south,east,north in degrees: search and detect only there.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day searched, YYYY-MM-DD (--stac).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day searched, YYYY-MM-DD (--stac).")] = None,
     max_cloud: Annotated[float, typer.Option(min=0, max=100, help="Drop scenes cloudier than this (%, --stac).")] = 20,
     collection: Annotated[str | None, typer.Option(help="STAC collection, e.g. sentinel-2-l2a (--stac).")] = None,
     bands: Annotated[str, typer.Option(help="Band order of stacks (default: sen2r 11-band order).")] = "",
-    before_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    after_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    before_clouds: Annotated[Path | None, typer.Option(help="Cloud mask of the first date (1 = cloudy).")] = None,
-    after_clouds: Annotated[Path | None, typer.Option(help="Cloud mask of the second date (1 = cloudy).")] = None,
+    dates: Annotated[str, typer.Option(help="The scenes' dates, YYYY-MM-DD, comma-separated, in order (default: "
+                                       "the date in each name).")] = "",
+    clouds: Annotated[list[Path] | None, typer.Option(help="Cloud mask of each scene, once per scene in order "
+                                                      "(1 = cloudy, or an SCL with --scl).")] = None,
+    before_date: Annotated[str | None, typer.Option(help="Two dates: the first, YYYY-MM-DD")] = None,
+    after_date: Annotated[str | None, typer.Option(help="Two dates: the second, YYYY-MM-DD")] = None,
+    before_clouds: Annotated[Path | None, typer.Option(help="Two dates: cloud mask of the first.")] = None,
+    after_clouds: Annotated[Path | None, typer.Option(help="Two dates: cloud mask of the second.")] = None,
     scl: Annotated[bool, typer.Option(help="The cloud masks are Sentinel-2 Scene Classification Layers "
                                       "(no data, saturated, shadows, clouds and cirrus are masked).")] = False,
     offset: Annotated[float | None, typer.Option(help="Added to digital numbers before scaling: -1000 for L2A "
@@ -151,24 +195,24 @@ def detect_run(
     store: Annotated[bool, typer.Option(help="Store the run and its candidates in the catalogue.")] = True,
     dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' or a scheduler address.")] = None,
 ) -> None:
-    """Detect candidate disused areas between two dates, with a progress bar."""
+    """Detect candidate disused areas from a time series (or two dates), with a progress bar."""
     started = time.monotonic()
     from rich.progress import Progress
 
-    from geo.detect import bbox_window, detect, grid_of, tiles
+    from geo.detect import bbox_window, grid_of, tiles
     from geo.layers import LayerError
     from geo.params import DetectionParams
 
     try:
         area = _bbox(bbox)
         if stac:
-            first, second = _stac_scenes(stac, area, start, end, max_cloud, collection, before or after)
-        elif before is None or after is None:
-            raise ValueError("Give BEFORE and AFTER (rasters), or --stac with --bbox, --from and --to.")
+            dated = _stac_scenes(stac, area, start, end, max_cloud, collection, scenes)
+        elif not scenes:
+            raise ValueError("Give SCENES (rasters, oldest first), or --stac with --bbox, --from and --to.")
         else:
-            first = _scene(before, bands, before_date, before_clouds, scl, offset)
-            second = _scene(after, bands, after_date, after_clouds, scl, offset)
-        width, height, _, _, crs = grid_of(first)
+            dated = _read_scenes(scenes, bands, dates, before_date, after_date, clouds, before_clouds, after_clouds,
+                                 scl, offset)
+        width, height, _, _, crs = grid_of(dated[0])
         zones, known = _geometries(zoning, crs, classes), _geometries(exclude, crs)
         sites = _geometries(objects, crs, classes)
     except LayerError as exc:
@@ -177,20 +221,14 @@ def detect_run(
         raise fail(str(exc)) from exc
     params = DetectionParams(min_area_m2=min_area, tile_size=tile_size)
     try:
-        total = len(list(tiles(width, height, tile_size, bbox_window(first, area))))
+        total = len(list(tiles(width, height, tile_size, bbox_window(dated[0], area))))
     except ValueError as exc:
         raise fail(str(exc)) from exc
+    what = f"a time series of {len(dated)} dates" if len(dated) > 2 else "two dates (low confidence)"
     try:
         with Progress(console=console) as progress:
-            task = progress.add_task(f"detecting over {width}x{height} px", total=total)
-            advance = lambda: progress.advance(task)  # noqa: E731
-            if dask:
-                from geo.distributed import detect_with_dask
-
-                candidates = detect_with_dask(first, second, params, zones, known, None if dask == "local" else dask,
-                                              progress=advance, objects=sites, bbox=area)
-            else:
-                candidates = detect(first, second, params, zones, known, progress=advance, objects=sites, bbox=area)
+            task = progress.add_task(f"detecting over {width}x{height} px from {what}", total=total)
+            candidates = _detect(dated, params, zones, known, lambda: progress.advance(task), sites, area, dask)
     except (ValueError, KeyError, OSError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{len(candidates)} candidates")
@@ -204,10 +242,30 @@ def detect_run(
         console.print(f"written to {out}")
     if store:
         _store_detection(candidates, crs, params, started=started, inputs={
-            "before": str(before) if before else first.files and dict(first.files).get("B04"),
-            "after": str(after) if after else second.files and dict(second.files).get("B04"),
-            "stac": stac, "bbox": area, "zoning": str(zoning) if zoning else None,
+            "scenes": [s.path or dict(s.files).get("B04") for s in dated],
+            "dates": [s.date.isoformat() if s.date else None for s in dated], "stac": stac, "bbox": area, "zoning": str(zoning) if zoning else None,
             "objects": str(objects) if objects else None, "exclude": str(exclude) if exclude else None})
+
+
+def _detect(dated: list, params, zones, known, advance, sites, area, dask: str | None) -> list:
+    """Time-series evidence from three dates or more, else two dates."""
+    if len(dated) > 2:
+        if dask:
+            from geo.distributed import detect_series_with_dask
+
+            return detect_series_with_dask(dated, params, zones, known, None if dask == "local" else dask,
+                                           progress=advance, objects=sites, bbox=area)
+        from geo.series import detect_series
+
+        return detect_series(dated, params, zones, known, progress=advance, objects=sites, bbox=area)
+    if dask:
+        from geo.distributed import detect_with_dask
+
+        return detect_with_dask(dated[0], dated[1], params, zones, known, None if dask == "local" else dask,
+                                progress=advance, objects=sites, bbox=area)
+    from geo.detect import detect
+
+    return detect(dated[0], dated[1], params, zones, known, progress=advance, objects=sites, bbox=area)
 
 
 @detect_cli.command("trend")

@@ -71,7 +71,8 @@ def candidates_geojson(conn: Connection, run_id: int, min_score: float = 0, min_
                                OR ST_DWithin(s.geom::geography, c.geom::geography, 100))), '{}') AS overlaps
         FROM detection_candidates c
         WHERE c.run_id = :r AND c.score >= :s AND c.area_m2 >= :a AND (CAST(:st AS text) IS NULL OR c.review_status = :st)
-        ORDER BY c.score DESC, c.id
+        ORDER BY COALESCE((c.evidence->>'already_known')::boolean, false),
+                 (c.evidence->>'confidence') IS DISTINCT FROM 'time series', c.score DESC, c.id
     """), {"r": run_id, "s": min_score, "a": min_area_m2, "st": status}).mappings().all()
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": r["id"], "geometry": r["geometry"], "properties": {

@@ -86,7 +86,9 @@ export const TEXT = {
     outcome: "Esito", outcomes: { site_proposed: "sito proposto", visited: "sopralluogo", chosen: "sito scelto", lost: "persa" },
     ev: { share_with_signal: "quota del sito con segnale", gain: "aumento NDVI", ndvi_before: "NDVI prima", ndvi_after: "NDVI dopo",
       slope_per_year: "pendenza NDVI/anno", slope_uncertainty: "incertezza pendenza", share_in_productive_land: "quota in area produttiva",
-      already_known: "già noto", known_overlap: "sovrapposizione con siti noti" },
+      already_known: "già noto", known_overlap: "sovrapposizione con siti noti", confidence: "evidenza",
+      persistence: "persistenza del verde", activity_of_built_surfaces: "attività delle superfici costruite" },
+    conf: { "time series": "serie temporale", "two dates: low confidence": "due date: bassa affidabilità" },
     states: { match: "soddisfa", near_miss: "quasi" }, open: "aperta", closed: "chiusa",
   },
   en: {
@@ -169,7 +171,9 @@ export const TEXT = {
     outcome: "Outcome", outcomes: { site_proposed: "site proposed", visited: "visited", chosen: "site chosen", lost: "lost" },
     ev: { share_with_signal: "share of the site with the signal", gain: "NDVI gain", ndvi_before: "NDVI before", ndvi_after: "NDVI after",
       slope_per_year: "NDVI slope per year", slope_uncertainty: "slope uncertainty", share_in_productive_land: "share in productive land",
-      already_known: "already known", known_overlap: "overlap with known sites" },
+      already_known: "already known", known_overlap: "overlap with known sites", confidence: "evidence",
+      persistence: "persistence of the green", activity_of_built_surfaces: "activity of built surfaces" },
+    conf: { "time series": "time series", "two dates: low confidence": "two dates: low confidence" },
     states: { match: "fits", near_miss: "nearly" }, open: "open", closed: "closed",
   },
 };

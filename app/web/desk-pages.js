@@ -178,12 +178,12 @@ async function runs() {
       <td>${esc(r.status)}</td><td>${num(r.candidate_count)}</td></tr>`).join("")}</tbody></table>` : `<p class="card">–</p>`}`;
 }
 
-const SHARES = new Set(["share_with_signal", "share_in_productive_land", "known_overlap"]);
+const SHARES = new Set(["share_with_signal", "share_in_productive_land", "known_overlap", "persistence"]);
 
 /* The measures staff read first, in words; shares as percentages (docs/detection.md says how to read them). */
 function evidence(e) {
   return Object.entries(e || {}).filter(([k, v]) => v != null && typeof v !== "object" && t(`ev.${k}`) !== `ev.${k}`)
-    .map(([k, v]) => `${esc(t(`ev.${k}`))}: ${typeof v === "boolean" ? esc(t(v ? "yes" : "no"))
+    .map(([k, v]) => `${esc(t(`ev.${k}`))}: ${k === "confidence" ? esc(t(`conf.${v}`)) : typeof v === "boolean" ? esc(t(v ? "yes" : "no"))
       : SHARES.has(k) ? `${num(100 * v, 0)}%` : typeof v === "number" ? num(v, 3) : esc(v)}`).join(" · ");
 }
 
