@@ -20,26 +20,39 @@ import itertools
 import statistics
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from bench.machine import describe
-from geo import adversarial
+from geo import adversarial, adversarial_series
 from geo.detect import SCL_CLOUDY, Scene, detect_tile, grid_of, tiles
 from geo.evaluate import SiteScores, site_scores
 from geo.params import DetectionParams
 from geo.raster import Reflectance, declared_reflectance
-from geo.scenes import BANDS, BenchmarkScene, generate
-from geo.sites import Region, merge_regions
+from geo.scenes import BANDS, BenchmarkScene, SeriesScene, generate, generate_series
+from geo.series import activity_floor, series_tile
+from geo.sites import TIME_SERIES, Region, merge_regions
 
 SEGMENT_GRID = {"merge_distance_m": (20.0, 40.0, 60.0), "grow_m": (40.0, 60.0, 100.0), "opening": (True, False)}
 SEGMENT_MERGE_GRID = {"crop_share": (0.4, 0.5, 0.6, 0.8), "min_segment_share": (0.05, 0.1, 0.15)}
 OBJECT_GRID = {"min_object_share": (0.02, 0.03, 0.05, 0.08, 0.1)}
+# what the two-date detector shares with the series one (the rest keeps its defaults)
+TWO_DATE_FIELDS = ("merge_distance_m", "grow_m", "opening", "min_segment_share", "min_object_share")
 
+
+SERIES_GRID = {"merge_distance_m": (20.0, 40.0), "grow_m": (60.0, 100.0), "opening": (True, False)}
+SERIES_MERGE_GRID = {"max_activity": (0.01, 0.02, 0.03, 0.05, 1.0), "min_segment_share": (0.05, 0.1, 0.15),
+                     "crop_share": (0.6, 1.0)}
+SERIES_OBJECT_GRID = {"max_activity": (0.01, 0.02, 0.03, 0.05, 1.0), "min_object_share": (0.02, 0.05, 0.1)}
 
 FAMILIES = {"scenes": generate, "adversarial": adversarial.generate}
+SERIES_FAMILIES = {"scenes": generate_series, "adversarial": adversarial_series.generate_series}
+
+Scenes = BenchmarkScene | SeriesScene
 
 
-def scenes(folder: Path, seeds: range, family: str = "scenes") -> list[BenchmarkScene]:
-    return [FAMILIES[family](folder / f"{family}-{seed}", seed=seed) for seed in seeds]
+def scenes(folder: Path, seeds: range, family: str = "scenes", series: bool = False) -> list[Scenes]:
+    make = (SERIES_FAMILIES if series else FAMILIES)[family]
+    return [make(folder / f"{family}-{seed}", seed=seed) for seed in seeds]
 
 
 def _dates(scene: BenchmarkScene) -> tuple[Scene, Scene]:
@@ -51,21 +64,56 @@ def _dates(scene: BenchmarkScene) -> tuple[Scene, Scene]:
                                          (scene.after, scene.after_scl, scene.dates[1])))  # type: ignore[return-value]
 
 
-def regions(scene: BenchmarkScene, params: DetectionParams, objects: bool) -> tuple[list[Region], float]:
+def _series(scene: SeriesScene) -> list[Scene]:
+    return [Scene(str(path), BANDS, date, declared_reflectance(path) or Reflectance(), cloud_mask=str(scl),
+                  cloud_classes=SCL_CLOUDY) for path, scl, date in zip(scene.stacks, scene.scls, scene.dates, strict=True)]
+
+
+class Tiled(NamedTuple):
+    """What the tiles of one scene gave: regions, pixel area and (series) activity floor."""
+
+    regions: list[Region]
+    pixel_area: float
+    floor: float = 0.0
+
+
+def regions(scene: Scenes, params: DetectionParams, objects: bool) -> Tiled:
+    """The tiles' regions: from every date of a series, or from the two dates of a pair."""
+    layer = scene.land_use if objects else None
+    if isinstance(scene, SeriesScene):
+        dated = _series(scene)
+        width, height, transform, pixel_area, _ = grid_of(dated[0])
+        results = [series_tile(dated, w, transform, params, None, layer) for w in tiles(width, height, params.tile_size)]
+        return Tiled([r for t in results for r in t.regions], pixel_area, activity_floor([t.activity for t in results]))
     before, after = _dates(scene)
     width, height, transform, pixel_area, _ = grid_of(before)
     found: list[Region] = []
     for window in tiles(width, height, params.tile_size):
-        found += detect_tile(before, after, window, transform, params, None,
-                             scene.land_use if objects else None).regions
-    return found, pixel_area
+        found += detect_tile(before, after, window, transform, params, None, layer).regions
+    return Tiled(found, pixel_area)
 
 
-def score(scene: BenchmarkScene, found: list[Region], pixel_area: float, params: DetectionParams,
-          objects: bool, min_cover: float | None = 0.5) -> SiteScores:
+def score(scene: Scenes, found: Tiled, params: DetectionParams, objects: bool,
+          min_cover: float | None = 0.5) -> SiteScores:
     """Site-level scores; ``min_cover`` None: matched at IoU >= 0.3 only (no coverage clause)."""
-    candidates = merge_regions(found, pixel_area, params, objects=scene.land_use if objects else None)
-    return site_scores([c.geometry for c in candidates], scene.truth, scene.distractors, min_cover=min_cover)
+    return site_scores([c.geometry for c in candidates_of(scene, found, params, objects)], scene.truth,
+                       scene.distractors, min_cover=min_cover)
+
+
+def candidates_of(scene: Scenes, found: Tiled, params: DetectionParams, objects: bool):
+    kind = {"evidence_from": TIME_SERIES, "activity_floor": found.floor} if isinstance(scene, SeriesScene) else {}
+    return merge_regions(found.regions, found.pixel_area, params, objects=scene.land_use if objects else None, **kind)
+
+
+def ranked_right(scene: Scenes, candidates: list) -> tuple[int, int]:
+    """(pairs ordered right, pairs): every candidate on a disused plant against every
+    candidate on an active plant; right when the disused one ranks higher."""
+    active = scene.distractors.get("active_with_park", []) + scene.distractors.get("active_plant", [])
+    ranks = [(i, any(c.geometry.intersects(t) for t in scene.truth), any(c.geometry.intersects(a) for a in active))
+             for i, c in enumerate(candidates)]
+    disused = [i for i, on_truth, _ in ranks if on_truth]
+    working = [i for i, on_truth, on_active in ranks if on_active and not on_truth]
+    return sum(d < w for d in disused for w in working), len(disused) * len(working)
 
 
 def summary(scores: list[SiteScores]) -> dict[str, float]:
@@ -75,20 +123,21 @@ def summary(scores: list[SiteScores]) -> dict[str, float]:
             if any(s.candidates_per_site for s in scores) else 0.0}
 
 
-def tune(tuning: list[BenchmarkScene]) -> dict[bool, DetectionParams]:
+def tune(tuning: list[Scenes]) -> dict[bool, DetectionParams]:
     """Per mode (objects: True, segmentation: False), the parameters with the best mean
     F1 at most 1.5 candidates per true site."""
     best: dict[bool, DetectionParams] = {}
-    for objects, grid, merge_grid in ((True, {"opening": (True, False)}, OBJECT_GRID),
-                                      (False, SEGMENT_GRID, SEGMENT_MERGE_GRID)):
+    series = isinstance(tuning[0], SeriesScene)
+    grids = ((True, {"opening": (True, False)}, SERIES_OBJECT_GRID), (False, SERIES_GRID, SERIES_MERGE_GRID)) \
+        if series else ((True, {"opening": (True, False)}, OBJECT_GRID), (False, SEGMENT_GRID, SEGMENT_MERGE_GRID))
+    for objects, grid, merge_grid in grids:
         results = []
         for tile_values in itertools.product(*grid.values()):
             params = dataclasses.replace(DetectionParams(), **dict(zip(grid, tile_values, strict=True)))
             computed = [regions(scene, params, objects) for scene in tuning]
             for merge_values in itertools.product(*merge_grid.values()):
                 chosen = dataclasses.replace(params, **dict(zip(merge_grid, merge_values, strict=True)))
-                s = summary([score(scene, found, area, chosen, objects)
-                             for scene, (found, area) in zip(tuning, computed, strict=True)])
+                s = summary([score(scene, found, chosen, objects) for scene, found in zip(tuning, computed, strict=True)])
                 results.append((s["candidates_per_site"] <= 1.5, s["f1"], chosen, s))
         _, f1, chosen, _ = max(results, key=lambda r: (r[0], r[1]))
         keys = list(grid) + list(merge_grid)
@@ -99,21 +148,25 @@ def tune(tuning: list[BenchmarkScene]) -> dict[bool, DetectionParams]:
     return best
 
 
-def report(scenes_: list[BenchmarkScene], params: dict[bool, DetectionParams], label: str = "") -> None:
+def report(scenes_: list[Scenes], params: dict[bool, DetectionParams], label: str = "") -> None:
     planted = sum(len(s.truth) for s in scenes_)
     print(f"{label}{len(scenes_)} synthetic scenes, {planted} disused plants", flush=True)
     for objects, mode in ((True, "objects"), (False, "segmentation")):
         computed = [regions(scene, params[objects], objects) for scene in scenes_]
         for min_cover, rule in ((None, "IoU>=0.3"), (0.5, "IoU>=0.3 or covers>=50%")):
-            per_scene = [score(scene, found, area, params[objects], objects, min_cover)
-                         for scene, (found, area) in zip(scenes_, computed, strict=True)]
+            per_scene = [score(scene, found, params[objects], objects, min_cover)
+                         for scene, found in zip(scenes_, computed, strict=True)]
             s = summary(per_scene)
+            right = [ranked_right(scene, candidates_of(scene, found, params[objects], objects))
+                     for scene, found in zip(scenes_, computed, strict=True)]
+            ordered = f"{sum(r for r, _ in right)}/{sum(n for _, n in right)}"
             false_positives: dict[str, int] = {}
             for one in per_scene:
                 for kind, count in one.false_positives.items():
                     false_positives[kind] = false_positives.get(kind, 0) + count
             print(f"{label}site-level {mode:<12} {rule:<24} precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
                   f"F1 {s['f1']:.3f}  candidates per found site {s['candidates_per_site']:.2f}  "
+                  f"disused above active (pairs) {ordered}  "
                   f"false positives by kind {false_positives or 'none'}", flush=True)
 
 
@@ -123,15 +176,23 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="search the parameters on seeds 1000+ first")
     parser.add_argument("--tune-on", choices=sorted(FAMILIES), default="scenes")
     parser.add_argument("--report-on", default="scenes,adversarial", help="families to report on, comma-separated")
+    parser.add_argument("--series", action="store_true",
+                        help="time series (several dates a year over three years): tune and report on the series, "
+                             "and report the two-date detector on a pair of its summers")
     args = parser.parse_args()
     print(f"machine: {describe()}")
     with tempfile.TemporaryDirectory() as tmp:
         params = {True: DetectionParams(), False: DetectionParams()}
         if args.tune:
-            params = tune(scenes(Path(tmp) / "tune", range(1000, 1000 + args.seeds), args.tune_on))
+            params = tune(scenes(Path(tmp) / "tune", range(1000, 1000 + args.seeds), args.tune_on, args.series))
         tuned = f"tuned on {args.tune_on}" if args.tune else "defaults"
         for family in args.report_on.split(","):
-            report(scenes(Path(tmp) / "report", range(args.seeds), family), params, f"[{tuned}, reported on {family}] ")
+            reported = scenes(Path(tmp) / "report", range(args.seeds), family, args.series)
+            report(reported, params, f"[{tuned}, {'time series, ' if args.series else ''}reported on {family}] ")
+            if args.series:  # the same places, two summers only
+                two = {k: dataclasses.replace(DetectionParams(), **{f: getattr(v, f) for f in TWO_DATE_FIELDS})
+                       for k, v in params.items()}
+                report([s.pair() for s in reported], two, f"[{tuned}, two dates of the series, reported on {family}] ")
 
 
 if __name__ == "__main__":
