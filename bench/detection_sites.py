@@ -26,7 +26,7 @@ from bench.machine import describe
 from geo import adversarial, adversarial_series
 from geo.detect import SCL_CLOUDY, Scene, detect_tile, grid_of, tiles
 from geo.evaluate import SiteScores, site_scores
-from geo.params import DetectionParams
+from geo.params import SERIES_PARAMS, DetectionParams
 from geo.raster import Reflectance, declared_reflectance
 from geo.scenes import BANDS, BenchmarkScene, SeriesScene, generate, generate_series
 from geo.series import activity_floor, series_tile
@@ -35,8 +35,6 @@ from geo.sites import TIME_SERIES, Region, merge_regions
 SEGMENT_GRID = {"merge_distance_m": (20.0, 40.0, 60.0), "grow_m": (40.0, 60.0, 100.0), "opening": (True, False)}
 SEGMENT_MERGE_GRID = {"crop_share": (0.4, 0.5, 0.6, 0.8), "min_segment_share": (0.05, 0.1, 0.15)}
 OBJECT_GRID = {"min_object_share": (0.02, 0.03, 0.05, 0.08, 0.1)}
-# what the two-date detector shares with the series one (the rest keeps its defaults)
-TWO_DATE_FIELDS = ("merge_distance_m", "grow_m", "opening", "min_segment_share", "min_object_share")
 
 
 SERIES_GRID = {"merge_distance_m": (20.0, 40.0), "grow_m": (60.0, 100.0), "opening": (True, False)}
@@ -139,13 +137,18 @@ def tune(tuning: list[Scenes]) -> dict[bool, DetectionParams]:
                 chosen = dataclasses.replace(params, **dict(zip(merge_grid, merge_values, strict=True)))
                 s = summary([score(scene, found, chosen, objects) for scene, found in zip(tuning, computed, strict=True)])
                 results.append((s["candidates_per_site"] <= 1.5, s["f1"], chosen, s))
-        _, f1, chosen, _ = max(results, key=lambda r: (r[0], r[1]))
+        # on a tie (values the family cannot tell apart) the strictest thresholds are kept
+        _, f1, chosen, _ = max(results, key=lambda r: (r[0], round(r[1], 4), _strictness(r[2])))
         keys = list(grid) + list(merge_grid)
         label = "object layer" if objects else "segmentation"
         print(f"tuned ({label}, {len(tuning)} scenes): " + ", ".join(f"{k}={getattr(chosen, k)}" for k in keys)
               + f"  F1 {f1:.3f}", flush=True)
         best[objects] = chosen
     return best
+
+
+def _strictness(params: DetectionParams) -> float:
+    return params.min_object_share + params.min_segment_share - params.max_activity
 
 
 def report(scenes_: list[Scenes], params: dict[bool, DetectionParams], label: str = "") -> None:
@@ -182,16 +185,18 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {describe()}")
     with tempfile.TemporaryDirectory() as tmp:
-        params = {True: DetectionParams(), False: DetectionParams()}
+        defaults = SERIES_PARAMS if args.series else DetectionParams()
+        params = {True: defaults, False: defaults}
+        two = {True: DetectionParams(), False: DetectionParams()}
         if args.tune:
-            params = tune(scenes(Path(tmp) / "tune", range(1000, 1000 + args.seeds), args.tune_on, args.series))
+            tuning = scenes(Path(tmp) / "tune", range(1000, 1000 + args.seeds), args.tune_on, args.series)
+            params = tune(tuning)
+            two = tune([s.pair() for s in tuning]) if args.series else params  # two summers, tuned on the same
         tuned = f"tuned on {args.tune_on}" if args.tune else "defaults"
         for family in args.report_on.split(","):
             reported = scenes(Path(tmp) / "report", range(args.seeds), family, args.series)
             report(reported, params, f"[{tuned}, {'time series, ' if args.series else ''}reported on {family}] ")
             if args.series:  # the same places, two summers only
-                two = {k: dataclasses.replace(DetectionParams(), **{f: getattr(v, f) for f in TWO_DATE_FIELDS})
-                       for k, v in params.items()}
                 report([s.pair() for s in reported], two, f"[{tuned}, two dates of the series, reported on {family}] ")
 
 

@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.evidence import TileEvidence, TileResult, halo, tile_regions, widen
 from geo.params import DEFAULT_PARAMS, DetectionParams
-from geo.raster import COMMON, NEEDED, Reflectance, index
+from geo.raster import COMMON, NEEDED, Reflectance, index, registration_tolerant
 from geo.raster import SCL_CLOUDY as SCL_CLOUDY
 from geo.raster import stack_bands as stack_bands
 from geo.sites import Candidate, Region, merge_regions
@@ -72,7 +72,7 @@ class Scene:
 Grid = tuple[Any, Affine, int, int]  # crs, transform, width, height
 
 
-def _grid(path: str) -> Grid:
+def raster_grid(path: str) -> Grid:
     src = _dataset(path)  # kept open: asking again costs nothing, and a replaced file is seen
     return src.crs, src.transform, src.width, src.height
 
@@ -158,10 +158,10 @@ def _cloudy(mask: np.ndarray, classes: tuple[int, ...] | None) -> np.ndarray:
     return np.isin(mask, classes)
 
 
-def _read(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, np.ndarray]:
+def read_window(scene: Scene, window: Window, grid: Grid | None = None) -> dict[str, np.ndarray]:
 
     wanted = tuple(COMMON[c] for c in NEEDED)
-    grid = grid or _grid(scene.grid_path)
+    grid = grid or raster_grid(scene.grid_path)
     if scene.files:
         bands = _read_files(scene, wanted, window, grid)
     else:
@@ -204,7 +204,7 @@ def bbox_window(scene: Scene, bbox: tuple[float, float, float, float] | None) ->
     from rasterio.warp import transform_bounds
     from rasterio.windows import from_bounds
 
-    crs, transform, width, height = _grid(scene.grid_path)
+    crs, transform, width, height = raster_grid(scene.grid_path)
     left, bottom, right, top = transform_bounds("EPSG:4326", crs, *bbox)
     window = from_bounds(left, bottom, right, top, transform)
     c0, r0 = max(0, math.floor(window.col_off)), max(0, math.floor(window.row_off))
@@ -221,7 +221,8 @@ def signal(before: dict[str, np.ndarray], after: dict[str, np.ndarray], params: 
     per-pixel values the evidence is made of, and what was sealed or bare at the first
     date (where segmentation grows a site)."""
     values = {
-        "ndvi_before": index("NDVI", before), "ndvi_after": index("NDVI", after),
+        "ndvi_before": registration_tolerant(index("NDVI", before), params.registration_px),
+        "ndvi_after": registration_tolerant(index("NDVI", after), params.registration_px),
         "ndbi_before": index("NDBI", before), "ndbi_after": index("NDBI", after),
         "bsi_before": index("BSI", before),
     }
@@ -242,10 +243,10 @@ def detect_tile(before: Scene, after: Scene, window: Window, transform: Affine, 
     """Regions of one tile (a pure function of its inputs: the unit of work for Dask):
     per object of ``objects`` when given (segmented inside the objects too large to be
     one site), else per segmented site."""
-    grid = _grid(before.grid_path)  # the first date's grid is the common grid
+    grid = raster_grid(before.grid_path)  # the first date's grid is the common grid
     _, _, width, height = grid
     wide = widen(window, halo(params, abs(transform.a)), width, height)
-    b, a = _read(before, wide, grid), _read(after, wide, grid)
+    b, a = read_window(before, wide, grid), read_window(after, wide, grid)
     mask, values, built = signal(b, a, params, masked=bool(before.cloud_mask and after.cloud_mask))
     return tile_regions(TileEvidence(mask, values, built, window, wide, transform), params, zoning, objects)
 
@@ -257,8 +258,8 @@ def check_inputs(before: Scene, after: Scene) -> None:
     if before.date and after.date and after.date <= before.date:
         raise ValueError(f"The second date ({after.date}) must be later than the first ({before.date}); "
                          "a change needs two different dates, in order.")
-    crs, transform, width, height = _grid(before.grid_path)
-    other_crs, other_transform, other_width, other_height = _grid(after.grid_path)
+    crs, transform, width, height = raster_grid(before.grid_path)
+    other_crs, other_transform, other_width, other_height = raster_grid(after.grid_path)
     if crs is None or other_crs is None:
         raise ValueError("A raster has no coordinate reference system: georeference it (gdal_edit.py -a_srs).")
     from rasterio.coords import disjoint_bounds
@@ -272,7 +273,7 @@ def check_inputs(before: Scene, after: Scene) -> None:
 
 def grid_of(scene: Scene) -> tuple[int, int, Affine, float, Any]:
     """(width, height, transform, pixel area, crs) of the scene's grid."""
-    crs, transform, width, height = _grid(scene.grid_path)
+    crs, transform, width, height = raster_grid(scene.grid_path)
     return width, height, transform, abs(transform.a * transform.e), crs
 
 

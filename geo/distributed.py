@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.detect import Scene, bbox_window, check_inputs, detect_tile, grid_of, require_clear, tiles
 from geo.evidence import TileResult
-from geo.params import DEFAULT_PARAMS, DetectionParams
+from geo.params import DEFAULT_PARAMS, SERIES_PARAMS, DetectionParams
 from geo.sites import TIME_SERIES, Candidate, Region, merge_regions
 
 
@@ -36,7 +36,7 @@ def detect_with_dask(before: Scene, after: Scene, params: DetectionParams = DEFA
                          objects)
 
 
-def detect_series_with_dask(scenes: Sequence[Scene], params: DetectionParams = DEFAULT_PARAMS,
+def detect_series_with_dask(scenes: Sequence[Scene], params: DetectionParams = SERIES_PARAMS,
                             zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
                             scheduler: str | None = None, client: Any = None, progress: Any = None,
                             objects: list[BaseGeometry] | None = None,

@@ -65,11 +65,21 @@ def site_scores(candidates: list[BaseGeometry], sites: list[BaseGeometry],
                       round(on_sites / correct, 3) if correct else 0.0, dict(sorted(false_positives.items())))
 
 
+# what lies over the ground rather than on it: a candidate is counted against one of these
+# only when it lands on no ground distractor (a plant under a thin cloud is the plant)
+ATMOSPHERIC = ("cloud", "thin_cloud", "haze")
+
+
 def _kind(candidate: BaseGeometry, distractors: dict[str, list[BaseGeometry]]) -> str:
     best, kind = 0.0, "background"
-    for name, shapes in distractors.items():
-        for shape_ in shapes:
-            overlap = candidate.intersection(shape_).area
-            if overlap > best:
-                best, kind = overlap, name
+    for ground in (True, False):
+        for name, shapes in distractors.items():
+            if (name in ATMOSPHERIC) == ground:
+                continue
+            for shape_ in shapes:
+                overlap = candidate.intersection(shape_).area
+                if overlap > best:
+                    best, kind = overlap, name
+        if best > 0:
+            break
     return kind

@@ -27,10 +27,10 @@ HALO = 3
 
 
 def halo(params: DetectionParams, pixel_size: float) -> int:
-    """Pixels read around a tile: opening and sieve need HALO, the segmentation's closing
-    twice its radius more and its growth as many as it takes steps, so that every tile
-    sees what a single pass would."""
-    return HALO + 2 * radius(params, pixel_size) + round(params.grow_m / pixel_size)
+    """Pixels read around a tile: the registration tolerance's neighbourhood, opening and
+    sieve need HALO, the segmentation's closing twice its radius more and its growth as
+    many as it takes steps, so that every tile sees what a single pass would."""
+    return params.registration_px + HALO + 2 * radius(params, pixel_size) + round(params.grow_m / pixel_size)
 
 
 def radius(params: DetectionParams, pixel_size: float) -> int:

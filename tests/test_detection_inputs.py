@@ -158,7 +158,7 @@ def test_the_adversarial_family_puts_its_distractors_at_the_cuts(tmp_path: Path)
 
     from bench.detection_sites import _dates
     from geo import adversarial
-    from geo.detect import _read, grid_of, signal
+    from geo.detect import grid_of, read_window, signal
     from geo.raster import declared_reflectance
 
     s = adversarial.generate(tmp_path / "adv", size=500, disused=3, active=3, fields=6, seed=1)
@@ -166,7 +166,7 @@ def test_the_adversarial_family_puts_its_distractors_at_the_cuts(tmp_path: Path)
     before, after = _dates(s)
     width, height, transform, _, _ = grid_of(before)
     whole = rasterio.windows.Window(0, 0, width, height)
-    _, values, _ = signal(_read(before, whole), _read(after, whole), DetectionParams(), masked=True)
+    _, values, _ = signal(read_window(before, whole), read_window(after, whole), DetectionParams(), masked=True)
     p = DetectionParams()
     for field in s.distractors["sown_field"]:
         inside = features.geometry_mask([field], (height, width), transform, invert=True)

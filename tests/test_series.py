@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from geo.detect import SCL_CLOUDY, Scene, detect
-from geo.params import DetectionParams
+from geo.params import SERIES_PARAMS, DetectionParams
 from geo.raster import Reflectance, declared_reflectance
 from geo.scenes import BANDS, SeriesScene, generate_series, series_dates
 from geo.series import check_series, detect_series, rules
@@ -130,7 +130,7 @@ def test_series_candidates_are_disused_plants_and_rank_above_active_ones(
     lies on a sown field, most disused plants are found, and every candidate on an active
     plant with new landscaping ranks below every one on a disused plant."""
     s: SeriesScene = request.getfixturevalue(family)
-    params = replace(P, opening=False)
+    params = SERIES_PARAMS
     candidates = detect_series(_dated(s), params)
     assert candidates and {c.evidence["confidence"] for c in candidates} == {TIME_SERIES}
     fields = s.distractors.get("sown_field", []) + s.distractors.get("field", [])
@@ -249,7 +249,7 @@ def test_dask_and_single_process_agree_on_a_series(scenes: SeriesScene) -> None:
 
     from geo.distributed import detect_series_with_dask
 
-    params = replace(P, tile_size=256, opening=False)
+    params = replace(SERIES_PARAMS, tile_size=256)
     single = detect_series(_dated(scenes), params)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:
@@ -260,7 +260,7 @@ def test_dask_and_single_process_agree_on_a_series(scenes: SeriesScene) -> None:
 def test_the_same_series_candidates_whatever_the_tile_size(adversarial: SeriesScene) -> None:
     """Activity is read with a halo as wide as its neighbourhood and its floor is added up
     from the tiles' histograms: 200 px tiles give what one 1024 px tile gives."""
-    params = replace(P, opening=False)
+    params = SERIES_PARAMS
     whole = detect_series(_dated(adversarial), params)
     tiled = detect_series(_dated(adversarial), replace(params, tile_size=200))
     assert whole and [(c.geometry.normalize().wkt, c.evidence["activity_of_built_surfaces"]) for c in tiled] == \

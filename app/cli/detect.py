@@ -197,11 +197,13 @@ def detect_run(
 ) -> None:
     """Detect candidate disused areas from a time series (or two dates), with a progress bar."""
     started = time.monotonic()
+    from dataclasses import replace
+
     from rich.progress import Progress
 
     from geo.detect import bbox_window, grid_of, tiles
     from geo.layers import LayerError
-    from geo.params import DetectionParams
+    from geo.params import SERIES_PARAMS, DetectionParams
 
     try:
         area = _bbox(bbox)
@@ -219,7 +221,8 @@ def detect_run(
         raise fail(exc.message) from exc
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
-    params = DetectionParams(min_area_m2=min_area, tile_size=tile_size)
+    base = SERIES_PARAMS if len(dated) > 2 else DetectionParams()
+    params = replace(base, min_area_m2=min_area, tile_size=tile_size)
     try:
         total = len(list(tiles(width, height, tile_size, bbox_window(dated[0], area))))
     except ValueError as exc:
