@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -127,24 +127,33 @@ def rules(ndvi: np.ndarray, dates: Sequence[dt.date], params: DetectionParams,
     return mask & finite, values | {"sealed": sealed & finite}
 
 
-def series_signal(dated: Sequence[dict[str, np.ndarray]], dates: Sequence[dt.date], params: DetectionParams,
-                  masked: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+def series_signal(bands_of: Callable[[int], dict[str, np.ndarray]], dates: Sequence[dt.date],
+                  params: DetectionParams, masked: bool = False
+                  ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     """(evidence, measures per pixel, sealed or bare through the first year, context
-    measures) from the bands of each date (NaN where cloudy)."""
+    measures) from the bands of each date (``bands_of(i)``, NaN where cloudy). Dates are
+    read one at a time and only the growing season's: what is kept of each is its NDVI
+    (and the first year's NDBI and BSI, the last year's brightness), not its bands."""
     first, last = periods(dates, params)
-    chosen = in_season(dates, params)
-    ndvi = np.full((len(dated), *dated[0]["B04"].shape), np.nan, np.float32)
-    for i in np.flatnonzero(chosen):
-        ndvi[i] = registration_tolerant(_clear(index("NDVI", dated[i]), dated[i], params, masked),
-                                         params.registration_px)
-    first_year = [dated[i] for i in np.flatnonzero(first)]
+    ndvi: np.ndarray | None = None
+    built, bare, recent = [], [], []
+    for i in np.flatnonzero(in_season(dates, params)):
+        bands = bands_of(int(i))
+        if ndvi is None:
+            ndvi = np.full((len(dates), *bands["B04"].shape), np.nan, np.float32)
+        ndvi[i] = registration_tolerant(_clear(index("NDVI", bands), bands, params, masked), params.registration_px)
+        if first[i]:
+            built.append(_clear(index("NDBI", bands), bands, params, masked))
+            bare.append(_clear(index("BSI", bands), bands, params, masked))
+        if last[i]:
+            recent.append(_clear(_brightness(bands), bands, params, masked))
+    if ndvi is None:
+        raise ValueError("The series has no date in the growing season: nothing to read.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # pixels cloudy all year
-        signature = (np.nanmedian(np.stack([_clear(index("NDBI", b), b, params, masked) for b in first_year]), axis=0)
-                     > params.sealed_ndbi_min) | (
-            np.nanmedian(np.stack([_clear(index("BSI", b), b, params, masked) for b in first_year]), axis=0) > 0)
+        signature = (np.nanmedian(np.stack(built), axis=0) > params.sealed_ndbi_min) | (
+            np.nanmedian(np.stack(bare), axis=0) > 0)
         mask, values = rules(ndvi, dates, params, signature)
-        recent = [_clear(_brightness(dated[i]), dated[i], params, masked) for i in np.flatnonzero(last)]
         activity = _activity(recent, ndvi[last], params)
     sealed = values.pop("sealed")
     return mask, values, sealed, {"activity": activity}
@@ -224,9 +233,9 @@ def series_tile(scenes: Sequence[Scene], window: Window, transform: Any, params:
     grid = raster_grid(scenes[0].grid_path)
     _, _, width, height = grid
     wide = widen(window, halo(params, abs(transform.a)) + ACTIVITY_WINDOW // 2, width, height)
-    dated = [read_window(scene, wide, grid) for scene in scenes]
     masked = all(scene.cloud_mask for scene in scenes)
-    mask, values, built, context = series_signal(dated, [s.date for s in scenes], params, masked)  # type: ignore[misc]
+    mask, values, built, context = series_signal(lambda i: read_window(scenes[i], wide, grid),
+                                                 [s.date for s in scenes], params, masked)  # type: ignore[misc]
     result = tile_regions(TileEvidence(mask, values, built, window, wide, transform, context), params, zoning, objects)
     rows = slice(window.row_off - wide.row_off, window.row_off - wide.row_off + window.height)
     cols = slice(window.col_off - wide.col_off, window.col_off - wide.col_off + window.width)
