@@ -38,6 +38,9 @@ if os.environ.get("CI"):
 
 # a fixed signing key for the tests (named so): tokens are issued the way production does
 os.environ.setdefault("OPPORTUNITY_AUTH_SECRET_KEY", "tests-only-signing-key-" + "0" * 24)
+# rate limits count per fixed window: a test counting attempts across the default 60 s
+# window's boundary saw its counter start again (a sign-in test failed so in CI)
+os.environ.setdefault("OPPORTUNITY_LIMIT_WINDOW_SECONDS", "86400")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("OPPORTUNITY_SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
