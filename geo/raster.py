@@ -88,10 +88,12 @@ class Reflectance:
     offset: float = 0.0
 
     def apply(self, dn: np.ndarray, nodata: float | None) -> np.ndarray:
-        out = dn.astype(np.float32)
         if self.offset:
+            out = dn.astype(np.float32)
             out += self.offset
-        out *= np.float32(1 / self.scale)
+            out *= np.float32(1 / self.scale)
+        else:  # one pass: the same float32 values as converting, then scaling
+            out = np.multiply(dn, np.float32(1 / self.scale), dtype=np.float32)
         if nodata is not None:
             out[dn == nodata] = np.nan
         if dn.dtype.kind == "f":

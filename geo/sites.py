@@ -324,9 +324,7 @@ def segment(evidence: np.ndarray, radius_px: int, built: np.ndarray | None = Non
     if radius_px == 1:  # a disk of radius 1 is the cross (10 m pixels, merge_distance_m 20)
         sites = morphology.erode(morphology.dilate(evidence, square=False), square=False, border=True) | evidence
     elif radius_px > 1:
-        disk = np.hypot(*np.mgrid[-radius_px:radius_px + 1, -radius_px:radius_px + 1]) <= radius_px
-        grown = ndimage.binary_dilation(evidence, structure=disk)
-        sites = ndimage.binary_erosion(grown, structure=disk, border_value=1) | evidence
+        sites = morphology.erode_disk(morphology.dilate_disk(evidence, radius_px), radius_px) | evidence
     if built is not None and grow_px > 0:  # geodesic: each step stays inside built land
         sites = morphology.geodesic_dilation(sites, built, grow_px)
     return sites

@@ -149,6 +149,11 @@ def test_shifted_morphology_equals_scipy(seed: int) -> None:
     for steps in (1, 3, 6):
         expected = ndimage.binary_dilation(mask, structure=square, iterations=steps, mask=within | mask)
         assert np.array_equal(morphology.geodesic_dilation(mask, within, steps), expected)
+    for radius in (2, 3, 5, 7):  # the joins of segmentation: a disk
+        disk = np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) <= radius
+        assert np.array_equal(morphology.dilate_disk(mask, radius), ndimage.binary_dilation(mask, structure=disk))
+        assert np.array_equal(morphology.erode_disk(mask, radius),
+                              ndimage.binary_erosion(mask, structure=disk, border_value=1))
 
 
 def test_the_adversarial_family_puts_its_distractors_at_the_cuts(tmp_path: Path) -> None:
