@@ -38,8 +38,9 @@ if os.environ.get("CI"):
 
 # a fixed signing key for the tests (named so): tokens are issued the way production does
 os.environ.setdefault("OPPORTUNITY_AUTH_SECRET_KEY", "tests-only-signing-key-" + "0" * 24)
-# rate limits count per fixed window: a test counting attempts across the default 60 s
-# window's boundary saw its counter start again (a sign-in test failed so in CI)
+# rate limits: a test counting attempts across the default 60 s window's boundary saw its
+# count decay (a sign-in test failed so in CI, with fixed windows); a day has no boundary
+# inside a test
 os.environ.setdefault("OPPORTUNITY_LIMIT_WINDOW_SECONDS", "86400")
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,6 +3,7 @@ locked out, and X-Forwarded-For is believed only from configured proxies."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -12,8 +13,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.accounts.auth import create_user
+from app.accounts.ratelimit import current, hit
 from app.api.main import create_app
 from app.core import settings
+from app.core.errors import TooManyRequestsError
 
 EMAIL = "signin.victim@example.org"
 RIGHT = "the-right-password-42"
@@ -110,3 +113,28 @@ def test_a_mistyped_trusted_proxy_is_refused_at_start(monkeypatch: pytest.Monkey
     monkeypatch.setenv("OPPORTUNITY_API_TRUSTED_PROXIES", '["10.0.0.300"]')
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6"):
         settings.ApiSettings()
+
+
+def test_a_burst_across_a_window_boundary_is_still_limited(engine: Engine) -> None:
+    """Fixed windows alone let a client spend a window's attempts just before a boundary
+    and as many just after; the sliding estimate carries the previous window's count."""
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # a boundary of 60 s windows
+    at = lambda s: start + dt.timedelta(seconds=s)  # noqa: E731
+    bucket = "test-boundary-burst"
+    try:
+        with Session(engine) as db:
+            for _ in range(3):
+                hit(db, bucket, 3, 60, now=at(59))
+            with pytest.raises(TooManyRequestsError) as refused:
+                hit(db, bucket, 3, 60, now=at(61))  # one second into the next window
+            # 1 (the refused attempt counts) + 3 x (1 - 1/60) > 3; the next one passes when
+            # 1 + 3 x weight <= 2: at 40 s into the window, 39 s from now
+            assert refused.value.headers["Retry-After"] == "39"
+            assert "try again in 39 seconds" in refused.value.message
+            # a client that waits as told: 2 here + 3 x (1 - 40/60) = 3, at the limit, not past it
+            hit(db, bucket, 3, 60, now=at(100))
+            assert current(db, bucket, 60, now=at(100)).hits == 3
+            assert current(db, bucket, 60, now=at(150)).hits == 1  # 2 x (1 - 30/60) of the window before
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rate_limits WHERE window_start < :end"), {"end": at(240)})

@@ -62,7 +62,8 @@ class ApiKey(Base):
 
 
 class RateLimitWindow(Base):
-    """Fixed-window counters shared by every worker (the API keeps no state of its own).
+    """Per-window counters shared by every worker (the API keeps no state of its own); two
+    consecutive windows give the sliding estimate (app.accounts.ratelimit).
     UNLOGGED: losing counters in a crash only forgives a few attempts."""
 
     __tablename__ = "rate_limits"

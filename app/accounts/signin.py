@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.auth import authenticate, issue_token
 from app.accounts.models import User
-from app.accounts.ratelimit import count, current, hit, refuse
+from app.accounts.ratelimit import count, current, hit
 from app.core.errors import UnauthorizedError
 from app.core.schema import AuditEvent
 from app.core.settings import limit_settings
@@ -38,9 +38,10 @@ def admit(session: Session, email: str, address: str | None) -> float:
     window = limits.window_seconds
     if address:  # unknown peers (a Unix socket) would otherwise share one bucket
         hit(session, f"login:ip:{address}", limits.logins, window)
-        if current(session, f"login-fail:{account}:{address}", window) >= limits.login_failures_per_address:
-            raise refuse(window)
-    excess = current(session, f"login-fail:{account}", window) - limits.login_failures_before_slowdown
+        failures = current(session, f"login-fail:{account}:{address}", window)
+        if failures.hits >= limits.login_failures_per_address:
+            raise failures.refuse(limits.login_failures_per_address)
+    excess = current(session, f"login-fail:{account}", window).hits - limits.login_failures_before_slowdown
     session.commit()  # give the connection back before any wait
     return min(excess * limits.login_slowdown_step_s, limits.login_slowdown_max_s) if excess > 0 else 0.0
 

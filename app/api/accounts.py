@@ -24,7 +24,7 @@ from app.accounts.auth import (
     set_password,
 )
 from app.accounts.models import ApiKey, User
-from app.accounts.ratelimit import count, current, refuse
+from app.accounts.ratelimit import count, current
 from app.accounts.signin import admit, verify
 from app.api.queues import admitted, queue
 from app.api.responses import OrjsonResponse, error_responses
@@ -124,8 +124,9 @@ async def change_password(principal: AccountDep, session: SessionDep, body: NewP
     bucket, window = f"password-fail:{principal.user_id}", limit_settings().window_seconds
 
     def admit_change() -> None:
-        if current(session, bucket, window) >= limit_settings().login_failures_per_address:
-            raise refuse(window)
+        failures, limit = current(session, bucket, window), limit_settings().login_failures_per_address
+        if failures.hits >= limit:
+            raise failures.refuse(limit)
         session.commit()
 
     def change() -> User:

@@ -132,7 +132,8 @@ class AuthSettings(BaseSettings):
 
 
 class LimitSettings(BaseSettings):
-    """Attempts per fixed window, counted in PostgreSQL and shared by all workers."""
+    """Attempts per sliding window (estimated from two fixed ones), counted in PostgreSQL and
+    shared by all workers."""
 
     model_config = SettingsConfigDict(env_prefix="OPPORTUNITY_LIMIT_", extra="ignore")
 
