@@ -92,3 +92,32 @@ def test_an_enquiry_with_an_unknown_preset_is_refused(api: TestClient, accounts:
     refused = api.post("/enquiries", headers=accounts["staff"],
                        json={"name": "x", "requirement": {"activity": "moon_base"}})
     assert refused.status_code == 422 and "Unknown activity 'moon_base'" in refused.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("requirement", "english", "italian"), [
+    ({}, "gives no criterion to match on", "non indica alcun criterio"),
+    ({"limit": 5, "near_misses": 2}, "gives no criterion to match on", "non indica alcun criterio"),
+    ({"provinces": ["ZZ"]}, "Unknown province ZZ", "ZZ"),
+])
+def test_an_enquiry_no_match_can_be_made_of_is_refused(api: TestClient, accounts: dict, engine: Engine,
+                                                       clean: None, requirement: dict, english: str,
+                                                       italian: str) -> None:
+    refused = api.post("/enquiries", headers=accounts["staff"], json={"name": "x", "requirement": requirement})
+    assert refused.status_code == 422, refused.text
+    assert english in refused.json()["error"]["message"] and italian in refused.json()["error"]["message_it"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM enquiries")).scalar_one() == 0
+
+
+def test_a_stored_enquiry_no_match_can_be_made_of_never_stops_a_publication(api: TestClient, accounts: dict,
+                                                                            engine: Engine, clean: None) -> None:
+    """One found by the schema test: enquiries created before their requirements were
+    checked (here written straight into the table) made every publication fail with 422."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO enquiries (name, created_by, requirement) VALUES "
+                          "('empty', 'staff@invest-lombardy.example', '{}'), "
+                          "('unknown province', 'staff@invest-lombardy.example', '{\"provinces\": [\"ZZ\"]}')"))
+    fits = _enquiry(api, accounts, "HQ Milano", {"land_area_m2": {"min": 15000}, "provinces": ["MI"]})
+    _, site = _publish(api, accounts, "€ 9.500.000")
+    [alert] = api.get(f"/enquiries/{fits['id']}", headers=accounts["staff"]).json()["alert_list"]
+    assert alert["site_id"] == site and alert["state"] == "match"

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import ConflictError, NotFoundError
-from app.scouting.matching import assess
+from app.scouting.matching import assess, check_requirement
 from app.scouting.models import Enquiry, EnquiryAlert
-from app.scouting.requirements import Requirement, resolve
+from app.scouting.requirements import Requirement
 
 RANK = {None: 0, "near_miss": 1, "match": 2}
 OUTCOMES = ("site_proposed", "visited", "chosen", "lost")
@@ -25,7 +25,7 @@ OUTCOMES = ("site_proposed", "visited", "chosen", "lost")
 
 def create(session: Session, name: str, requirement: Requirement, actor: str, investor_ref: str | None = None,
            contact: str | None = None) -> Enquiry:
-    resolve(requirement)  # an unknown activity preset is refused now, not at the first alert
+    check_requirement(session.connection(), requirement)  # refused now, not at the first alert
     enquiry = Enquiry(name=name, investor_ref=investor_ref, contact=contact, created_by=actor,
                       requirement=requirement.model_dump(mode="json", exclude_none=True))
     session.add(enquiry)
@@ -66,7 +66,8 @@ def check_site(session: Session, site_id: int) -> list[tuple[Enquiry, EnquiryAle
     open_ = list(session.scalars(select(Enquiry).where(Enquiry.status == "open").order_by(Enquiry.id)))
     if not open_:
         return raised
-    assessments = assess(session.connection(), [Requirement.model_validate(e.requirement) for e in open_], site_id)
+    assessments = assess(session.connection(), [Requirement.model_validate(e.requirement) for e in open_], site_id,
+                         skip_invalid=True)
     for enquiry, assessed in zip(open_, assessments, strict=True):
         if assessed is None or RANK[assessed["state"]] <= RANK[_latest_state(session, enquiry.id, site_id)]:
             continue

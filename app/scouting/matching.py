@@ -17,6 +17,7 @@ activity presets are in ``app.scouting.requirements``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,8 @@ from app.scouting.requirements import (
 )
 from app.scouting.snapshot import CHANGES, Snapshot, cached_snapshot, current_version, get_snapshot
 from ingest import vocabulary as v
+
+logger = logging.getLogger(__name__)
 
 
 def clauses(s: Snapshot, r: Requirement) -> list[Clause]:
@@ -230,11 +233,22 @@ class _Scored:
     fails: np.ndarray
 
 
-def _scored(s: Snapshot, r: Requirement) -> _Scored:
+def _clauses_or_refuse(s: Snapshot, r: Requirement) -> list[Clause]:
     parts = clauses(s, r)
     if not parts:
         raise InvalidInputError("The requirement gives no criterion to match on.",
                                 "La richiesta non indica alcun criterio.")
+    return parts
+
+
+def check_requirement(conn: Connection, requirement: Requirement) -> None:
+    """Refuse, now, a requirement no match could be made of (no criterion, an unknown
+    preset or province): an enquiry keeps its requirement for every later publication."""
+    _clauses_or_refuse(get_snapshot(conn), resolve(requirement))
+
+
+def _scored(s: Snapshot, r: Requirement) -> _Scored:
+    parts = _clauses_or_refuse(s, r)
     soft = set(r.preferences)
     weights = {c.name: float(r.weights.get(c.name, 1.0)) for c in parts}
     total_weight = sum(weights.values()) or 1.0
@@ -247,10 +261,13 @@ def _scored(s: Snapshot, r: Requirement) -> _Scored:
     return _Scored(parts, soft, weights, total_weight, score, stale, fails)
 
 
-def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> list[dict[str, Any] | None]:
+def assess(conn: Connection, requirements: list[Requirement], site_id: int,
+           skip_invalid: bool = False) -> list[dict[str, Any] | None]:
     """How one published site stands against each requirement: ``state`` "match" or
     "near_miss" (one or two hard criteria failed) with its score and reasons, or None.
-    The snapshot position and the site's row are looked up once for all of them."""
+    The snapshot position and the site's row are looked up once for all of them.
+    ``skip_invalid``: a requirement no match can be made of gives None (logged) instead of
+    refusing them all: a stored enquiry must never stop a site's publication."""
     s = get_snapshot(conn)
     at = int(np.searchsorted(s.ids, site_id))
     row = conn.execute(_ROWS, {"ids": [site_id]}).mappings().first() \
@@ -258,8 +275,15 @@ def assess(conn: Connection, requirements: list[Requirement], site_id: int) -> l
     if row is None:
         return [None] * len(requirements)
     out: list[dict[str, Any] | None] = []
-    for requirement in requirements:
-        x = _scored(s, resolve(requirement))
+    for number, requirement in enumerate(requirements):
+        try:
+            x = _scored(s, resolve(requirement))
+        except InvalidInputError as refused:
+            if not skip_invalid:
+                raise
+            logger.warning("requirement %d skipped against site %d: %s", number, site_id, refused.message)
+            out.append(None)
+            continue
         failed = int(x.fails[at])
         if failed > 2:
             out.append(None)
