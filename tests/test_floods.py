@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bench.api_load import server
-from tests.conftest import ROOT
+from tests.conftest import ROOT, remove_uploaded_candidacies
 from tests.live import free_port
 from tests.workbooks import rebuild_zip, valid_writer
 
@@ -40,7 +40,9 @@ def service(service_url: str, catalogue: list[int], accounts: dict, engine: Engi
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """uvicorn, two workers, in its own process; 127.0.0.1 is a trusted proxy so that the
     sign-in flood can come from forty addresses. The floods' rate-limit counts are
-    forgotten afterwards: later tests come from the same address within the window."""
+    forgotten afterwards: later tests come from the same address within the window; the
+    candidacy staff upload meanwhile goes too (its original is in this fixture's folder,
+    so a later storage check would find it missing)."""
     port = free_port()
     env = {"DATABASE_URL": service_url, "OPPORTUNITY_DATA_DIR": str(tmp_path_factory.mktemp("floods")),
            "OPPORTUNITY_API_TRUSTED_PROXIES": '["127.0.0.1"]', "OPPORTUNITY_ANALYTICS_PUBLIC_SAMPLE": "1"}
@@ -52,6 +54,7 @@ def service(service_url: str, catalogue: list[int], accounts: dict, engine: Engi
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM rate_limits"))
+        remove_uploaded_candidacies(engine)
 
 
 @dataclass
