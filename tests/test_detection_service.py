@@ -64,7 +64,11 @@ def test_detect_store_list_review_and_evaluate(env: dict, scene: BenchmarkScene,
     assert site_level["candidates_per_site"] == 1.0
 
     assert api.get(f"/detection/runs/{run_id}/candidates").status_code == 401
-    listing = api.get(f"/detection/runs/{run_id}/candidates", headers=env).json()
+    answer = api.get(f"/detection/runs/{run_id}/candidates", headers=env)
+    # the type it answers is the one the OpenAPI document gives (the schema test found it undocumented)
+    documented = api.get("/api").json()["paths"]["/detection/runs/{run_id}/candidates"]["get"]["responses"]["200"]
+    assert answer.headers["content-type"] == "application/geo+json" and "application/geo+json" in documented["content"]
+    listing = answer.json()
     assert len(listing["features"]) == len(expected)
     first, second = listing["features"][0]["id"], listing["features"][1]["id"]
     evidence = listing["features"][0]["properties"]["evidence"]

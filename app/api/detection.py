@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from app.api.responses import OrjsonResponse, error_responses
+from app.api.responses import GEOJSON, OrjsonResponse, error_responses
 from app.api.security import StaffDep
 from app.core.database import SessionDep
 from app.detection.runs import candidates_geojson, review
@@ -30,7 +30,7 @@ def runs(_: StaffDep, session: SessionDep) -> OrjsonResponse:
     return OrjsonResponse([dict(r) for r in rows])
 
 
-@router.get("/runs/{run_id}/candidates", summary="Candidates of a run, as GeoJSON (staff)")
+@router.get("/runs/{run_id}/candidates", summary="Candidates of a run, as GeoJSON (staff)", responses=GEOJSON)
 def candidates(
     _: StaffDep, session: SessionDep, run_id: int,
     min_score: Annotated[float, Query(ge=0, le=1)] = 0.0,

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import ColumnElement
 
 from app.api.links import base_url, this_url
-from app.api.responses import OrjsonResponse, error_responses
+from app.api.responses import GEOJSON, OrjsonResponse, error_responses
 from app.api.security import require_reader
 from app.catalogue.collections import (
     CRS84,
@@ -231,7 +231,6 @@ def _codes(text: str, vocabulary: v.Vocabulary, name: str) -> list[str]:
 # the names OGC API - Features' own OpenAPI uses (clients such as GDAL look the items path up by them)
 CollectionId = Annotated[str, Path(alias="collectionId", description="collection id, e.g. sites")]
 FeatureId = Annotated[str, Path(alias="featureId", description="feature id")]
-GEOJSON = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}}
 
 
 ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "datetime", "limit", "offset", "sortby", "filter", "filter-lang",

@@ -14,6 +14,8 @@ import orjson
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+# for routes answering application/geo+json: documented, so clients and schema checks expect it
+GEOJSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}}
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
