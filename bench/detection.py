@@ -82,7 +82,7 @@ def child(before: str, after: str, scl: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _tile_raster(source: Path, target: Path, repeat: int) -> None:
+def tile_raster(source: Path, target: Path, repeat: int) -> None:
     """A large raster made of copies of a synthetic scene, written window by window."""
     with rasterio.open(source) as src:
         data, profile = src.read(), src.profile
@@ -118,6 +118,13 @@ finally:
 """
 
 
+def two_date_arguments(paths: dict) -> list[str]:
+    """`opportunity detect run` on the tiled two-date scene (``before``, ``after`` and their SCLs)."""
+    return ["detect", "run", str(paths["before"]), str(paths["after"]), "--bands", ",".join(BANDS),
+            "--before-clouds", str(paths["before_scl"]), "--after-clouds", str(paths["after_scl"]), "--scl",
+            "--no-store", "--before-date", "2019-07-10", "--after-date", "2023-07-12"]
+
+
 def command(paths: dict, objects: Path | None) -> dict:
     """`opportunity detect run` in a fresh process (two dates, or a ``series`` with its
     ``clouds``): its CPU seconds and peak memory."""
@@ -126,10 +133,7 @@ def command(paths: dict, objects: Path | None) -> dict:
                 *[a for m in paths["clouds"] for a in ("--clouds", str(m))], "--bands", ",".join(BANDS), "--scl",
                 "--no-store"]
     else:
-        args = [sys.executable, "-c", COMMAND, "detect", "run", str(paths["before"]), str(paths["after"]),
-                "--bands", ",".join(BANDS), "--before-clouds", str(paths["before_scl"]),
-                "--after-clouds", str(paths["after_scl"]), "--scl", "--no-store",
-                "--before-date", "2019-07-10", "--after-date", "2023-07-12"]
+        args = [sys.executable, "-c", COMMAND, *two_date_arguments(paths)]
     if objects is not None:
         args += ["--objects", str(objects)]
     wall = time.perf_counter()
@@ -171,7 +175,7 @@ def with_change(folder: Path, repeats: tuple[int, ...]) -> float:
         paths = {}
         for name in ("before", "after", "before_scl", "after_scl"):
             paths[name] = folder / f"{name}_{repeat}.tif"
-            _tile_raster(getattr(base, name), paths[name], repeat)
+            tile_raster(getattr(base, name), paths[name], repeat)
         layer = _tile_objects(base.land_use, extent, repeat, folder / f"objects_{repeat}.gpkg")
         pixels = (1000 * repeat) ** 2
         for mode, objects in (("segmentation", None), ("objects", layer)):
@@ -206,8 +210,8 @@ def series_throughput(folder: Path, repeats: tuple[int, ...]) -> None:
         for i, (stack, scl) in enumerate(zip(base.stacks, base.scls, strict=True)):
             stacks.append(folder / f"S2_{base.dates[i]:%Y%m%d}_{repeat}.tif")
             masks.append(folder / f"S2_{base.dates[i]:%Y%m%d}_{repeat}_SCL.tif")
-            _tile_raster(stack, stacks[-1], repeat)
-            _tile_raster(scl, masks[-1], repeat)
+            tile_raster(stack, stacks[-1], repeat)
+            tile_raster(scl, masks[-1], repeat)
         layer = _tile_objects(base.land_use, 1000 * 10.0, repeat, folder / f"series_objects_{repeat}.gpkg")
         pixels = (1000 * repeat) ** 2
         for mode, objects in (("segmentation", None), ("objects", layer)):

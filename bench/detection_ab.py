@@ -21,9 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.detection import _tile_raster
+from bench.detection import tile_raster, two_date_arguments
 from bench.machine import describe
-from geo.scenes import BANDS, generate
+from geo.scenes import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,10 +38,7 @@ runpy.run_module("app.cli", run_name="__main__")
 
 def run_once(tree: Path, paths: dict[str, Path]) -> tuple[float, str]:
     """CPU seconds of one fresh command from ``tree`` and its last line (the candidates)."""
-    args = [sys.executable, "-c", COMMAND, str(tree), "detect", "run", str(paths["before"]), str(paths["after"]),
-            "--bands", ",".join(BANDS), "--before-clouds", str(paths["before_scl"]),
-            "--after-clouds", str(paths["after_scl"]), "--scl", "--no-store",
-            "--before-date", "2019-07-10", "--after-date", "2023-07-12"]
+    args = [sys.executable, "-c", COMMAND, str(tree), *two_date_arguments(paths)]
     process = subprocess.Popen(args, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "GDAL_NUM_THREADS": "1", "COLUMNS": "200"})
     output = process.stdout.read() if process.stdout else ""
@@ -67,7 +64,7 @@ def main() -> None:
             base = generate(folder / "base", size=1000, disused=12, active=12, seed=7)
             paths = {name: folder / f"{name}.tif" for name in ("before", "after", "before_scl", "after_scl")}
             for name, path in paths.items():
-                _tile_raster(getattr(base, name), path, args.repeat)
+                tile_raster(getattr(base, name), path, args.repeat)
             trees = {"this checkout": ROOT, args.against: other}
             seconds: dict[str, list[float]] = {label: [] for label in trees}
             for run in range(args.runs):

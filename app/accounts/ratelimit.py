@@ -65,7 +65,7 @@ class Usage:
         return max(1, math.ceil(round(wait, 6)))
 
     def refuse(self, limit: int) -> TooManyRequestsError:
-        """429 for a bucket that reached ``limit``, with the wait until one more passes."""
+        """429 for a bucket at or past ``limit``, with the wait until one more attempt passes."""
         return TooManyRequestsError(self.retry_after(limit - 1))
 
 
@@ -108,4 +108,4 @@ def hit(session: Session, bucket: str, limit: int, window_s: int, now: dt.dateti
     """Count one attempt in ``bucket``; 429 with Retry-After once ``limit`` is passed."""
     usage = count(session, bucket, window_s, now)
     if usage.hits > limit:
-        raise TooManyRequestsError(usage.retry_after(limit - 1))
+        raise usage.refuse(limit)
